@@ -1,0 +1,144 @@
+"""count_ones.py: the article's data facts, the model, and every way a user can call it.
+
+Runs go through main(argv) in this process, on 8-bit strings (256 in all) so that
+each takes a second or two."""
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+
+import count_ones
+
+TINY = ["--length", "8", "--train-size", "128"]  # 128 strings train, 128 are held out
+
+
+def run(tmp_path, *flags):
+    """main() on the tiny data, its --json output read back: what a user's run writes."""
+    path = tmp_path / f"metrics-{len(list(tmp_path.iterdir()))}.json"
+    returned = count_ones.main([*TINY, *flags, "--json", str(path)])
+    written = json.loads(path.read_text())
+    assert written["value"] == returned["value"]
+    return written
+
+
+def fails(capsys, argv, message):
+    """A bad input: exit status 2 and one line on stderr that says what is wrong."""
+    with pytest.raises(SystemExit) as exit_:
+        count_ones.main(argv)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and err.count("\n") == 1, err
+
+
+# The data: every string once, labelled with its count of ones.
+
+def test_every_string_once_labelled_with_its_count():
+    train_input, train_output, test_codes, test_output = count_ones.make_data(10, 100, seed=0)
+    assert train_input.shape == (100, 10, 1) and train_input.dtype == np.float32
+    train_codes = (train_input[..., 0] * 2 ** np.arange(9, -1, -1)).sum(axis=1).astype(int)
+    codes = np.concatenate([train_codes, test_codes])
+    assert sorted(codes) == list(range(2**10))  # all 2**10 strings, train and held out disjoint
+    assert list(train_output) == [bin(c).count("1") for c in train_codes]
+    assert list(test_output) == [bin(c).count("1") for c in test_codes]
+
+
+def test_the_article_string_and_its_bits():
+    bits = count_ones.parse_string("01010010011011100110", 20)
+    assert bits.shape == (1, 20, 1) and bits.sum() == 10  # the article says 11; it has 10
+    assert np.array_equal(count_ones.to_bits([0b01010010011011100110], 20), bits)
+
+
+def test_the_class_gap_of_a_10000_string_split():
+    """With seed 1, no training string has 0, 1, 18, 19 or 20 ones: 232 held-out strings are doomed."""
+    _, train_output, _, test_output = count_ones.make_data(20, 10_000, seed=1)
+    missing, doomed = count_ones.missing_classes(train_output, test_output, 20)
+    assert list(missing) == [0, 1, 18, 19, 20] and doomed == 1 + 20 + 190 + 20 + 1 == 232
+
+
+@pytest.mark.parametrize("cell, layers", [("lstm", 1), ("gru", 2), ("rnn", 1)])
+def test_reading_the_tree_of_prefixes_equals_reading_each_string(cell, layers):
+    model = count_ones.build_model(8, cell, hidden=6, layers=layers, article_init=True)
+    every_string = count_ones.to_bits(np.arange(2**8), 8)
+    expected = np.argmax(model.predict_on_batch(every_string), axis=-1)
+    assert np.array_equal(count_ones.every_string_classifier(model, 8)().numpy(), expected)
+
+
+# Runs, as a user makes them.
+
+def test_a_short_run_learns_and_repeats_exactly_with_the_same_seed(tmp_path):
+    first = run(tmp_path, "--epochs", "30", "--batch-size", "16")
+    assert first["script"] == "count_ones.py" and first["metric"] == "test_error"
+    assert first["examples"] == 128 and first["epochs"] >= 1
+    assert first["value"] < 0.5  # guessing the commonest class (4 ones) is 73% wrong
+    second = run(tmp_path, "--epochs", "30", "--batch-size", "16")
+    assert {k: v for k, v in second.items() if "seconds" not in k} == \
+           {k: v for k, v in first.items() if "seconds" not in k}
+
+
+def test_save_then_load_predicts_the_same(tmp_path, capsys):
+    path = str(tmp_path / "ones.keras")
+    trained = run(tmp_path, "--epochs", "2", "--save", path, "--predict", "01101001")
+    capsys.readouterr()
+    loaded = count_ones.main(["--load", path, "--predict", "01101001"])
+    assert loaded["prediction"] == trained["prediction"]
+    assert loaded["probabilities"] == pytest.approx(trained["probabilities"], abs=1e-6)
+    assert "01101001 has 4 ones" in capsys.readouterr().out
+    again = run(tmp_path, "--load", path, "--epochs", "0")  # evaluate only: the same error
+    assert again["value"] == trained["value"] and again["epochs"] == 0
+
+
+def test_ctrl_c_still_evaluates_and_saves(tmp_path, monkeypatch):
+    def interrupt(self, epoch, logs):
+        self.epochs_done = epoch + 1
+        if epoch == 1:
+            raise KeyboardInterrupt
+    monkeypatch.setattr(count_ones.HeldOutCheck, "on_epoch_end", interrupt)
+    path = tmp_path / "ones.keras"
+    metrics = run(tmp_path, "--epochs", "50", "--save", str(path))
+    assert metrics["epochs"] == 2 and metrics["examples"] == 128 and path.exists()
+
+
+def test_dry_run_and_tensorboard_logs(tmp_path):
+    metrics = run(tmp_path, "--dry-run", "--log-dir", str(tmp_path / "runs"))
+    assert metrics["epochs"] == 1
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    assert any(files for _, _, files in os.walk(run_dir))  # TensorBoard's event files
+
+
+# Bad input: one line, exit status 2, nothing on disk harmed.
+
+@pytest.mark.parametrize("argv, message", [
+    (["--predict", "0101001001101110011"], "exactly 20 characters, each 0 or 1"),
+    (["--predict", "0101001001101110011x"], "exactly 20 characters, each 0 or 1"),
+    (["--length", "8", "--train-size", "256"], "to leave some held out"),
+    (["--length", "30"], "--length 30: give 1 to 24"),
+    (["--epochs", "-1"], "give --epochs >= 0"),
+    (["--lr", "fast"], "invalid float value: 'fast'"),
+    (["--cell", "lstm2"], "invalid choice: 'lstm2'"),
+    (["--load", "no/such/model.keras"], "no such file"),
+    (["--save", "model.h5"], "must end in .keras"),
+    (["--save", "no/such/folder/model.keras"], "no such folder"),
+])
+def test_bad_flags(capsys, argv, message):
+    fails(capsys, argv, message)
+
+
+def test_bad_model_files(tmp_path, capsys):
+    corrupt = tmp_path / "corrupt.keras"
+    corrupt.write_bytes(b"not a zip file")
+    fails(capsys, ["--load", str(corrupt)], "not a model saved by count_ones.py")
+    foreign = tmp_path / "foreign.keras"  # a Keras model, but not one of ours
+    keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)]).save(foreign)
+    fails(capsys, ["--load", str(foreign)], "not a model saved by count_ones.py")
+
+
+def test_a_model_that_does_not_fit_the_flags_and_an_existing_file(tmp_path, capsys):
+    path = tmp_path / "ones.keras"
+    run(tmp_path, "--dry-run", "--save", str(path))
+    saved = path.read_bytes()
+    fails(capsys, ["--load", str(path), "--hidden", "32"], "--hidden 32 does not fit")
+    fails(capsys, ["--load", str(path), "--predict", "0110"], "exactly 8 characters")
+    fails(capsys, [*TINY, "--save", str(path)], "the file exists; pass --overwrite")
+    assert path.read_bytes() == saved
