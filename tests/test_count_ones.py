@@ -3,11 +3,11 @@
 Runs go through main(argv) in this process, on 8-bit strings (256 in all) so that
 each takes a second or two."""
 import json
-import os
 
 import keras
 import numpy as np
 import pytest
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import count_ones
 
@@ -104,7 +104,9 @@ def test_dry_run_and_tensorboard_logs(tmp_path):
     metrics = run(tmp_path, "--dry-run", "--log-dir", str(tmp_path / "runs"))
     assert metrics["epochs"] == 1
     (run_dir,) = (tmp_path / "runs").iterdir()
-    assert any(files for _, _, files in os.walk(run_dir))  # TensorBoard's event files
+    events = EventAccumulator(str(run_dir / "train"))
+    events.Reload()
+    assert {"epoch_loss", "epoch_accuracy", "epoch_heldout_error"} <= set(events.Tags()["tensors"])
 
 
 # Bad input: one line, exit status 2, nothing on disk harmed.
@@ -114,7 +116,7 @@ def test_dry_run_and_tensorboard_logs(tmp_path):
     (["--predict", "0101001001101110011x"], "exactly 20 characters, each 0 or 1"),
     (["--length", "8", "--train-size", "256"], "to leave some held out"),
     (["--length", "30"], "--length 30: give 1 to 24"),
-    (["--epochs", "-1"], "give --epochs >= 0"),
+    (["--epochs", "-1"], "give --epochs >= 0, --lr > 0"),
     (["--lr", "fast"], "invalid float value: 'fast'"),
     (["--cell", "lstm2"], "invalid choice: 'lstm2'"),
     (["--load", "no/such/model.keras"], "no such file"),
@@ -142,3 +144,12 @@ def test_a_model_that_does_not_fit_the_flags_and_an_existing_file(tmp_path, caps
     fails(capsys, ["--load", str(path), "--predict", "0110"], "exactly 8 characters")
     fails(capsys, [*TINY, "--save", str(path)], "the file exists; pass --overwrite")
     assert path.read_bytes() == saved
+
+
+def test_class_weights_favour_the_rare_classes_and_average_one():
+    _, train_output, _, _ = count_ones.make_data(20, 10_000, seed=1)
+    weights = count_ones.class_weights(train_output, 20, balance=0.5)
+    per_string = np.array([weights[k] for k in train_output])
+    assert per_string.mean() == pytest.approx(1.0)
+    assert weights[3] > 5 * weights[10] and weights[0] == 0.0  # seed 1 has no string of 0 ones
+    assert set(count_ones.class_weights(train_output, 20, balance=0.0).values()) <= {0.0, 1.0}
