@@ -42,7 +42,7 @@ RECIPES = {
     # higher rate, which a cosine schedule brings down to zero so that the last epochs
     # settle instead of jumping around; clipping the gradient tames the spikes a high rate
     # causes. And the rare classes weigh more (see class_weights): that is where the errors are.
-    "fast": dict(batch_size=100, lr=2e-2, epochs=50, loss_reduction="sum_over_batch_size",
+    "fast": dict(batch_size=100, lr=2e-2, epochs=30, loss_reduction="sum_over_batch_size",
                  article_init=False, schedule="cosine", clipnorm=1.0, balance=0.5,
                  check_every=1, print_every=5),
 }
@@ -290,8 +290,8 @@ def parse_args(argv):
     parser.add_argument("--recipe", choices=RECIPES, default="fast",
                         help="'article': the article's batch 1000, Adam 1e-3, summed loss, up to 5000 epochs; "
                              "'fast': batch 100, Adam 2e-2 with cosine decay and clipping, rare classes weighted up, "
-                             "up to 50 epochs")
-    parser.add_argument("--epochs", type=int, help="most epochs to train (default: the recipe's, 5000 or 50)")
+                             "up to 30 epochs")
+    parser.add_argument("--epochs", type=int, help="most epochs to train (default: the recipe's, 5000 or 30)")
     parser.add_argument("--batch-size", type=int, help="strings per update (default: the recipe's, 1000 or 100)")
     parser.add_argument("--lr", type=float, help="Adam's learning rate (default: the recipe's, 1e-3 or 2e-2)")
     parser.add_argument("--balance", type=float,
