@@ -284,13 +284,12 @@ def predict(model, text, length):
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(
-        description="Count the ones in binary strings with an LSTM (the noob's guide to RNN-LSTM, in TF2).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        description="Count the ones in binary strings with an LSTM (the noob's guide to RNN-LSTM, in TF2).")
     parser.error = fail  # argparse's own errors too: one line, exit status 2
     parser.add_argument("--recipe", choices=RECIPES, default="fast",
                         help="'article': the article's batch 1000, Adam 1e-3, summed loss, up to 5000 epochs; "
                              "'fast': batch 100, Adam 2e-2 with cosine decay and clipping, rare classes weighted up, "
-                             "up to 30 epochs")
+                             "up to 30 epochs (default: %(default)s)")
     parser.add_argument("--epochs", type=int, help="most epochs to train (default: the recipe's, 5000 or 30)")
     parser.add_argument("--batch-size", type=int, help="strings per update (default: the recipe's, 1000 or 100)")
     parser.add_argument("--lr", type=float, help="Adam's learning rate (default: the recipe's, 1e-3 or 2e-2)")
@@ -298,7 +297,7 @@ def parse_args(argv):
                         help="weigh each class by (1 / its share) ** BALANCE: 0 weighs every string alike, "
                              "1 every class (default: the recipe's, 0 or 0.5)")
     parser.add_argument("--target-error", type=float, default=TARGET_ERROR,
-                        help="stop once the held-out error is at most this fraction")
+                        help="stop once the held-out error is at most this fraction (default: %(default)s)")
     parser.add_argument("--length", type=int, help=f"bits per string (default: {LENGTH}, or the loaded model's)")
     parser.add_argument("--train-size", type=int,
                         help=f"training strings; the rest are held out (default: {NUM_EXAMPLES}, or the loaded model's)")
@@ -306,13 +305,13 @@ def parse_args(argv):
     parser.add_argument("--layers", type=int, help="recurrent layers stacked (default: 1, or the loaded model's)")
     parser.add_argument("--hidden", type=int, help=f"units per layer (default: {NUM_HIDDEN}, or the loaded model's)")
     parser.add_argument("--seed", type=int, help="shuffles the strings and seeds the weights (default: 0, or the loaded model's)")
-    parser.add_argument("--predict", metavar="BITS", help="print the count the model gives this string (after training, or at once with --load)")
-    parser.add_argument("--save", metavar="PATH", help="write the trained model to this .keras file (also every minute while training)")
-    parser.add_argument("--load", metavar="PATH", help="start from a model written by --save; --epochs 0 only evaluates it")
-    parser.add_argument("--overwrite", action="store_true", help="let --save replace an existing file")
-    parser.add_argument("--log-dir", metavar="DIR", help="write TensorBoard scalars (loss, accuracy, held-out error) to a new run folder here")
-    parser.add_argument("--json", metavar="PATH", help="write the run's metrics to this file as one JSON object")
-    parser.add_argument("--dry-run", action="store_true", help="train on one batch and evaluate on the check slice only: checks an install in seconds")
+    parser.add_argument("--predict", metavar="BITS", help="print the count the model gives this string (after training, or at once with --load; default: none)")
+    parser.add_argument("--save", metavar="PATH", help="write the trained model to this .keras file (also every minute while training; default: none)")
+    parser.add_argument("--load", metavar="PATH", help="start from a model written by --save; --epochs 0 only evaluates it (default: none)")
+    parser.add_argument("--overwrite", action="store_true", help="let --save replace an existing file (default: off)")
+    parser.add_argument("--log-dir", metavar="DIR", help="write TensorBoard scalars (loss, accuracy, held-out error) to a new run folder here (default: none)")
+    parser.add_argument("--json", metavar="PATH", help="write the run's metrics to this file as one JSON object (default: none)")
+    parser.add_argument("--dry-run", action="store_true", help="train on one batch and evaluate on the check slice only: checks an install in seconds (default: off)")
     return parser.parse_args(argv)
 
 

@@ -3,6 +3,7 @@
 Runs go through main(argv) in this process, on 8-bit strings (256 in all) so that
 each takes a second or two."""
 import json
+import re
 
 import keras
 import numpy as np
@@ -153,3 +154,15 @@ def test_class_weights_favour_the_rare_classes_and_average_one():
     assert per_string.mean() == pytest.approx(1.0)
     assert weights[3] > 5 * weights[10] and weights[0] == 0.0  # seed 1 has no string of 0 ones
     assert set(count_ones.class_weights(train_output, 20, balance=0.0).values()) <= {0.0, 1.0}
+
+
+def test_help_gives_every_flag_its_default(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        count_ones.main(["--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    options = re.findall(r"^  (-[-\w]+)", out, flags=re.M)  # each option's help starts on such a line
+    for flag in ("--epochs", "--batch-size", "--lr", "--hidden", "--seed", "--log-dir", "--save",
+                 "--load", "--dry-run", "--json", "--predict", "--recipe", "--target-error"):
+        assert flag in options
+    assert out.count("default") >= len(options) - 1  # all but -h/--help
