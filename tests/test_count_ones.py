@@ -2,7 +2,6 @@
 
 Runs go through main(argv) in this process, on 8-bit strings (256 in all) so that
 each takes a second or two."""
-import json
 import re
 
 import keras
@@ -11,26 +10,10 @@ import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import count_ones
+from conftest import without_timings
 
 TINY = ["--length", "8", "--train-size", "128"]  # 128 strings train, 128 are held out
-
-
-def run(tmp_path, *flags):
-    """main() on the tiny data, its --json output read back: what a user's run writes."""
-    path = tmp_path / f"metrics-{len(list(tmp_path.iterdir()))}.json"
-    returned = count_ones.main([*TINY, *flags, "--json", str(path)])
-    written = json.loads(path.read_text())
-    assert written["value"] == returned["value"]
-    return written
-
-
-def fails(capsys, argv, message):
-    """A bad input: exit status 2 and one line on stderr that says what is wrong."""
-    with pytest.raises(SystemExit) as exit_:
-        count_ones.main(argv)
-    assert exit_.value.code == 2
-    err = capsys.readouterr().err
-    assert message in err and "Traceback" not in err and err.count("\n") == 1, err
+main = count_ones.main
 
 
 # The data: every string once, labelled with its count of ones.
@@ -68,41 +51,40 @@ def test_reading_the_tree_of_prefixes_equals_reading_each_string(cell, layers):
 
 # Runs, as a user makes them.
 
-def test_a_short_run_learns_and_repeats_exactly_with_the_same_seed(tmp_path):
-    first = run(tmp_path, "--epochs", "30", "--batch-size", "16")
+def test_a_short_run_learns_and_repeats_exactly_with_the_same_seed(run):
+    first = run(main, *TINY, "--epochs", "30", "--batch-size", "16")
     assert first["script"] == "count_ones.py" and first["metric"] == "test_error"
     assert first["examples"] == 128 and first["epochs"] >= 1
     assert first["value"] < 0.5  # guessing the commonest class (4 ones) is 73% wrong
-    second = run(tmp_path, "--epochs", "30", "--batch-size", "16")
-    assert {k: v for k, v in second.items() if "seconds" not in k} == \
-           {k: v for k, v in first.items() if "seconds" not in k}
+    second = run(main, *TINY, "--epochs", "30", "--batch-size", "16")
+    assert without_timings(second) == without_timings(first)
 
 
-def test_save_then_load_predicts_the_same(tmp_path, capsys):
+def test_save_then_load_predicts_the_same(run, tmp_path, capsys):
     path = str(tmp_path / "ones.keras")
-    trained = run(tmp_path, "--epochs", "2", "--save", path, "--predict", "01101001")
+    trained = run(main, *TINY, "--epochs", "2", "--save", path, "--predict", "01101001")
     capsys.readouterr()
     loaded = count_ones.main(["--load", path, "--predict", "01101001"])
     assert loaded["prediction"] == trained["prediction"]
     assert loaded["probabilities"] == pytest.approx(trained["probabilities"], abs=1e-6)
     assert "01101001 has 4 ones" in capsys.readouterr().out
-    again = run(tmp_path, "--load", path, "--epochs", "0")  # evaluate only: the same error
+    again = run(main, *TINY, "--load", path, "--epochs", "0")  # evaluate only: the same error
     assert again["value"] == trained["value"] and again["epochs"] == 0
 
 
-def test_ctrl_c_still_evaluates_and_saves(tmp_path, monkeypatch):
+def test_ctrl_c_still_evaluates_and_saves(run, tmp_path, monkeypatch):
     def interrupt(self, epoch, logs):
         self.epochs_done = epoch + 1
         if epoch == 1:
             raise KeyboardInterrupt
     monkeypatch.setattr(count_ones.HeldOutCheck, "on_epoch_end", interrupt)
     path = tmp_path / "ones.keras"
-    metrics = run(tmp_path, "--epochs", "50", "--save", str(path))
+    metrics = run(main, *TINY, "--epochs", "50", "--save", str(path))
     assert metrics["epochs"] == 2 and metrics["examples"] == 128 and path.exists()
 
 
-def test_dry_run_and_tensorboard_logs(tmp_path):
-    metrics = run(tmp_path, "--dry-run", "--log-dir", str(tmp_path / "runs"))
+def test_dry_run_and_tensorboard_logs(run, tmp_path):
+    metrics = run(main, *TINY, "--dry-run", "--log-dir", str(tmp_path / "runs"))
     assert metrics["epochs"] == 1
     (run_dir,) = (tmp_path / "runs").iterdir()
     events = EventAccumulator(str(run_dir / "train"))
@@ -124,26 +106,26 @@ def test_dry_run_and_tensorboard_logs(tmp_path):
     (["--save", "model.h5"], "must end in .keras"),
     (["--save", "no/such/folder/model.keras"], "no such folder"),
 ])
-def test_bad_flags(capsys, argv, message):
-    fails(capsys, argv, message)
+def test_bad_flags(fails, argv, message):
+    fails(main, argv, message)
 
 
-def test_bad_model_files(tmp_path, capsys):
+def test_bad_model_files(fails, tmp_path):
     corrupt = tmp_path / "corrupt.keras"
     corrupt.write_bytes(b"not a zip file")
-    fails(capsys, ["--load", str(corrupt)], "not a model saved by count_ones.py")
+    fails(main, ["--load", str(corrupt)], "not a model saved by count_ones.py")
     foreign = tmp_path / "foreign.keras"  # a Keras model, but not one of ours
     keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)]).save(foreign)
-    fails(capsys, ["--load", str(foreign)], "not a model saved by count_ones.py")
+    fails(main, ["--load", str(foreign)], "not a model saved by count_ones.py")
 
 
-def test_a_model_that_does_not_fit_the_flags_and_an_existing_file(tmp_path, capsys):
+def test_a_model_that_does_not_fit_the_flags_and_an_existing_file(run, fails, tmp_path):
     path = tmp_path / "ones.keras"
-    run(tmp_path, "--dry-run", "--save", str(path))
+    run(main, *TINY, "--dry-run", "--save", str(path))
     saved = path.read_bytes()
-    fails(capsys, ["--load", str(path), "--hidden", "32"], "--hidden 32 does not fit")
-    fails(capsys, ["--load", str(path), "--predict", "0110"], "exactly 8 characters")
-    fails(capsys, [*TINY, "--save", str(path)], "the file exists; pass --overwrite")
+    fails(main, ["--load", str(path), "--hidden", "32"], "--hidden 32 does not fit")
+    fails(main, ["--load", str(path), "--predict", "0110"], "exactly 8 characters")
+    fails(main, [*TINY, "--save", str(path)], "the file exists; pass --overwrite")
     assert path.read_bytes() == saved
 
 

@@ -1,0 +1,124 @@
+"""sign_sum_diy_lstm.py: the data's facts, the hand-written cell equal to Keras', and every way to call it."""
+import keras
+import numpy as np
+import pytest
+
+import sign_sum_diy_lstm as diy
+from conftest import without_timings
+
+main = diy.main
+SHORT = ["--epochs", "3"]  # 1024 training sequences, 3 epochs: about a second
+
+
+# The data: the article's examples, and every sequence once.
+
+@pytest.mark.parametrize("text, total", [("I++000", -2), ("------", -6), ("00-+++", 2), ("+-+-+-", 0),
+                                         ("0++000", 2), ("I+I+", 0), ("II++", 2), ("-I-", 0), ("", 0)])
+def test_the_sums(text, total):
+    assert diy.sequence_sum(text) == total
+
+
+def test_encoding_as_the_original_did():
+    assert diy.encode_sequence("0+-I").tolist() == [[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]]
+    assert diy.decode_sequence(diy.encode_sequence("I+-0I+")) == "I+-0I+"
+    with pytest.raises(ValueError, match="one or more of the symbols"):
+        diy.encode_sequence("++x")
+
+
+def test_every_sequence_once_with_its_running_sums():
+    inputs, sums = diy.all_sequences(6)
+    texts = [diy.decode_sequence(x) for x in inputs]
+    assert len(set(texts)) == 4**6 == 4096
+    assert all(sums[i, k] == diy.sequence_sum(t[:k + 1]) for i, t in enumerate(texts) for k in range(6))
+
+
+def test_a_quarter_trains_and_the_rest_tests():
+    train, test = diy.make_data([6], [1, 6, 9], seed=0)
+    (train_inputs, _), (test_inputs, _) = train[6], test[6]
+    assert len(train_inputs) == 1024 and len(test_inputs) == 3072
+    seen = {diy.decode_sequence(x) for x in train_inputs}
+    assert seen.isdisjoint(diy.decode_sequence(x) for x in test_inputs)
+    assert len(test[1][0]) == 4 and len(test[9][0]) == diy.MAX_SAMPLE  # untrained lengths: all, or a sample
+    inputs, sums = test[9]
+    assert all(sums[i, -1] == diy.sequence_sum(diy.decode_sequence(x)) for i, x in enumerate(inputs[:100]))
+
+
+# The proof: the hand-written cell is Keras' LSTM.
+
+def test_the_hand_written_cell_equals_keras_lstm_in_outputs_and_gradients():
+    worst_output, worst_gradient, milliseconds = diy.compare_with_keras(lengths=(1, 6, 11), seed=3)
+    assert worst_output < 1e-5 and worst_gradient < 1e-5
+    assert milliseconds["diy"] > 0 and milliseconds["keras"] > 0
+
+
+# Runs, as a user makes them.
+
+def test_a_short_run_learns_and_repeats_exactly_with_the_same_seed(run):
+    first = run(main, "--target-error", "0.05")  # stops as soon as 95% of the test sums are right
+    assert first["script"] == "sign_sum_diy_lstm.py" and first["metric"] == "test_error"
+    assert first["examples"] == 3072 and first["value"] <= 0.05 and first["epochs"] < 50
+    assert without_timings(run(main, "--target-error", "0.05")) == without_timings(first)
+
+
+def test_any_length_trains_and_is_scored_per_length(run):
+    metrics = run(main, "--train-lengths", "1-4", "--epochs", "2", "--test-lengths", "1-6")
+    assert metrics["examples"] == 3 + 12 + 48 + 192  # three quarters of each trained length
+    assert sorted(metrics["error_per_length"], key=int) == ["1", "2", "3", "4", "5", "6"]
+
+
+def test_save_then_load_predicts_the_same_for_any_length(run, tmp_path, capsys):
+    path = str(tmp_path / "diy.keras")
+    trained = run(main, *SHORT, "--save", path, "--predict", "-+0I+-+")  # as typed: starts with '-'
+    loaded = main(["--load", path, "--predict", "-+0I+-+"])
+    assert loaded["raw"] == pytest.approx(trained["raw"], abs=1e-6)
+    assert "-+0I+-+ = -1" in capsys.readouterr().out
+    assert isinstance(keras.models.load_model(path).layers[0], diy.DiyLSTM)
+    again = run(main, "--load", path, "--epochs", "0")
+    assert again["value"] == trained["value"]
+
+
+def test_ctrl_c_still_evaluates_and_saves(run, tmp_path, monkeypatch):
+    def interrupt(self, epoch, logs):
+        self.epochs_done = epoch + 1
+        if epoch == 1:
+            raise KeyboardInterrupt
+    monkeypatch.setattr(diy.TestCheck, "on_epoch_end", interrupt)
+    path = tmp_path / "diy.keras"
+    metrics = run(main, "--epochs", "50", "--save", str(path))
+    assert metrics["epochs"] == 2 and metrics["examples"] == 3072 and path.exists()
+
+
+def test_dry_run_with_tensorboard_logs(run, tmp_path):
+    metrics = run(main, "--dry-run", "--log-dir", str(tmp_path / "runs"))
+    assert metrics["epochs"] == 1
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    assert list((run_dir / "train").iterdir())  # TensorBoard's event file
+
+
+# Bad input: one line, exit status 2, nothing on disk harmed.
+
+@pytest.mark.parametrize("argv, message", [
+    (["--predict", "00-+x+"], "one or more of the symbols 0 + - I"),
+    (["--predict", ""], "one or more of the symbols"),
+    (["--train-lengths", "0"], "give lengths from 1 to 10"),
+    (["--train-lengths", "six"], "give lengths from 1 to 10"),
+    (["--train-lengths", "1-11"], "give lengths from 1 to 10"),
+    (["--epochs", "-2"], "give --epochs >= 0"),
+    (["--load", "missing.keras"], "no such file"),
+    (["--save", "diy.h5"], "must end in .keras"),
+    (["--recipe", "slow"], "invalid choice: 'slow'"),
+])
+def test_bad_flags(fails, argv, message):
+    fails(main, argv, message)
+
+
+def test_bad_model_files_and_an_existing_file(run, fails, tmp_path):
+    corrupt = tmp_path / "corrupt.keras"
+    corrupt.write_text("not a model")
+    fails(main, ["--load", str(corrupt)], "not a model saved by sign_sum_diy_lstm.py")
+    path = tmp_path / "diy.keras"
+    run(main, "--dry-run", "--save", str(path))
+    saved = path.read_bytes()
+    fails(main, ["--load", str(path), "--hidden", "8"], "--hidden 8 does not fit")
+    fails(main, ["--dry-run", "--save", str(path)], "the file exists; pass --overwrite")
+    assert path.read_bytes() == saved
