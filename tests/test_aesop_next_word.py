@@ -1,0 +1,131 @@
+"""aesop_next_word.py: the fable's vocabulary, windows, the ceiling, stories, and every way to call it."""
+import pathlib
+
+import numpy as np
+import pytest
+
+import aesop_next_word as aesop
+from conftest import without_timings
+
+main = aesop.main
+DATA = pathlib.Path(__file__).parent.parent / "data" / "belling_the_cat.txt"
+SMALL = ["--hidden", "32"]  # a small LSTM: the fable's 201 windows still fit in a few seconds
+
+
+# The data: the article's facts about the fable.
+
+def test_the_fable_is_listing_1():
+    words = aesop.FABLE.split()
+    assert DATA.read_text(encoding="utf-8").split() == words  # the file and the script agree
+    assert len(words) == 204 and len(set(words)) == 112
+    assert " ".join(words[5:8]) == "had a general"
+
+
+def test_ids_rank_symbols_by_frequency():
+    dictionary, reverse_dictionary = aesop.build_dataset(aesop.FABLE.split())
+    assert dictionary[","] == 0 and dictionary["the"] == 1  # as the article's dictionary starts
+    assert sorted(dictionary.values()) == list(range(112))
+    assert all(reverse_dictionary[i] == word for word, i in dictionary.items())
+    counts = [aesop.FABLE.split().count(reverse_dictionary[i]) for i in range(112)]
+    assert counts == sorted(counts, reverse=True)
+
+
+def test_windows_and_labels():
+    inputs, labels = aesop.windows([5, 6, 7, 8, 9], 3)
+    assert inputs.tolist() == [[5, 6, 7], [6, 7, 8]] and labels.tolist() == [8, 9]
+    starts_ok = aesop.article_windows(list(range(20)), 3, 50, np.random.default_rng(0))
+    assert all(row[-1] + 1 == label for row, label in zip(*starts_ok))  # the label follows its window
+
+
+def test_the_ceiling_of_the_fable_is_199_of_201():
+    best, ambiguous = aesop.ceiling(aesop.FABLE.split(), 3)
+    assert best == 199
+    assert {" ".join(c): set(n) for c, n in ambiguous.items()} == {"the cat .": {"some", "by"},
+                                                                   "up and said": {"he", "that"}}
+
+
+# Runs, as a user makes them.
+
+def test_the_fast_recipe_learns_the_fable_and_tells_it(run):
+    metrics = run(main, *SMALL, "--lr", "3e-2", "--epochs", "150")
+    assert metrics["metric"] == "accuracy" and metrics["examples"] == 201
+    assert metrics["value"] >= 0.95
+    assert metrics["story"].startswith("had a general council to consider what measures")
+    assert without_timings(run(main, *SMALL, "--lr", "3e-2", "--epochs", "150")) == without_timings(metrics)
+
+
+def test_the_article_recipe_prints_its_averages(run, capsys):
+    metrics = run(main, "--recipe", "article", *SMALL, "--epochs", "2")
+    out = capsys.readouterr().out
+    assert "Iter= 1000, Average Loss=" in out and "Iter= 2000, Average Loss=" in out and "] vs [" in out
+    assert metrics["iterations"] == 2000 and 0 <= metrics["average_accuracy"] <= 1
+
+
+def test_another_text_in_another_language(run, tmp_path):
+    text = tmp_path / "fabel.txt"
+    text.write_text("der Fuchs und die Trauben . der Fuchs sah die Trauben und die Trauben hingen hoch .",
+                    encoding="utf-8")
+    metrics = run(main, *SMALL, "--text", str(text), "--n-input", "2", "--generate", "der Fuchs", "--words", "4")
+    assert metrics["examples"] == 15 and metrics["story"].startswith("der Fuchs ")
+
+
+def test_save_then_load_tells_the_same_story(run, tmp_path, capsys):
+    path = str(tmp_path / "fable.keras")
+    trained = run(main, *SMALL, "--epochs", "5", "--save", path, "--generate", "the old mouse")
+    capsys.readouterr()
+    main(["--load", path, "--generate", "the old mouse"])
+    assert capsys.readouterr().out.strip() == trained["story"]
+
+
+def test_interactive_asks_again_after_a_bad_line(tmp_path, monkeypatch, capsys):
+    path = str(tmp_path / "fable.keras")
+    main([*SMALL, "--dry-run", "--save", path])
+    answers = iter(["had a genral", "two words", "had a general", ""])
+    monkeypatch.setattr("builtins.input", lambda prompt: next(answers))
+    capsys.readouterr()
+    main(["--load", path, "--interactive", "--words", "3"])
+    lines = capsys.readouterr().out.splitlines()
+    assert "'genral' is not in the text's vocabulary; the nearest known word is 'general'" in lines[0]
+    assert "give exactly 3 words, not 2" in lines[1]
+    assert lines[2].startswith("had a general ") and len(lines[2].split()) == 6
+
+
+def test_ctrl_c_still_evaluates_and_saves(run, tmp_path, monkeypatch):
+    def interrupt(self, epoch, logs):
+        self.epochs_done = epoch + 1
+        if epoch == 1:
+            raise KeyboardInterrupt
+    monkeypatch.setattr(aesop.StopAtCeiling, "on_epoch_end", interrupt)
+    path = tmp_path / "fable.keras"
+    metrics = run(main, *SMALL, "--save", str(path))
+    assert metrics["epochs"] == 2 and path.exists()
+
+
+# Bad input: one line, exit status 2, nothing on disk harmed.
+
+def test_bad_words_and_bad_texts(fails, tmp_path):
+    fails(main, ["--generate", "had a genral"], "'genral' is not in the text's vocabulary; the nearest known word is 'general'")
+    fails(main, ["--generate", "had a"], "give exactly 3 words, not 2")
+    empty, short, latin1 = tmp_path / "empty.txt", tmp_path / "short.txt", tmp_path / "latin1.txt"
+    empty.write_text("")
+    short.write_text("one two three")
+    latin1.write_bytes("le renard et les raisins , très haut .".encode("latin-1"))
+    fails(main, ["--text", str(empty)], "0 symbols; it needs at least --n-input + 1 = 4")
+    fails(main, ["--text", str(short)], "3 symbols; it needs at least")
+    fails(main, ["--text", str(latin1)], "not UTF-8 text")
+    fails(main, ["--text", str(tmp_path / "missing.txt")], "no such file")
+
+
+def test_a_model_meets_only_its_own_vocabulary(run, fails, tmp_path):
+    path = tmp_path / "fable.keras"
+    run(main, *SMALL, "--dry-run", "--save", str(path))
+    saved = path.read_bytes()
+    other = tmp_path / "other.txt"
+    other.write_text("a b c d e f g", encoding="utf-8")
+    fails(main, ["--load", str(path), "--text", str(other)], "trained on another vocabulary")
+    fails(main, ["--load", str(path), "--n-input", "4"], "--n-input 4 does not fit")
+    fails(main, [*SMALL, "--dry-run", "--save", str(path)], "the file exists; pass --overwrite")
+    corrupt = tmp_path / "corrupt.keras"
+    corrupt.write_bytes(b"PK not really")
+    fails(main, ["--load", str(corrupt), "--generate", "had a general"], "not a model saved by aesop_next_word.py")
+    assert path.read_bytes() == saved
