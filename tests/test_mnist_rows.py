@@ -1,0 +1,131 @@
+"""mnist_rows.py: the readers on tiny files, every corrupt file, the offline fallback, and runs on the sample."""
+import gzip
+import pathlib
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import mnist_rows
+
+main = mnist_rows.main
+SHARED = pathlib.Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "mnist"
+QUICK = ["--epochs", "1", "--batch-size", "64"]  # one pass over the sample's 1,834 training images
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch):
+    """No test downloads: Keras' downloader fails at once, as it does on a machine with no network."""
+    def no_network():
+        raise OSError("no network in the tests")
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", no_network)
+
+
+def write_idx(folder, images=3, labels=3, gz=True, magic=(2051, 2049), cut=0):
+    """The four IDX files of a tiny MNIST, with ways to spoil them."""
+    rng = np.random.default_rng(0)
+    for split in ("train", "t10k"):
+        x = rng.integers(0, 256, (images, 28, 28), dtype=np.uint8)
+        y = rng.integers(0, 10, labels, dtype=np.uint8)
+        for name, header, body in ((f"{split}-images-idx3-ubyte", [magic[0], images, 28, 28], x),
+                                   (f"{split}-labels-idx1-ubyte", [magic[1], labels], y)):
+            data = b"".join(n.to_bytes(4, "big") for n in header) + body.tobytes()
+            data = data[:len(data) - cut]
+            path = folder / (name + (".gz" if gz else ""))
+            path.write_bytes(gzip.compress(data) if gz else data)
+
+
+# The readers, and every way a file can be wrong.
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_idx_files_gzipped_or_not(tmp_path, gz):
+    write_idx(tmp_path, gz=gz)
+    data = mnist_rows.read_data_dir(str(tmp_path))
+    assert data["x_train"].shape == (3, 28, 28) and data["y_test"].shape == (3,)
+    assert data["x_train"].dtype == np.uint8
+
+
+def test_keras_npz(tmp_path):
+    x, y = np.zeros((4, 28, 28), np.uint8), np.arange(4, dtype=np.uint8)
+    np.savez(tmp_path / "mnist.npz", x_train=x, y_train=y, x_test=x[:2], y_test=y[:2])
+    data = mnist_rows.read_data_dir(str(tmp_path))
+    assert data["x_test"].shape == (2, 28, 28) and list(data["y_train"]) == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("spoil, message", [
+    (dict(magic=(2049, 2049)), "train-images-idx3-ubyte.gz: not an MNIST image file (magic number 2049, expected 2051)"),
+    (dict(cut=5), "train-images-idx3-ubyte.gz: truncated or too long"),
+    (dict(labels=2), "3 train images but 2 labels"),
+])
+def test_corrupt_idx_files(tmp_path, fails, spoil, message):
+    write_idx(tmp_path, **spoil)
+    fails(main, ["--data-dir", str(tmp_path)], message)
+
+
+def test_missing_and_broken_files(tmp_path, fails):
+    write_idx(tmp_path)
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").unlink()
+    fails(main, ["--data-dir", str(tmp_path)], "no mnist.npz, and no t10k-labels-idx1-ubyte.gz or t10k-labels-idx1-ubyte")
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(b"\x1f\x8b broken")
+    fails(main, ["--data-dir", str(tmp_path)], "t10k-labels-idx1-ubyte.gz: a broken gzip file")
+    (tmp_path / "mnist.npz").write_bytes(b"not a zip")
+    fails(main, ["--data-dir", str(tmp_path)], "mnist.npz: not a readable mnist.npz")
+    fails(main, ["--data-dir", str(tmp_path / "nowhere")], "no such folder")
+
+
+def test_offline_falls_back_to_the_bundled_sample(capsys):
+    data, source = mnist_rows.load_mnist(None)
+    assert source == "the bundled sample" and "Using the sample in data/" in capsys.readouterr().out
+    assert data["x_train"].shape == (2000, 28, 28) and data["x_test"].shape == (1000, 28, 28)
+    assert set(data["y_train"]) == set(data["y_test"]) == set(range(10))  # every class present
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="the full MNIST of ../shared/data/mnist is not here")
+def test_the_full_set_has_the_label_counts_of_its_readme():
+    data = mnist_rows.read_data_dir(str(SHARED))
+    readme = " ".join((SHARED / "README.md").read_text().split())
+    for split in ("train", "test"):
+        counts = " ".join(str(n) for n in np.bincount(data[f"y_{split}"]))
+        assert f"{split} `[{counts}]`" in readme
+    (x_train, _), (x_validation, _), (x_test, _) = mnist_rows.split(data)
+    assert (len(x_train), len(x_validation), len(x_test)) == (55_000, 5_000, 10_000)  # the article's split
+
+
+# Runs on the sample, as a user without network makes them.
+
+def test_a_run_on_the_sample_writes_its_errors_and_logs(run, tmp_path):
+    png = tmp_path / "errors.png"
+    metrics = run(main, *QUICK, "--errors-png", str(png), "--log-dir", str(tmp_path / "runs"))
+    assert metrics["metric"] == "accuracy" and metrics["examples"] == 1000 and metrics["data"] == "the bundled sample"
+    assert 0.2 < metrics["value"] < 1  # one epoch on 1,834 images: well above chance
+    grid = tf.io.decode_png(png.read_bytes()).numpy()
+    assert grid.shape[1] == 10 * 32 and grid.shape[0] % 42 == 0
+    assert list((tmp_path / "runs").iterdir())
+
+
+def test_the_article_recipe_counts_steps(run, capsys):
+    metrics = run(main, "--recipe", "article", "--epochs", "20")
+    out = capsys.readouterr().out
+    assert "For iter   10  Accuracy" in out and "For iter   20  Accuracy" in out
+    assert "on the first 128 test images" in out and metrics["steps"] == 20
+
+
+def test_save_load_and_a_digit_of_ones_own(run, tmp_path, fails):
+    path = str(tmp_path / "mnist.keras")
+    run(main, *QUICK, "--save", path)
+    digit = mnist_rows.read_npz(mnist_rows.SAMPLE)["x_test"][0]  # a 7
+    drawn = np.repeat(np.kron(255 - digit, np.ones((2, 2), np.uint8))[..., None], 3, axis=-1)  # dark on light, RGB, 56x56
+    image = tmp_path / "seven.png"
+    image.write_bytes(tf.io.encode_png(drawn).numpy())
+    assert np.abs(mnist_rows.read_image(str(image))[0] - digit / 255).mean() < 0.05  # resized, inverted back
+    loaded = main(["--load", path, "--predict", str(image)])
+    assert 0 <= loaded["prediction"] <= 9 and sum(loaded["probabilities"]) == pytest.approx(1, abs=1e-4)
+    again = run(main, "--load", path, "--epochs", "0")
+    assert again["epochs"] == 0 and again["examples"] == 1000
+    not_image = tmp_path / "notes.txt"
+    not_image.write_text("a seven")
+    fails(main, ["--load", path, "--predict", str(not_image)], "not an image TensorFlow can read")
+    fails(main, ["--load", path, "--predict", str(tmp_path / "missing.png")], "no such file")
+    fails(main, ["--load", path, "--hidden", "64"], "--hidden 64 does not fit")
+    fails(main, [*QUICK, "--save", path], "the file exists; pass --overwrite")
