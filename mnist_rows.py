@@ -321,7 +321,8 @@ def read_image(path):
     image = tf.image.resize(tf.cast(image, tf.float32) / 255, (28, 28), antialias=True)[..., 0].numpy()
     if image.mean() > 0.5:  # a dark digit on a light background, as people draw: invert to MNIST's
         image = 1 - image
-    return image[None]
+    background = np.median(image)  # grey paper or a photo: stretch to MNIST's black 0 and white 1
+    return np.clip((image - background) / max(image.max() - background, 1e-6), 0, 1)[None]
 
 
 def predict(model, path):
