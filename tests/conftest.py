@@ -35,3 +35,15 @@ def fails(capsys):
 def without_timings(metrics):
     """A run's metrics less what the clock decides: what the same seed must repeat exactly."""
     return {key: value for key, value in metrics.items() if "seconds" not in key}
+
+
+@pytest.fixture
+def ctrl_c(monkeypatch):
+    """ctrl_c(callback_class): the user presses Ctrl-C as the second epoch ends."""
+    def ctrl_c(callback_class):
+        def interrupt(self, epoch, logs):
+            self.epochs_done = epoch + 1
+            if epoch == 1:
+                raise KeyboardInterrupt
+        monkeypatch.setattr(callback_class, "on_epoch_end", interrupt)
+    return ctrl_c

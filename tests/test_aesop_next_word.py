@@ -90,12 +90,8 @@ def test_interactive_asks_again_after_a_bad_line(tmp_path, monkeypatch, capsys):
     assert lines[2].startswith("had a general ") and len(lines[2].split()) == 6
 
 
-def test_ctrl_c_still_evaluates_and_saves(run, tmp_path, monkeypatch):
-    def interrupt(self, epoch, logs):
-        self.epochs_done = epoch + 1
-        if epoch == 1:
-            raise KeyboardInterrupt
-    monkeypatch.setattr(aesop.StopAtCeiling, "on_epoch_end", interrupt)
+def test_ctrl_c_still_evaluates_and_saves(run, tmp_path, ctrl_c):
+    ctrl_c(aesop.StopAtCeiling)
     path = tmp_path / "fable.keras"
     metrics = run(main, *SMALL, "--save", str(path))
     assert metrics["epochs"] == 2 and path.exists()

@@ -72,12 +72,8 @@ def test_save_then_load_predicts_the_same(run, tmp_path, capsys):
     assert again["value"] == trained["value"] and again["epochs"] == 0
 
 
-def test_ctrl_c_still_evaluates_and_saves(run, tmp_path, monkeypatch):
-    def interrupt(self, epoch, logs):
-        self.epochs_done = epoch + 1
-        if epoch == 1:
-            raise KeyboardInterrupt
-    monkeypatch.setattr(count_ones.HeldOutCheck, "on_epoch_end", interrupt)
+def test_ctrl_c_still_evaluates_and_saves(run, tmp_path, ctrl_c):
+    ctrl_c(count_ones.HeldOutCheck)
     path = tmp_path / "ones.keras"
     metrics = run(main, *TINY, "--epochs", "50", "--save", str(path))
     assert metrics["epochs"] == 2 and metrics["examples"] == 128 and path.exists()

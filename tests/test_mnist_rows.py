@@ -111,6 +111,13 @@ def test_the_article_recipe_counts_steps(run, capsys):
     assert "on the first 128 test images" in out and metrics["steps"] == 20
 
 
+def test_ctrl_c_still_evaluates_and_saves(run, tmp_path, ctrl_c):
+    ctrl_c(mnist_rows.EpochsDone)
+    path = tmp_path / "mnist.keras"
+    metrics = run(main, "--epochs", "5", "--batch-size", "256", "--save", str(path))
+    assert metrics["epochs"] == 2 and metrics["examples"] == 1000 and path.exists()
+
+
 def test_save_load_and_a_digit_of_ones_own(run, tmp_path, fails):
     path = str(tmp_path / "mnist.keras")
     run(main, *QUICK, "--save", path)

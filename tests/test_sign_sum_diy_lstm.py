@@ -77,12 +77,8 @@ def test_save_then_load_predicts_the_same_for_any_length(run, tmp_path, capsys):
     assert again["value"] == trained["value"]
 
 
-def test_ctrl_c_still_evaluates_and_saves(run, tmp_path, monkeypatch):
-    def interrupt(self, epoch, logs):
-        self.epochs_done = epoch + 1
-        if epoch == 1:
-            raise KeyboardInterrupt
-    monkeypatch.setattr(diy.TestCheck, "on_epoch_end", interrupt)
+def test_ctrl_c_still_evaluates_and_saves(run, tmp_path, ctrl_c):
+    ctrl_c(diy.TestCheck)
     path = tmp_path / "diy.keras"
     metrics = run(main, "--epochs", "50", "--save", str(path))
     assert metrics["epochs"] == 2 and metrics["examples"] == 3072 and path.exists()
