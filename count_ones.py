@@ -168,8 +168,8 @@ def every_string_classifier(model, length):
 def error_report(predicted, test_output, train_output, length):
     """The error on the held-out strings, and per class: what the model gets wrong where."""
     wrong = predicted != test_output
-    print(f"\nPer class (a class is a count of ones; the rarest classes may have no training string,")
-    print(f"and a class the model never saw it can never predict):")
+    print("\nPer class (a class is a count of ones; the rarest classes may have no training string,")
+    print("and a class the model never saw it can never predict):")
     print(" ones  train  held-out    wrong   error")
     train_counts = np.bincount(train_output, minlength=length + 1)
     test_counts = np.bincount(test_output, minlength=length + 1)

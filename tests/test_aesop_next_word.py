@@ -2,7 +2,6 @@
 import pathlib
 
 import numpy as np
-import pytest
 
 import aesop_next_word as aesop
 from conftest import without_timings
@@ -33,8 +32,8 @@ def test_ids_rank_symbols_by_frequency():
 def test_windows_and_labels():
     inputs, labels = aesop.windows([5, 6, 7, 8, 9], 3)
     assert inputs.tolist() == [[5, 6, 7], [6, 7, 8]] and labels.tolist() == [8, 9]
-    starts_ok = aesop.article_windows(list(range(20)), 3, 50, np.random.default_rng(0))
-    assert all(row[-1] + 1 == label for row, label in zip(*starts_ok))  # the label follows its window
+    visited, following = aesop.article_windows(list(range(20)), 3, 50, np.random.default_rng(0))
+    assert all(row[-1] + 1 == label for row, label in zip(visited, following))  # the label follows its window
 
 
 def test_the_ceiling_of_the_fable_is_199_of_201():

@@ -1,6 +1,5 @@
 """sign_sum_diy_lstm.py: the data's facts, the hand-written cell equal to Keras', and every way to call it."""
 import keras
-import numpy as np
 import pytest
 
 import sign_sum_diy_lstm as diy
