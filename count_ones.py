@@ -1,19 +1,25 @@
 """Count the ones in a binary string with an LSTM.
 
 Follows "A noob's guide to implementing RNN-LSTM using Tensorflow" (2016), ported
-to TensorFlow 2 / Keras 3. The section markers below are the article's headings.
+to TensorFlow 2 / Keras 3. The section markers below are the article's headings;
+what the article does not have sits under headings of its own, and everything
+that only serves the terminal is below the divider at the end.
 
     python count_ones.py                                  # trains, then scores every held-out string
     python count_ones.py --save ones.keras                # ... and keeps the model
     python count_ones.py --load ones.keras --predict 01010010011011100110
-    python count_ones.py --recipe article                 # the article's own recipe (800 epochs, 3.5 min)
+    python count_ones.py --recipe article                 # the article's own recipe, to 0.1% error
 
 Results: see the README's table, each figure with the command that measured it.
 """
 import argparse
+import hashlib
 import json
+import math
 import os
+import shutil
 import sys
+import tempfile
 import time
 import zipfile
 
@@ -28,41 +34,51 @@ LENGTH = 20             # bits per string: 2**20 = 1,048,576 strings in all
 NUM_EXAMPLES = 10_000   # training strings: the article trains on under 1% of them
 NUM_HIDDEN = 24         # the article's LSTM width
 TARGET_ERROR = 0.001    # the article's final figure: "Epoch 5000 error 0.1%"
+EXAMPLE = "10011011101001101110"  # the string the article prints the prediction of while it trains
 CHECK_SIZE = 20_000     # held-out strings scored every few epochs to decide when to stop
 MAX_LENGTH = 24         # 2**24 strings of 24 floats already take 1.6 GB
-SETTINGS_FILE = "count_ones.json"  # what a saved model was trained with, inside the .keras zip
 
 RECIPES = {
     # The article's: batch 1000, Adam at its default rate, the cross-entropy summed
-    # over the batch, up to 5000 epochs, the output layer initialised as it was.
-    "article": dict(batch_size=1000, lr=1e-3, epochs=5000, loss_reduction="sum",
-                    article_init=True, schedule="constant", clipnorm=None, balance=0.0,
-                    check_every=10, print_every=50),
+    # over the batch, up to 5000 epochs, the output layer initialised as it was. The
+    # held-out check runs every `check_every` epochs, and that many make one of Keras'.
+    "article": dict(batch_size=1000, lr=1e-3, epochs=5000, balance=0.0, loss_reduction="sum",
+                    article_init=True, schedule="constant", clipnorm=None, check_every=10, print_every=50),
     # Ours: the same 10,000 strings and model. More updates per epoch (batch 100) at a
     # higher rate, which a cosine schedule brings down to zero so that the last epochs
-    # settle instead of jumping around; clipping the gradient tames the spikes a high rate
-    # causes. And the rare classes weigh more (see class_weights): that is where the errors are.
-    "fast": dict(batch_size=100, lr=2e-2, epochs=30, loss_reduction="sum_over_batch_size",
-                 article_init=False, schedule="cosine", clipnorm=1.0, balance=0.5,
-                 check_every=1, print_every=5),
+    # settle; clipping the gradient tames the spikes a high rate causes. And the rare
+    # classes weigh more (see class_weights): that is where the errors are.
+    "fast": dict(batch_size=100, lr=2e-2, epochs=30, balance=0.5, loss_reduction="sum_over_batch_size",
+                 article_init=False, schedule="cosine", clipnorm=1.0, check_every=1, print_every=5),
 }
-
-
-def fail(message):
-    """Every bad input ends here: one line on stderr, exit status 2, no traceback."""
-    print(f"count_ones.py: error: {message}", file=sys.stderr)
-    raise SystemExit(2)
 
 
 # ## Generating the training input data
 def to_bits(codes, length):
     """Strings as the model reads them: integer i -> its `length` bits, first bit first.
 
-    [n] int -> [n, length, 1] float32 (batch, sequence length, input dimension)."""
+    [n] int -> [n, length, 1] float32: [batch_size, sequence_length, input_dimension]."""
     bits = (np.asarray(codes)[:, None] >> np.arange(length - 1, -1, -1)) & 1
     return bits[..., None].astype(np.float32)
 
 
+# ## Generating the training output data
+# The article's target is a one-hot row of 21: [0, 0, 0, 0, 1, 0, ..., 0] for a string of
+# 4 ones. Keras' *sparse* cross-entropy takes the class number (4) instead and reads the
+# same entry of -log(prediction), so the scripts keep class numbers: [n] instead of [n, 21].
+def one_hot(counts, length):
+    """The article's train_output, [n] -> [n, length + 1]."""
+    return np.eye(length + 1, dtype=np.int64)[counts]
+
+
+def show_first(train_input, train_output, length):
+    """As the article prints the first values of train_input: the first string, its class, its one-hot row."""
+    bits = "".join(str(int(bit)) for bit in train_input[0, :, 0])
+    print(f"train_input {train_input.shape}, the first: {bits} -> class {train_output[0]}, "
+          f"one-hot {one_hot(train_output[:1], length)[0]}")
+
+
+# ## Generating the test data
 def make_data(length, train_size, seed):
     """All 2**length strings, shuffled by `seed`; the first `train_size` train, the rest is held out.
 
@@ -70,12 +86,20 @@ def make_data(length, train_size, seed):
     lists become one NumPy shift, and a held-out string is just a code.
     Returns train_input [n, length, 1], train_output [n], test_codes [m], test_output [m],
     where an output is the class: the count of ones, 0..length."""
-    codes = np.random.default_rng(seed).permutation(2**length)  # shuffle(train_input)
-    # ## Generating the training output data: the class of a string is its count of ones
-    counts = to_bits(codes, length).sum(axis=(1, 2)).astype(np.int64)
-    # ## Generating the test data: everything beyond NUM_EXAMPLES
-    train_input = to_bits(codes[:train_size], length)
-    return train_input, counts[:train_size], codes[train_size:], counts[train_size:]
+    codes = np.random.default_rng(seed).permutation(2**length)           # shuffle(train_input)
+    counts = to_bits(codes, length).sum(axis=(1, 2)).astype(np.int64)    # the class of each string
+    train_input = to_bits(codes[:train_size], length)                    # till NUM_EXAMPLES
+    return train_input, counts[:train_size], codes[train_size:], counts[train_size:]  # everything beyond
+
+
+# ## Beyond the article: the rare classes
+def missing_classes(train_output, test_output, length):
+    """Counts of ones that no training string has, and how many held-out strings have them.
+
+    The model can never predict a class it never saw, so those strings are wrong
+    whatever it learns: the error cannot go below doomed / len(test_output)."""
+    missing = np.setdiff1d(np.arange(length + 1), train_output)
+    return missing, int(np.isin(test_output, missing).sum())
 
 
 def class_weights(train_output, length, balance):
@@ -86,57 +110,50 @@ def class_weights(train_output, length, balance):
     stay longest. balance=0 weighs every string alike (the article); 1 weighs every class alike."""
     counts = np.bincount(train_output, minlength=length + 1)
     weights = np.where(counts > 0, (len(train_output) / np.maximum(counts, 1)) ** balance, 0.0)
-    weights /= (weights * counts).sum() / len(train_output)
-    return dict(enumerate(weights.tolist()))
-
-
-def missing_classes(train_output, test_output, length):
-    """Counts of ones that no training string has, and how many held-out strings have them.
-
-    The model can never predict a class it never saw, so those strings are wrong
-    whatever it learns: the error cannot go below doomed / len(test_output)."""
-    missing = np.setdiff1d(np.arange(length + 1), train_output)
-    return missing, int(np.isin(test_output, missing).sum())
+    return weights / ((weights * counts).sum() / len(train_output))
 
 
 # ## Designing the model
 def build_model(length, cell, hidden, layers, article_init):
-    """[batch, length, 1] -> LSTM (or GRU, or simple RNN) x layers -> [batch, length + 1] probabilities.
+    """data [batch, length, 1] -> LSTM (or GRU, or simple RNN) x layers -> prediction [batch, length + 1].
 
     unroll=True writes the `length` steps out as plain ops instead of a while loop,
     which is faster for short sequences on a CPU (the article's dynamic_rnn looped)."""
     rnn = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU, "rnn": keras.layers.SimpleRNN}[cell]
     model = keras.Sequential(name=f"count_ones_{cell}")
     model.add(keras.Input(shape=(length, 1)))                      # data: [None, 20, 1]
-    for i in range(layers):
-        # every layer but the last hands all its outputs on: [batch, length, hidden]
-        model.add(rnn(hidden, unroll=True, return_sequences=i < layers - 1))
-    # `last` (the output at the 20th bit) -> weight, bias -> softmax: [batch, hidden] -> [batch, 21]
+    for i in range(layers):  # "adding multiple layers": each but the last hands on all its outputs
+        # val, state = dynamic_rnn(cell, data); last = val[:, -1]: Keras returns `last` unless asked
+        model.add(rnn(hidden, unroll=True, return_sequences=i < layers - 1))  # [batch, 20, 1] -> [batch, 24]
     init = {}
-    if article_init:  # tf.truncated_normal(stddev=1.0) weights, tf.constant(0.1) bias
+    if article_init:  # weight: tf.truncated_normal, bias: tf.constant(0.1)
         init = dict(kernel_initializer=keras.initializers.TruncatedNormal(stddev=1.0),
                     bias_initializer=keras.initializers.Constant(0.1))
+    # prediction = softmax(matmul(last, weight) + bias): [batch, 24] -> [batch, 21]
     model.add(keras.layers.Dense(length + 1, activation="softmax", **init))
     return model
 
 
-def compile_model(model, recipe, lr, batch_size, epochs, train_size):
+def compile_model(model, recipe, lr, steps, epochs):
     """cross_entropy, optimizer = tf.train.AdamOptimizer(), minimize: one compile call.
 
     Keras clips the probabilities before the log as the article did by hand; the
-    article *summed* the loss over the batch (reduction="sum"), Keras' default is the mean."""
-    steps = max(epochs * -(-train_size // batch_size), 1)
-    rate = lr if recipe["schedule"] == "constant" else keras.optimizers.schedules.CosineDecay(lr, steps)
-    model.compile(
-        optimizer=keras.optimizers.Adam(rate, clipnorm=recipe["clipnorm"]),
-        loss=keras.losses.SparseCategoricalCrossentropy(reduction=recipe["loss_reduction"]),
-        metrics=["accuracy"],
-        jit_compile=False,        # XLA was 40 times slower on this model on a CPU
-        steps_per_execution=10,   # run 10 batches per call into the traced graph
-    )
+    article *summed* the loss over the batch (reduction="sum"), Keras' default is the mean.
+    The `steps` batches of an epoch run in one call into the traced graph."""
+    rate = keras.optimizers.schedules.CosineDecay(lr, max(steps * epochs, 1)) if recipe["schedule"] == "cosine" else lr
+    model.compile(optimizer=keras.optimizers.Adam(rate, clipnorm=recipe["clipnorm"]),
+                  loss=keras.losses.SparseCategoricalCrossentropy(reduction=recipe["loss_reduction"]),
+                  metrics=["accuracy"], steps_per_execution=steps,
+                  jit_compile=False)  # XLA was 40 times slower on this model on a CPU
 
 
 # ## Calculating the error on test data
+def error(model, inputs, outputs):
+    """mistakes = not_equal(argmax(target), argmax(prediction)); error = reduce_mean(mistakes)."""
+    return float(np.mean(np.argmax(model.predict_on_batch(inputs), axis=-1) != outputs))
+
+
+# ## Beyond the article: every held-out string, through the tree of prefixes
 def every_string_classifier(model, length):
     """A traced function: the class the model gives each of the 2**length strings, indexed by code.
 
@@ -145,8 +162,7 @@ def every_string_classifier(model, length):
     prefixes (2 strings of 1 bit, 4 of 2 bits, ...) costs 2**(length + 1) steps of
     the cell instead of length * 2**length: one bit of every string at once.
     The result equals model.predict on each string (tests/test_count_ones.py checks)."""
-    rnns = model.layers[:-1]
-    dense = model.layers[-1]
+    rnns, dense = model.layers[:-1], model.layers[-1]
 
     @tf.function
     def classify_every_string():
@@ -155,8 +171,7 @@ def every_string_classifier(model, length):
                   for layer in rnns]
         for _ in range(length):
             # prefix i becomes prefixes 2i (next bit 0) and 2i + 1 (next bit 1): [n, .] -> [2n, .]
-            n = tf.shape(states[0][0])[0]
-            x = tf.tile(tf.constant([[0.0], [1.0]]), [n, 1])
+            x = tf.tile(tf.constant([[0.0], [1.0]]), [tf.shape(states[0][0])[0], 1])
             states = [[tf.repeat(s, 2, axis=0) for s in layer_states] for layer_states in states]
             for i, layer in enumerate(rnns):
                 x, states[i] = layer.cell(x, states[i])
@@ -165,261 +180,299 @@ def every_string_classifier(model, length):
     return classify_every_string
 
 
-def error_report(predicted, test_output, train_output, length):
-    """The error on the held-out strings, and per class: what the model gets wrong where."""
-    wrong = predicted != test_output
-    print("\nPer class (a class is a count of ones; the rarest classes may have no training string,")
-    print("and a class the model never saw it can never predict):")
-    print(" ones  train  held-out    wrong   error")
-    train_counts = np.bincount(train_output, minlength=length + 1)
-    test_counts = np.bincount(test_output, minlength=length + 1)
-    wrong_counts = np.bincount(test_output[wrong], minlength=length + 1)
-    for k in range(length + 1):
-        error = f"{wrong_counts[k] / test_counts[k]:7.2%}" if test_counts[k] else "      -"
-        never = "  never seen in training" if train_counts[k] == 0 and test_counts[k] else ""
-        print(f"{k:5d} {train_counts[k]:6,d} {test_counts[k]:9,d} {wrong_counts[k]:8,d} {error}{never}")
-    missing, doomed = missing_classes(train_output, test_output, length)
-    if doomed:
-        print(f"The training split has no string with {', '.join(map(str, missing))} ones: that dooms "
-              f"{doomed:,} held-out strings, a floor of {doomed / len(test_output):.3%} error.")
-
-
 # ## Execution of the graph
-class HeldOutCheck(keras.callbacks.Callback):
-    """Every few epochs: the error on a fixed slice of held-out strings, the article's line, and
-    a stop once the whole held-out set is at the target (the slice says when to look)."""
+def epoch_batches(train_input, train_output, weights, batch_size, seed, first_epoch):
+    """The article's `for j in range(no_of_batches)`, in a new order every epoch, with each string's weight.
 
-    def __init__(self, classify_every_string, length, test_codes, test_output, target, check_every, print_every):
+    The order of epoch e depends on (seed, e) alone, so a run resumed at epoch e
+    trains on the very batches that a run never stopped would have."""
+    def one_epoch(epoch):
+        order = tf.random.experimental.stateless_shuffle(tf.range(len(train_output)), seed=[seed, epoch])
+        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
+    seed = tf.constant(seed, tf.int64)
+    train_input, train_output, weights = (tf.constant(x) for x in (train_input, train_output, weights))
+    return (tf.data.Dataset.range(first_epoch, 2**62).flat_map(one_epoch)
+            .map(lambda i: (tf.gather(train_input, i), tf.gather(train_output, i), tf.gather(weights, i)))
+            .prefetch(tf.data.AUTOTUNE))
+
+
+class HeldOutCheck(keras.callbacks.Callback):
+    """The article's `print('Epoch {:2d} error {:3.1f}%')`, with the probability it gives one string's
+    true count; the error on a fixed slice of held-out strings, and a stop once the whole held-out set
+    is at the target (the slice says when to look)."""
+
+    def __init__(self, classify_every_string, test_codes, test_output, length, example, target, recipe, passes):
         super().__init__()
-        self.classify_every_string, self.length = classify_every_string, length
-        self.test_codes, self.test_output = test_codes, test_output
-        self.check_input = to_bits(test_codes[:CHECK_SIZE], length)
-        self.check_output = test_output[:CHECK_SIZE]
-        self.target, self.check_every, self.print_every = target, check_every, print_every
+        self.classify_every_string, self.test_codes, self.test_output = classify_every_string, test_codes, test_output
+        self.check_input, self.check_output = to_bits(test_codes[:CHECK_SIZE], length), test_output[:CHECK_SIZE]
+        self.example = example or (EXAMPLE * 2)[:length]  # --predict's string, else the article's
+        self.example_input = to_bits([int(self.example, 2)], length)
+        self.target, self.passes, self.print_every = target, passes, recipe["print_every"]
         self.epochs_done, self.predicted = 0, None
 
     def on_epoch_end(self, epoch, logs):
-        self.epochs_done = epoch + 1
-        if self.epochs_done % self.check_every:
-            return
-        predicted = np.argmax(self.model.predict_on_batch(self.check_input), axis=-1)
-        logs["heldout_error"] = error = float(np.mean(predicted != self.check_output))
+        self.epochs_done = (epoch + 1) * self.passes  # the article's epochs: `passes` of them in one of Keras'
+        logs["heldout_error"] = incorrect = error(self.model, self.check_input, self.check_output)
         if self.epochs_done % self.print_every == 0:
-            print(f"Epoch {self.epochs_done:4d} error {error:.3%} on {len(self.check_output):,} "
-                  f"held-out strings, loss {logs['loss']:.4f}", flush=True)
-        if error <= self.target:  # the slice is there: is the whole held-out set?
+            probability = self.model.predict_on_batch(self.example_input)[0, self.example.count("1")]
+            print(f"Epoch {self.epochs_done:4d} error {incorrect:.3%} on {len(self.check_output):,} held-out strings, "
+                  f"loss {logs['loss']:.4f}; {self.example}: {probability:.1%} on {self.example.count('1')} ones",
+                  flush=True)
+        if incorrect <= self.target:  # the slice is there: is the whole held-out set?
             predicted = self.classify_every_string().numpy()[self.test_codes]
             if np.mean(predicted != self.test_output) <= self.target:
                 print(f"Epoch {self.epochs_done:4d}: held-out error at the target, stopping")
                 self.predicted, self.model.stop_training = predicted, True
 
-
-class SaveEvery(keras.callbacks.Callback):
-    """Writes the model to --save every `seconds` of training, so a killed run loses little."""
-
-    def __init__(self, path, settings, seconds):
-        super().__init__()
-        self.path, self.settings, self.seconds, self.last = path, settings, seconds, time.monotonic()
-
-    def on_epoch_end(self, epoch, logs):
-        if time.monotonic() - self.last >= self.seconds:
-            save_model(self.model, self.path, self.settings)
-            self.last = time.monotonic()
+    def final(self, dry_run):
+        """The predictions at the end, and the true classes: every held-out string (scored once: the
+        stop may have done it), or for --dry-run the check slice."""
+        if dry_run:
+            return np.argmax(self.model.predict_on_batch(self.check_input), axis=-1), self.check_output
+        if self.predicted is None:
+            self.predicted = self.classify_every_string().numpy()[self.test_codes]
+        return self.predicted, self.test_output
 
 
-def train(model, train_input, train_output, check, batch_size, epochs, balance, callbacks, dry_run):
-    """model.fit over the training strings until the target or the last epoch; Ctrl-C stops it cleanly."""
+def train(model, batches, steps, epochs, backup, check, log):
+    """model.fit until the target or the last epoch, backing up each epoch first and logging the check's
+    figures last; Ctrl-C stops it cleanly. Returns the epochs done and the seconds."""
+    started = time.perf_counter()
     try:
-        model.fit(train_input, train_output, batch_size=batch_size, epochs=1 if dry_run else epochs,
-                  steps_per_epoch=1 if dry_run else None, callbacks=[check, *callbacks], verbose=0,
-                  class_weight=class_weights(train_output, check.length, balance) if balance else None)
+        model.fit(batches, steps_per_epoch=steps, epochs=epochs, callbacks=[backup, check, *log], shuffle=False, verbose=0)
     except KeyboardInterrupt:
         print(f"\nInterrupted after epoch {check.epochs_done}: evaluating what it has learned.")
-    return check.epochs_done
+        shutil.rmtree(backup.backup_dir, ignore_errors=True)  # the run ends here, as when it finishes
+    return check.epochs_done, time.perf_counter() - started
 
 
-# ## Saving the model ("Tinkering with the model": save it and predict later)
-def save_model(model, path, settings):
-    """model.save to a temporary file beside `path`, the run's settings added, then one rename."""
-    temporary = f"{path}.tmp-{os.getpid()}.keras"
-    try:
-        model.save(temporary)
-        with zipfile.ZipFile(temporary, "a") as archive:
-            archive.writestr(SETTINGS_FILE, json.dumps(settings))
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-
-
-def load_model(path):
-    """A model saved by save_model, and the settings it was trained with."""
-    if not os.path.isfile(path):
-        fail(f"--load {path}: no such file")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            settings = json.loads(archive.read(SETTINGS_FILE))
-        model = keras.models.load_model(path, compile=False)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as error:
-        fail(f"--load {path}: not a model saved by count_ones.py ({type(error).__name__}: {error})")
-    return model, settings
-
-
-# ## Try it
-def parse_string(text, length):
-    """'0101...' -> [1, length, 1], or a one-line error."""
-    if set(text) - {"0", "1"} or len(text) != length:
-        fail(f"--predict {text!r}: give a string of exactly {length} characters, each 0 or 1")
-    return np.array([[[float(c)] for c in text]], dtype=np.float32)
-
-
-def predict(model, text, length):
+def predict(model, text):
     """print sess.run(prediction, {data: [[[1],[0],...]]}), said in words."""
-    probabilities = model.predict_on_batch(parse_string(text, length))[0]  # [1, length, 1] -> [length + 1]
+    probabilities = model.predict_on_batch(to_bits([int(text, 2)], len(text)))[0]  # [1, length, 1] -> [length + 1]
     top = np.argsort(probabilities)[::-1][:3]
     print(f"{text} has {text.count('1')} ones; the model says {top[0]}. "
           f"Top probabilities: " + ", ".join(f"{k} ones {probabilities[k]:.2%}" for k in top))
     return dict(prediction=int(top[0]), probabilities=probabilities.tolist())
 
 
+# ## Results ("Epoch 5000 error 0.1%"), and where the errors are
+def error_report(predicted, test_output, train_output, length):
+    """The error on the held-out strings per class: what the model gets wrong where."""
+    train_counts, test_counts, wrong_counts = (np.bincount(x, minlength=length + 1) for x in
+                                               (train_output, test_output, test_output[predicted != test_output]))
+    print("\nPer class (a class is a count of ones; a class the model never saw it can never predict):")
+    print(" ones  train  held-out    wrong   error")
+    for k in range(length + 1):
+        rate = f"{wrong_counts[k] / test_counts[k]:7.2%}" if test_counts[k] else "      -"
+        never = "  never seen in training" if train_counts[k] == 0 and test_counts[k] else ""
+        print(f"{k:5d} {train_counts[k]:6,d} {test_counts[k]:9,d} {wrong_counts[k]:8,d} {rate}{never}")
+    missing, doomed = missing_classes(train_output, test_output, length)
+    if doomed:
+        print(f"The training split has no string with {', '.join(map(str, missing))} ones: that dooms "
+              f"{doomed:,} held-out strings, a floor of {doomed / len(test_output):.3%} error.")
+
+
+# --- Running it from the terminal: not in the article ---
+SCRIPT = os.path.basename(__file__)
+SETTINGS = dict(length=LENGTH, train_size=NUM_EXAMPLES, cell="lstm", layers=1, hidden=NUM_HIDDEN, seed=0)
+
+
+def fail(message):
+    """Every bad input ends here: one line on stderr, exit status 2, no traceback."""
+    print(f"{SCRIPT}: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def checked(convert, test, wanted):
+    """An argparse type: the text converted, then tested; else a one-line error saying what to give."""
+    def parse(text):
+        try:
+            if test(value := convert(text)):
+                return value
+        except ValueError:
+            pass
+        raise argparse.ArgumentTypeError(f"{text!r}: give {wanted}")
+    return parse
+
+
+def writable(path, folder=False):
+    """Whether `path` can be written as a file (or a folder): its folder exists, and nothing of the other kind is there."""
+    return os.path.isdir(os.path.dirname(os.path.abspath(path))) and not (os.path.isfile if folder else os.path.isdir)(path)
+
+
+POSITIVE = checked(int, lambda n: n > 0, "a whole number above 0")
+COUNT = checked(int, lambda n: n >= 0, "a whole number, 0 or more")
+RATE = checked(float, lambda x: 0 < x < math.inf, "a number above 0")
+WEIGHT = checked(float, lambda x: 0 <= x < math.inf, "a number, 0 or more")
+FRACTION = checked(float, lambda x: 0 <= x < 1, "a fraction from 0 up to 1")
+BITS = checked(str, lambda text: text and set(text) <= {"0", "1"}, "a string of 0s and 1s")
+IN_A_FOLDER = "in a folder that exists"
+KERAS_FILE = checked(str, lambda path: path.endswith(".keras") and writable(path), f"a file name ending in .keras, {IN_A_FOLDER}")
+JSON_FILE = checked(str, writable, f"a file name {IN_A_FOLDER}")
+FOLDER = checked(str, lambda path: writable(path, folder=True), f"a folder (not a file) {IN_A_FOLDER}")
+
+
 def parse_args(argv):
-    parser = argparse.ArgumentParser(
-        description="Count the ones in binary strings with an LSTM (the noob's guide to RNN-LSTM, in TF2).")
+    """The flags, each checked by its type; settle() checks what spans several."""
+    def recipes(key):
+        return "the recipe's: " + ", ".join(f"{name} {recipe[key]:g}" for name, recipe in RECIPES.items())
+    parser = argparse.ArgumentParser(description="Count the ones in binary strings with an LSTM "
+                                                 "(the noob's guide to RNN-LSTM, in TensorFlow 2).")
     parser.error = fail  # argparse's own errors too: one line, exit status 2
-    parser.add_argument("--recipe", choices=RECIPES, default="fast",
-                        help="'article': the article's batch 1000, Adam 1e-3, summed loss, up to 5000 epochs; "
-                             "'fast': batch 100, Adam 2e-2 with cosine decay and clipping, rare classes weighted up, "
-                             "up to 30 epochs (default: %(default)s)")
-    parser.add_argument("--epochs", type=int, help="most epochs to train (default: the recipe's, 5000 or 30)")
-    parser.add_argument("--batch-size", type=int, help="strings per update (default: the recipe's, 1000 or 100)")
-    parser.add_argument("--lr", type=float, help="Adam's learning rate (default: the recipe's, 1e-3 or 2e-2)")
-    parser.add_argument("--balance", type=float,
-                        help="weigh each class by (1 / its share) ** BALANCE: 0 weighs every string alike, "
-                             "1 every class (default: the recipe's, 0 or 0.5)")
-    parser.add_argument("--target-error", type=float, default=TARGET_ERROR,
-                        help="stop once the held-out error is at most this fraction (default: %(default)s)")
-    parser.add_argument("--length", type=int, help=f"bits per string (default: {LENGTH}, or the loaded model's)")
-    parser.add_argument("--train-size", type=int,
-                        help=f"training strings; the rest are held out (default: {NUM_EXAMPLES}, or the loaded model's)")
-    parser.add_argument("--cell", choices=["lstm", "gru", "rnn"], help="recurrent cell (default: lstm, or the loaded model's)")
-    parser.add_argument("--layers", type=int, help="recurrent layers stacked (default: 1, or the loaded model's)")
-    parser.add_argument("--hidden", type=int, help=f"units per layer (default: {NUM_HIDDEN}, or the loaded model's)")
-    parser.add_argument("--seed", type=int, help="shuffles the strings and seeds the weights (default: 0, or the loaded model's)")
-    parser.add_argument("--predict", metavar="BITS", help="print the count the model gives this string (after training, or at once with --load; default: none)")
-    parser.add_argument("--save", metavar="PATH", help="write the trained model to this .keras file (also every minute while training; default: none)")
-    parser.add_argument("--load", metavar="PATH", help="start from a model written by --save; --epochs 0 only evaluates it (default: none)")
-    parser.add_argument("--overwrite", action="store_true", help="let --save replace an existing file (default: off)")
-    parser.add_argument("--log-dir", metavar="DIR", help="write TensorBoard scalars (loss, accuracy, held-out error) to a new run folder here (default: none)")
-    parser.add_argument("--json", metavar="PATH", help="write the run's metrics to this file as one JSON object (default: none)")
-    parser.add_argument("--dry-run", action="store_true", help="train on one batch and evaluate on the check slice only: checks an install in seconds (default: off)")
+    add = parser.add_argument
+    add("--recipe", choices=RECIPES, default="fast", help="'article': batch 1000, Adam, summed loss; 'fast': batch 100, "
+        "a higher rate decayed to 0, clipping, the rare classes weighed up (default: %(default)s)")
+    add("--epochs", type=COUNT, help=f"most epochs; 0 with --load only evaluates (default: {recipes('epochs')})")
+    add("--batch-size", type=POSITIVE, help=f"strings per update (default: {recipes('batch_size')})")
+    add("--lr", type=RATE, help=f"Adam's learning rate (default: {recipes('lr')})")
+    add("--balance", type=WEIGHT, help="weigh a class by (1 / its share) ** BALANCE: 0 weighs every string alike, 1 "
+        f"every class alike (default: {recipes('balance')})")
+    add("--target-error", type=FRACTION, default=TARGET_ERROR, help="stop at this held-out error (default: %(default)s)")
+    add("--length", type=POSITIVE, help=f"bits per string, at most {MAX_LENGTH} (default: {LENGTH}, or the loaded model's)")
+    add("--train-size", type=POSITIVE, help=f"training strings, the rest held out (default: {NUM_EXAMPLES}, or the "
+        "loaded model's)")
+    add("--cell", choices=["lstm", "gru", "rnn"], help="recurrent cell (default: lstm, or the loaded model's)")
+    add("--layers", type=POSITIVE, help="recurrent layers stacked (default: 1, or the loaded model's)")
+    add("--hidden", type=POSITIVE, help=f"units per layer (default: {NUM_HIDDEN}, or the loaded model's)")
+    add("--seed", type=COUNT, help="shuffles the strings, seeds the weights and batches (default: 0, or the loaded model's)")
+    add("--predict", type=BITS, metavar="BITS", help="print the count the model gives this string, after training or "
+        "at once with --load (default: none)")
+    add("--save", type=KERAS_FILE, metavar="PATH", help="write the trained model here (default: none)")
+    add("--load", metavar="PATH", help="start from a model written by --save (default: none)")
+    add("--overwrite", action="store_true", help="let --save replace an existing file (default: off)")
+    add("--log-dir", type=FOLDER, metavar="DIR", help="write TensorBoard logs to a new folder in DIR (default: none)")
+    add("--json", type=JSON_FILE, metavar="PATH", help="write the run's figures to this file (default: none)")
+    add("--dry-run", action="store_true", help="train one batch, score the check slice: checks an install (default: off)")
     return parser.parse_args(argv)
 
 
-def check_args(args):
-    """Settings: flags, else the loaded model's, else the defaults; every conflict a one-line error."""
-    defaults = dict(length=LENGTH, train_size=NUM_EXAMPLES, cell="lstm", layers=1, hidden=NUM_HIDDEN, seed=0)
-    model, saved = (None, {})
-    if args.load:
-        model, saved = load_model(args.load)
-        for key, value in saved.items():
-            flag = getattr(args, key)
-            if flag is not None and flag != value:
-                fail(f"--{key.replace('_', '-')} {flag} does not fit {args.load}, "
-                     f"trained with --{key.replace('_', '-')} {value}")
-    for key, default in defaults.items():
-        if getattr(args, key) is None:
-            setattr(args, key, saved.get(key, default))
-    recipe = RECIPES[args.recipe]
-    args.epochs = recipe["epochs"] if args.epochs is None else args.epochs
-    args.batch_size = args.batch_size or recipe["batch_size"]
-    args.lr = args.lr or recipe["lr"]
-    args.balance = recipe["balance"] if args.balance is None else args.balance
-    if not 1 <= args.length <= MAX_LENGTH:
+def settle(args):
+    """Flags, else the loaded model's settings, else the defaults; a one-line error where flags conflict."""
+    model, saved = load_model(args.load) if args.load else (None, {})
+    for key, default in SETTINGS.items():
+        if saved and getattr(args, key) not in (None, saved[key]):
+            flag = f"--{key.replace('_', '-')}"
+            fail(f"{flag} {getattr(args, key)} does not fit {args.load}, trained with {flag} {saved[key]}")
+        setattr(args, key, saved.get(key, default) if getattr(args, key) is None else getattr(args, key))
+    for key in ("epochs", "batch_size", "lr", "balance"):
+        setattr(args, key, RECIPES[args.recipe][key] if getattr(args, key) is None else getattr(args, key))
+    if args.length > MAX_LENGTH:
         fail(f"--length {args.length}: give 1 to {MAX_LENGTH}")
-    if not 1 <= args.train_size < 2**args.length:
+    if args.train_size >= 2**args.length:
         fail(f"--train-size {args.train_size}: there are {2**args.length:,} strings of {args.length} bits, "
              f"so give 1 to {2**args.length - 1:,} to leave some held out")
-    for key in ("layers", "hidden", "batch_size"):
-        if getattr(args, key) < 1:
-            fail(f"--{key.replace('_', '-')} {getattr(args, key)}: give a positive number")
-    if args.epochs < 0 or args.lr <= 0 or args.balance < 0 or not 0 <= args.target_error < 1:
-        fail("give --epochs >= 0, --lr > 0, --balance >= 0 and 0 <= --target-error < 1")
-    if args.predict is not None:
-        parse_string(args.predict, args.length)
-    for flag, path in (("--save", args.save), ("--json", args.json)):
-        if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
-            fail(f"{flag} {path}: no such folder")
-    if args.save:
-        if not args.save.endswith(".keras"):
-            fail(f"--save {args.save}: the file name must end in .keras")
-        same = args.load and os.path.abspath(args.load) == os.path.abspath(args.save)
-        if os.path.exists(args.save) and not (same or args.overwrite):
-            fail(f"--save {args.save}: the file exists; pass --overwrite to replace it, or choose another name")
-    return recipe, model
+    if args.predict and len(args.predict) != args.length:
+        fail(f"--predict {args.predict}: give a string of exactly {args.length} characters, each 0 or 1")
+    same = args.load and args.save and os.path.abspath(args.load) == os.path.abspath(args.save)
+    if args.save and os.path.exists(args.save) and not (same or args.overwrite):
+        fail(f"--save {args.save}: the file exists; pass --overwrite to replace it, or choose another name")
+    return RECIPES[args.recipe], model
+
+
+def save_model(model, path, settings):
+    """model.save to a temporary file beside `path`, the run's settings added, then one rename."""
+    temporary = f"{path}.tmp-{os.getpid()}.keras"
+    try:
+        model.save(temporary)
+        with zipfile.ZipFile(temporary, "a") as archive:
+            archive.writestr(f"{SCRIPT[:-3]}.json", json.dumps(settings))  # which script, and how
+        os.replace(temporary, path)
+        print(f"Saved the model to {path}")
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+
+
+def load_model(path):
+    """A model saved by save_model, and the settings it was trained with; or a one-line error."""
+    if not os.path.isfile(path):
+        fail(f"--load {path}: no such file")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            settings = json.loads(archive.read(f"{SCRIPT[:-3]}.json"))
+        return keras.models.load_model(path, compile=False), {key: settings[key] for key in SETTINGS}
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as problem:
+        fail(f"--load {path}: not a model saved by {SCRIPT} ({type(problem).__name__}: {problem})")
+
+
+def backup(args, passes=1):
+    """Keras' BackupAndRestore in a folder named after this very script and command, and the epoch (of the
+    article's, `passes` to one of Keras') it resumes from: a run killed and started again goes on with the
+    weights and the optimizer's state."""
+    with open(__file__, "rb") as f:
+        key = hashlib.sha256(f.read() + json.dumps(vars(args), sort_keys=True).encode()).hexdigest()[:12]
+    folder = os.path.join(tempfile.gettempdir(), "lstm-backups", f"{SCRIPT[:-3]}-{key}")
+    try:
+        with open(os.path.join(folder, "training_metadata.json")) as f:
+            first_epoch = int(json.load(f)["epoch"]) * passes
+    except FileNotFoundError:
+        first_epoch = 0
+    except (ValueError, KeyError, OSError) as problem:
+        fail(f"the backup in {folder} is unreadable ({problem}); delete that folder to start over")
+    if first_epoch:
+        print(f"Resuming from epoch {first_epoch}, where a run of this same command stopped (backup: {folder})")
+    return keras.callbacks.BackupAndRestore(folder, double_checkpoint=True), first_epoch
+
+
+def tensorboard(log_dir):
+    """Keras' TensorBoard callback writing to a new folder in --log-dir (so runs show side by side), if asked."""
+    if not log_dir:
+        return []
+    print(f"TensorBoard: tensorboard --logdir {log_dir}")
+    return [keras.callbacks.TensorBoard(os.path.join(log_dir, f"{SCRIPT[:-3]}-{time.strftime('%Y%m%d-%H%M%S')}"))]
+
+
+def finish(metrics, args, started):
+    """The one summary line, and every figure of the run to --json (written whole, then renamed)."""
+    metrics.update(reached=metrics["value"] <= args.target_error, total_seconds=round(time.perf_counter() - started, 2),
+                   tensorflow=tf.__version__, keras=keras.__version__)
+    verdict = "target reached" if metrics["reached"] else f"target {args.target_error:.3%} not reached"
+    print(f"test error {metrics['value']:.3%} ({metrics['wrong']:,} of {metrics['examples']:,} held-out strings "
+          f"wrong), {verdict}, {metrics['epochs']} epochs, {metrics['total_seconds']:.1f} s")
+    if args.json:
+        with open(f"{args.json}.tmp", "w") as f:
+            json.dump(metrics, f, indent=2)
+        os.replace(f"{args.json}.tmp", args.json)
+    return metrics
 
 
 def main(argv=None):
     started = time.perf_counter()
     args = parse_args(argv)
-    recipe, model = check_args(args)
+    recipe, model = settle(args)
     keras.utils.set_random_seed(args.seed)
-    settings = {key: getattr(args, key) for key in ("length", "train_size", "cell", "layers", "hidden", "seed")}
-    if model is not None and args.predict is not None:
-        return predict(model, args.predict, args.length)  # a loaded model answers at once
+    if model is not None and args.predict:  # a loaded model answers at once
+        return predict(model, args.predict)
 
     train_input, train_output, test_codes, test_output = make_data(args.length, args.train_size, args.seed)
+    show_first(train_input, train_output, args.length)
     if model is None:
         model = build_model(args.length, args.cell, args.hidden, args.layers, recipe["article_init"])
-    compile_model(model, recipe, args.lr, args.batch_size, args.epochs, args.train_size)
-    print(f"train_input {train_input.shape}, {len(test_codes):,} held-out strings; "
-          f"{args.layers} x {args.cell.upper()}({args.hidden}), {model.count_params():,} parameters")
-    print(f"recipe {args.recipe}: batch {args.batch_size}, Adam {args.lr:g}, balance {args.balance:g}, "
-          f"up to {args.epochs} epochs, "
-          f"stop at {args.target_error:.3%} held-out error; seed {args.seed}")
+    passes = 1 if args.dry_run else math.gcd(recipe["check_every"], args.epochs) or 1  # see RECIPES
+    steps = 1 if args.dry_run else passes * math.ceil(args.train_size / args.batch_size)
+    compile_model(model, recipe, args.lr, steps, args.epochs // passes)
+    print(f"{args.layers} x {args.cell.upper()}({args.hidden}), {model.count_params():,} parameters; recipe {args.recipe}"
+          f": batch {args.batch_size}, Adam {args.lr:g}, balance {args.balance:g}, up to {args.epochs} epochs; seed {args.seed}")
 
-    classify_every_string = every_string_classifier(model, args.length)
-    check = HeldOutCheck(classify_every_string, args.length, test_codes, test_output, args.target_error,
-                         recipe["check_every"], recipe["print_every"])
-    callbacks = []
-    if args.log_dir:
-        run_dir = os.path.join(args.log_dir, f"count_ones-{args.recipe}-{time.strftime('%Y%m%d-%H%M%S')}")
-        callbacks.append(keras.callbacks.TensorBoard(run_dir))
-        print(f"TensorBoard: tensorboard --logdir {args.log_dir}")
+    check = HeldOutCheck(every_string_classifier(model, args.length), test_codes, test_output, args.length,
+                         args.predict, args.target_error, recipe, passes)
+    backup_callback, check.epochs_done = backup(args, passes)
+    weights = class_weights(train_output, args.length, args.balance)[train_output]
+    batches = epoch_batches(train_input, train_output, weights, args.batch_size, args.seed, check.epochs_done)
+    epochs, train_seconds = train(model, batches, steps, 1 if args.dry_run else args.epochs // passes, backup_callback,
+                                  check, tensorboard(args.log_dir))
     if args.save:
-        callbacks.append(SaveEvery(args.save, settings, seconds=60))
-    train_started = time.perf_counter()
-    epochs = train(model, train_input, train_output, check, args.batch_size, args.epochs,
-                   args.balance, callbacks, args.dry_run)
-    train_seconds = time.perf_counter() - train_started
-    if args.save:
-        save_model(model, args.save, settings)
-        print(f"Saved the model to {args.save}")
+        save_model(model, args.save, {key: getattr(args, key) for key in SETTINGS})
 
-    if args.dry_run:  # the check slice only
-        predicted = np.argmax(model.predict_on_batch(check.check_input), axis=-1)
-        test_output = check.check_output
-    else:  # every held-out string (already done if the check stopped training at the target)
-        predicted = classify_every_string().numpy()[test_codes] if check.predicted is None else check.predicted
-        error_report(predicted, test_output, train_output, args.length)
-    wrong = int(np.sum(predicted != test_output))
-    value = wrong / len(test_output)
-    answer = predict(model, args.predict, args.length) if args.predict is not None else {}
-    total_seconds = time.perf_counter() - started
-    metrics = dict(script="count_ones.py", recipe=args.recipe, metric="test_error", value=value,
-                   examples=len(test_output), wrong=wrong, epochs=epochs,
-                   target=args.target_error, reached=value <= args.target_error,
-                   train_seconds=round(train_seconds, 2), total_seconds=round(total_seconds, 2),
-                   settings=settings, batch_size=args.batch_size, lr=args.lr, balance=args.balance,
-                   tensorflow=tf.__version__, keras=keras.__version__, **answer)
-    if args.json:
-        temporary = f"{args.json}.tmp-{os.getpid()}"
-        with open(temporary, "w") as f:
-            json.dump(metrics, f, indent=2)
-        os.replace(temporary, args.json)
-    verdict = "target reached" if value <= args.target_error else f"target {args.target_error:.3%} not reached"
-    print(f"test error {value:.3%} ({wrong:,} of {len(test_output):,} held-out strings wrong), "
-          f"{verdict}, {epochs} epochs, {total_seconds:.1f} s")
-    return metrics
+    predicted, truth = check.final(args.dry_run)
+    if not args.dry_run:
+        error_report(predicted, truth, train_output, args.length)
+    wrong = int(np.sum(predicted != truth))
+    metrics = dict(script=SCRIPT, recipe=args.recipe, metric="test_error", value=wrong / len(truth), examples=len(truth),
+                   wrong=wrong, epochs=epochs, target=args.target_error, train_seconds=round(train_seconds, 2),
+                   batch_size=args.batch_size, lr=args.lr, balance=args.balance,
+                   settings={key: getattr(args, key) for key in SETTINGS}, **(predict(model, args.predict) if args.predict else {}))
+    return finish(metrics, args, started)
 
 
 if __name__ == "__main__":

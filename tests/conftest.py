@@ -1,10 +1,25 @@
-"""What every script's tests share: a run as a user makes it, and a bad input as a user types it."""
+"""What every script's tests share: a run as a user makes it, a bad input as a user types it, and a run
+stopped by Ctrl-C, by a crash or by kill -9."""
 import json
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import tempfile
+import time
 
 import pytest
 
+ROOT = pathlib.Path(__file__).resolve().parent.parent
 # The keys every script's --json writes (the benchmark reads them).
 JSON_KEYS = {"script", "recipe", "metric", "value", "examples", "epochs", "train_seconds", "total_seconds"}
+
+
+@pytest.fixture(autouse=True)
+def own_temporary_folder(tmp_path, monkeypatch):
+    """Each test keeps its backups (the scripts' tempfile.gettempdir()/lstm-backups) in its own folder."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
 
 
 @pytest.fixture
@@ -38,12 +53,44 @@ def without_timings(metrics):
 
 
 @pytest.fixture
-def ctrl_c(monkeypatch):
-    """ctrl_c(callback_class): the user presses Ctrl-C as the second epoch ends."""
-    def ctrl_c(callback_class):
+def stop_after(monkeypatch):
+    """stop_after(callback_class, epochs, error): `error` is raised once, as epoch `epochs` ends and its backup
+    is written (KeyboardInterrupt: the user presses Ctrl-C; anything else: the run crashes); later runs go on."""
+    def stop_after(callback_class, epochs=2, error=KeyboardInterrupt):
+        on_epoch_end, raised = callback_class.on_epoch_end, []
+
         def interrupt(self, epoch, logs):
-            self.epochs_done = epoch + 1
-            if epoch == 1:
-                raise KeyboardInterrupt
+            on_epoch_end(self, epoch, logs)
+            if epoch + 1 == epochs and not raised:
+                raised.append(error)
+                raise error
         monkeypatch.setattr(callback_class, "on_epoch_end", interrupt)
-    return ctrl_c
+    return stop_after
+
+
+@pytest.fixture
+def kill_after(tmp_path):
+    """kill_after(script, argv, epochs): the script in a process of its own, as a user starts it, killed with
+    SIGKILL (no clean-up runs) once its backup holds `epochs` finished epochs; returns the epochs it holds."""
+    def kill_after(script, argv, epochs=2):
+        log = tmp_path / f"{script}.log"
+        with open(log, "w") as output:
+            process = subprocess.Popen([sys.executable, str(ROOT / script), *argv], cwd=tmp_path, stdout=output,
+                                       stderr=subprocess.STDOUT, env={**os.environ, "TMPDIR": str(tmp_path)})
+        deadline = time.monotonic() + 120
+        try:
+            while time.monotonic() < deadline and process.poll() is None:
+                for path in tmp_path.glob("lstm-backups/*/training_metadata.json"):
+                    try:
+                        done = json.loads(path.read_text())["epoch"]
+                    except ValueError:  # caught half written
+                        continue
+                    if done >= epochs:
+                        os.kill(process.pid, signal.SIGKILL)
+                        process.wait()
+                        return done
+                time.sleep(0.01)
+        finally:
+            process.kill()
+        raise AssertionError(f"{script} ended or hung before epoch {epochs}:\n{log.read_text()[-3000:]}")
+    return kill_after

@@ -2,6 +2,7 @@
 import pathlib
 
 import numpy as np
+import pytest
 
 import aesop_next_word as aesop
 from conftest import without_timings
@@ -60,6 +61,19 @@ def test_the_article_recipe_prints_its_averages(run, capsys):
     assert metrics["iterations"] == 2000 and 0 <= metrics["average_accuracy"] <= 1
 
 
+@pytest.mark.parametrize("argv, message", [
+    (["--lr", "0"], "argument --lr: '0': give a number above 0"),
+    (["--batch-size", "0"], "argument --batch-size: '0': give a whole number above 0"),
+    (["--n-input", "0"], "argument --n-input: '0': give a whole number above 0"),
+    (["--temperature", "-1"], "argument --temperature: '-1': give a number, 0 or more"),
+    (["--words", "-3"], "argument --words: '-3': give a whole number, 0 or more"),
+    (["--save", "fable.h5"], "give a file name ending in .keras"),
+    (["--json", "/"], "argument --json: '/': give a file name in a folder that exists"),
+])
+def test_bad_flags(fails, argv, message):
+    fails(main, argv, message)
+
+
 def test_another_text_in_another_language(run, tmp_path):
     text = tmp_path / "fabel.txt"
     text.write_text("der Fuchs und die Trauben . der Fuchs sah die Trauben und die Trauben hingen hoch .",
@@ -89,11 +103,23 @@ def test_interactive_asks_again_after_a_bad_line(tmp_path, monkeypatch, capsys):
     assert lines[2].startswith("had a general ") and len(lines[2].split()) == 6
 
 
-def test_ctrl_c_still_evaluates_and_saves(run, tmp_path, ctrl_c):
-    ctrl_c(aesop.StopAtCeiling)
+def test_ctrl_c_still_evaluates_and_saves(run, tmp_path, stop_after):
+    stop_after(aesop.StopAtCeiling, epochs=2, error=KeyboardInterrupt)
     path = tmp_path / "fable.keras"
     metrics = run(main, *SMALL, "--save", str(path))
     assert metrics["epochs"] == 2 and path.exists()
+
+
+def test_a_crashed_article_run_goes_on_from_its_last_thousand_iterations(stop_after, tmp_path, capsys):
+    stop_after(aesop.ArticleProgress, epochs=1, error=RuntimeError("the machine went down"))
+    argv = ["--recipe", "article", *SMALL, "--epochs", "2", "--json", str(tmp_path / "metrics.json")]
+    with pytest.raises(RuntimeError):
+        main(argv)
+    capsys.readouterr()
+    resumed = main(argv)
+    out = capsys.readouterr().out
+    assert "Resuming from epoch 1," in out and "Iter= 1000," not in out and "Iter= 2000," in out
+    assert without_timings(main(argv)) == without_timings(resumed)
 
 
 # Bad input: one line, exit status 2, nothing on disk harmed.

@@ -29,9 +29,18 @@ def test_every_string_once_labelled_with_its_count():
 
 
 def test_the_article_string_and_its_bits():
-    bits = count_ones.parse_string("01010010011011100110", 20)
+    bits = count_ones.to_bits([int("01010010011011100110", 2)], 20)
     assert bits.shape == (1, 20, 1) and bits.sum() == 10  # the article says 11; it has 10
-    assert np.array_equal(count_ones.to_bits([0b01010010011011100110], 20), bits)
+    assert bits[0, :, 0].tolist() == [int(c) for c in "01010010011011100110"]
+
+
+def test_class_numbers_give_the_loss_of_the_articles_one_hot_rows():
+    counts = np.array([4, 0, 20])
+    assert count_ones.one_hot(counts, 20).tolist()[0] == [0, 0, 0, 0, 1] + [0] * 16
+    prediction = np.random.default_rng(0).dirichlet(np.ones(21), size=3).astype(np.float32)
+    sparse = keras.losses.SparseCategoricalCrossentropy(reduction="sum")(counts, prediction)
+    one_hot = keras.losses.CategoricalCrossentropy(reduction="sum")(count_ones.one_hot(counts, 20), prediction)
+    assert float(sparse) == pytest.approx(float(one_hot), rel=1e-6)
 
 
 def test_the_class_gap_of_a_10000_string_split():
@@ -72,11 +81,24 @@ def test_save_then_load_predicts_the_same(run, tmp_path, capsys):
     assert again["value"] == trained["value"] and again["epochs"] == 0
 
 
-def test_ctrl_c_still_evaluates_and_saves(run, tmp_path, ctrl_c):
-    ctrl_c(count_ones.HeldOutCheck)
+def test_ctrl_c_still_evaluates_and_saves(run, tmp_path, stop_after):
+    stop_after(count_ones.HeldOutCheck, epochs=2, error=KeyboardInterrupt)
     path = tmp_path / "ones.keras"
     metrics = run(main, *TINY, "--epochs", "50", "--save", str(path))
     assert metrics["epochs"] == 2 and metrics["examples"] == 128 and path.exists()
+    assert not list(tmp_path.glob("lstm-backups/*"))  # Ctrl-C ends the run: no backup is left to resume
+
+
+def test_a_killed_run_goes_on_from_its_last_epoch_and_ends_as_if_never_stopped(kill_after, tmp_path, capsys):
+    argv = [*TINY, "--epochs", "40", "--batch-size", "16", "--json", str(tmp_path / "metrics.json")]
+    done = kill_after("count_ones.py", argv, epochs=3)
+    capsys.readouterr()
+    resumed = main(argv)
+    assert f"Resuming from epoch {done}, where a run of this same command stopped" in capsys.readouterr().out
+    assert resumed["epochs"] == 40 and not list(tmp_path.glob("lstm-backups/*"))  # the backup goes as the run ends
+    never_stopped = main(argv)
+    assert "Resuming" not in capsys.readouterr().out
+    assert without_timings(resumed) == without_timings(never_stopped)
 
 
 def test_dry_run_and_tensorboard_logs(run, tmp_path):
@@ -92,18 +114,32 @@ def test_dry_run_and_tensorboard_logs(run, tmp_path):
 
 @pytest.mark.parametrize("argv, message", [
     (["--predict", "0101001001101110011"], "exactly 20 characters, each 0 or 1"),
-    (["--predict", "0101001001101110011x"], "exactly 20 characters, each 0 or 1"),
+    (["--predict", "0101001001101110011x"], "argument --predict: '0101001001101110011x': give a string of 0s and 1s"),
     (["--length", "8", "--train-size", "256"], "to leave some held out"),
     (["--length", "30"], "--length 30: give 1 to 24"),
-    (["--epochs", "-1"], "give --epochs >= 0, --lr > 0"),
-    (["--lr", "fast"], "invalid float value: 'fast'"),
+    (["--epochs", "-1"], "argument --epochs: '-1': give a whole number, 0 or more"),
+    (["--lr", "0"], "argument --lr: '0': give a number above 0"),
+    (["--lr", "fast"], "argument --lr: 'fast': give a number above 0"),
+    (["--batch-size", "0"], "argument --batch-size: '0': give a whole number above 0"),
+    (["--hidden", "0"], "argument --hidden: '0': give a whole number above 0"),
+    (["--balance", "-1"], "argument --balance: '-1': give a number, 0 or more"),
+    (["--target-error", "1"], "argument --target-error: '1': give a fraction from 0 up to 1"),
     (["--cell", "lstm2"], "invalid choice: 'lstm2'"),
     (["--load", "no/such/model.keras"], "no such file"),
-    (["--save", "model.h5"], "must end in .keras"),
-    (["--save", "no/such/folder/model.keras"], "no such folder"),
+    (["--save", "model.h5"], "give a file name ending in .keras, in a folder that exists"),
+    (["--save", "no/such/folder/model.keras"], "give a file name ending in .keras, in a folder that exists"),
 ])
 def test_bad_flags(fails, argv, message):
     fails(main, argv, message)
+
+
+def test_paths_that_cannot_be_written_are_refused_before_training(fails, tmp_path):
+    a_file, a_folder = tmp_path / "runs.txt", tmp_path / "folder.json"
+    a_file.write_text("not a folder")
+    a_folder.mkdir()
+    fails(main, ["--log-dir", str(a_file)], f"argument --log-dir: '{a_file}': give a folder (not a file)")
+    fails(main, ["--json", str(a_folder)], f"argument --json: '{a_folder}': give a file name in a folder that exists")
+    fails(main, ["--log-dir", str(tmp_path / "no" / "runs")], "give a folder (not a file) in a folder that exists")
 
 
 def test_bad_model_files(fails, tmp_path):
@@ -128,10 +164,9 @@ def test_a_model_that_does_not_fit_the_flags_and_an_existing_file(run, fails, tm
 def test_class_weights_favour_the_rare_classes_and_average_one():
     _, train_output, _, _ = count_ones.make_data(20, 10_000, seed=1)
     weights = count_ones.class_weights(train_output, 20, balance=0.5)
-    per_string = np.array([weights[k] for k in train_output])
-    assert per_string.mean() == pytest.approx(1.0)
+    assert weights[train_output].mean() == pytest.approx(1.0)
     assert weights[3] > 5 * weights[10] and weights[0] == 0.0  # seed 1 has no string of 0 ones
-    assert set(count_ones.class_weights(train_output, 20, balance=0.0).values()) <= {0.0, 1.0}
+    assert set(count_ones.class_weights(train_output, 20, balance=0.0)) <= {0.0, 1.0}
 
 
 def test_help_gives_every_flag_its_default(capsys):
@@ -144,3 +179,4 @@ def test_help_gives_every_flag_its_default(capsys):
                  "--load", "--dry-run", "--json", "--predict", "--recipe", "--target-error"):
         assert flag in options
     assert out.count("default") >= len(options) - 1  # all but -h/--help
+    assert "the recipe's: article 0.001, fast 0.02" in " ".join(out.split())  # --lr: each recipe's real value

@@ -8,6 +8,7 @@ import pytest
 import tensorflow as tf
 
 import mnist_rows
+from conftest import without_timings
 
 main = mnist_rows.main
 SHARED = pathlib.Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "mnist"
@@ -71,7 +72,18 @@ def test_missing_and_broken_files(tmp_path, fails):
     fails(main, ["--data-dir", str(tmp_path)], "t10k-labels-idx1-ubyte.gz: a broken gzip file")
     (tmp_path / "mnist.npz").write_bytes(b"not a zip")
     fails(main, ["--data-dir", str(tmp_path)], "mnist.npz: not a readable mnist.npz")
-    fails(main, ["--data-dir", str(tmp_path / "nowhere")], "no such folder")
+    fails(main, ["--data-dir", str(tmp_path / "nowhere")], "give a folder that exists, with mnist.npz or the four IDX files")
+
+
+@pytest.mark.parametrize("spoil, message", [
+    (dict(y_train=np.array([3, 10, 1, 2])), "y_train holds int64 values from 1 to 10; expected whole numbers from 0 to 9"),
+    (dict(x_test=np.full((2, 28, 28), 0.5)), "x_test holds float64 values from 0.5 to 0.5; expected whole numbers from 0 to 255"),
+    (dict(x_test=np.zeros((0, 28, 28), np.uint8), y_test=np.zeros(0, np.uint8)), "0 test images are too few"),
+])
+def test_values_outside_mnist_are_refused_before_training(tmp_path, fails, spoil, message):
+    x, y = np.zeros((4, 28, 28), np.uint8), np.arange(4, dtype=np.uint8)
+    np.savez(tmp_path / "mnist.npz", **{**dict(x_train=x, y_train=y, x_test=x[:2], y_test=y[:2]), **spoil})
+    fails(main, ["--data-dir", str(tmp_path)], message)
 
 
 def test_offline_falls_back_to_the_bundled_sample(capsys):
@@ -111,11 +123,26 @@ def test_the_article_recipe_counts_steps(run, capsys):
     assert "on the first 128 test images" in out and metrics["steps"] == 20
 
 
-def test_ctrl_c_still_evaluates_and_saves(run, tmp_path, ctrl_c):
-    ctrl_c(mnist_rows.EpochsDone)
+def test_ctrl_c_still_evaluates_and_saves(run, tmp_path, stop_after):
+    stop_after(mnist_rows.EpochsDone, epochs=2, error=KeyboardInterrupt)
     path = tmp_path / "mnist.keras"
     metrics = run(main, "--epochs", "5", "--batch-size", "256", "--save", str(path))
     assert metrics["epochs"] == 2 and metrics["examples"] == 1000 and path.exists()
+
+
+def test_a_killed_run_goes_on_from_its_last_epoch_and_ends_as_if_never_stopped(kill_after, tmp_path, capsys):
+    sample = mnist_rows.read_npz(mnist_rows.SAMPLE)
+    (tmp_path / "digits").mkdir()
+    np.savez(tmp_path / "digits" / "mnist.npz", x_train=sample["x_train"][:660], y_train=sample["y_train"][:660],
+             x_test=sample["x_test"][:200], y_test=sample["y_test"][:200])
+    argv = ["--data-dir", str(tmp_path / "digits"), "--epochs", "6", "--batch-size", "64", "--hidden", "32",
+            "--json", str(tmp_path / "metrics.json")]
+    done = kill_after("mnist_rows.py", argv, epochs=2)
+    capsys.readouterr()
+    resumed = main(argv)
+    assert f"Resuming from epoch {done}, where a run of this same command stopped" in capsys.readouterr().out
+    assert resumed["epochs"] == 6 and not list(tmp_path.glob("lstm-backups/*"))
+    assert without_timings(main(argv)) == without_timings(resumed)
 
 
 def test_save_load_and_a_digit_of_ones_own(run, tmp_path, fails):
@@ -137,3 +164,4 @@ def test_save_load_and_a_digit_of_ones_own(run, tmp_path, fails):
     fails(main, ["--load", path, "--predict", str(tmp_path / "missing.png")], "no such file")
     fails(main, ["--load", path, "--hidden", "64"], "--hidden 64 does not fit")
     fails(main, [*QUICK, "--save", path], "the file exists; pass --overwrite")
+    fails(main, [*QUICK, "--predict", str(not_image)], "not an image TensorFlow can read")  # before any training

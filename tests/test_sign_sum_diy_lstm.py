@@ -76,11 +76,22 @@ def test_save_then_load_predicts_the_same_for_any_length(run, tmp_path, capsys):
     assert again["value"] == trained["value"]
 
 
-def test_ctrl_c_still_evaluates_and_saves(run, tmp_path, ctrl_c):
-    ctrl_c(diy.TestCheck)
+def test_ctrl_c_still_evaluates_and_saves(run, tmp_path, stop_after):
+    stop_after(diy.TestCheck, epochs=2, error=KeyboardInterrupt)
     path = tmp_path / "diy.keras"
-    metrics = run(main, "--epochs", "50", "--save", str(path))
-    assert metrics["epochs"] == 2 and metrics["examples"] == 3072 and path.exists()
+    metrics = run(main, "--epochs", "50", "--save", str(path))  # the test set is scored every 5 epochs, so
+    assert metrics["epochs"] == 2 * 5 and metrics["examples"] == 3072 and path.exists()  # a Keras epoch is 5
+
+
+def test_a_crashed_run_goes_on_from_its_last_epoch_and_ends_as_if_never_stopped(stop_after, tmp_path, capsys):
+    stop_after(diy.TestCheck, epochs=3, error=RuntimeError("the machine went down"))
+    argv = ["--train-lengths", "1-4", "--epochs", "6", "--json", str(tmp_path / "metrics.json")]
+    with pytest.raises(RuntimeError):
+        main(argv)
+    capsys.readouterr()
+    resumed = main(argv)
+    assert "Resuming from epoch 3, where a run of this same command stopped" in capsys.readouterr().out
+    assert without_timings(main(argv)) == without_timings(resumed)
 
 
 def test_dry_run_with_tensorboard_logs(run, tmp_path):
@@ -93,14 +104,19 @@ def test_dry_run_with_tensorboard_logs(run, tmp_path):
 # Bad input: one line, exit status 2, nothing on disk harmed.
 
 @pytest.mark.parametrize("argv, message", [
-    (["--predict", "00-+x+"], "one or more of the symbols 0 + - I"),
-    (["--predict", ""], "one or more of the symbols"),
-    (["--train-lengths", "0"], "give lengths from 1 to 10"),
+    (["--predict", "00-+x+"], "argument --predict: '00-+x+': give one or more of the symbols 0 + - I"),
+    (["--predict", ""], "give one or more of the symbols"),
+    (["--train-lengths", "0"], "argument --train-lengths: '0': give lengths from 1 to 10, as 6, 1-8 or 4,6"),
     (["--train-lengths", "six"], "give lengths from 1 to 10"),
     (["--train-lengths", "1-11"], "give lengths from 1 to 10"),
-    (["--epochs", "-2"], "give --epochs >= 0"),
+    (["--test-lengths", "3-41"], "give lengths from 1 to 40"),
+    (["--epochs", "-2"], "argument --epochs: '-2': give a whole number, 0 or more"),
+    (["--batch-size", "0"], "argument --batch-size: '0': give a whole number above 0"),
+    (["--lr", "0"], "argument --lr: '0': give a number above 0"),
+    (["--hidden", "0"], "argument --hidden: '0': give a whole number above 0"),
     (["--load", "missing.keras"], "no such file"),
-    (["--save", "diy.h5"], "must end in .keras"),
+    (["--save", "diy.h5"], "give a file name ending in .keras"),
+    (["--log-dir", __file__], "give a folder (not a file)"),
     (["--recipe", "slow"], "invalid choice: 'slow'"),
 ])
 def test_bad_flags(fails, argv, message):
