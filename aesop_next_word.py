@@ -212,12 +212,15 @@ class StopAtCeiling(keras.callbacks.Callback):
         self.model.stop_training = right >= self.best
 
 
-def ceiling_report(best, ambiguous, right, n, n_input):
+def ceiling_report(best, ambiguous, right, n, n_input, average_accuracy):
+    """The ceiling and what sets it, the windows right, and the article's Average Accuracy (if any) beside them."""
     print(f"\nCeiling: {best} of {n} windows ({best / n:.1%}); the same {n_input} symbols "
           f"go on differently in {len(ambiguous)} place(s):")
     for context, counter in list(ambiguous.items())[:5]:
         print(f"  {' '.join(context)!r} -> " + " or ".join(f"{w!r} ({k}x)" for w, k in counter.items()))
     print(f"{right} of {n} windows right ({right / n:.1%})")
+    if average_accuracy is not None:
+        print(f"The article's Average Accuracy (training, the last {DISPLAY_STEP} iterations): {average_accuracy:.2%}")
 
 
 # Listing 9. Loss and optimizer
@@ -260,6 +263,26 @@ def parse_words(text, dictionary, n_input):
             return None, f"{word!r} is not in the text's vocabulary" + (f"; the nearest known word is {near[0]!r}" if near else "")
     return [dictionary[word] for word in words], None
 
+
+
+def tell(model, dictionary, start, args, rng):
+    """Listing 11's story from `start` (if any); then, if asked, the author's own prompt loop: ask for words,
+    tell the story, ask again, until an empty line or Ctrl-D."""
+    reverse_dictionary = {i: word for word, i in dictionary.items()}
+    story = generate(model, parse_words(start, dictionary, args.n_input)[0], reverse_dictionary, args.words,
+                     args.temperature, rng) if start else ""
+    if story:
+        print(f"\n{story}\n")
+    while args.interactive:
+        try:
+            text = input(f"{args.n_input} words: ")
+        except (EOFError, KeyboardInterrupt):
+            text = print()
+        if not (text or "").strip():
+            break
+        ids, problem = parse_words(text, dictionary, args.n_input)
+        print(problem or generate(model, ids, reverse_dictionary, args.words, args.temperature, rng))
+    return story
 
 # --- Running it from the terminal: not in the article ---
 SCRIPT = os.path.basename(__file__)
@@ -363,14 +386,16 @@ def settle(args):
         setattr(args, key, saved.get(key, default) if getattr(args, key) is None else getattr(args, key))
     for key in ("epochs", "batch_size", "lr"):
         setattr(args, key, RECIPES[args.recipe][key] if getattr(args, key) is None else getattr(args, key))
-    words = None if model is not None and (args.generate or args.interactive) and not args.text else \
+    words = None if model is not None and (args.generate is not None or args.interactive) and not args.text else \
         read_text(args.text, args.n_input)
     dictionary = saved["dictionary"] if words is None else build_dataset(words)[0]
     if saved and dictionary != saved["dictionary"]:
         fail(f"--load {args.load}: the model was trained on another vocabulary ({len(saved['dictionary'])} symbols) "
              f"than this text's ({len(dictionary)})")
-    if args.generate and (problem := parse_words(args.generate, dictionary, args.n_input)[1]):
+    if args.generate is not None and (problem := parse_words(args.generate, dictionary, args.n_input)[1]):
         fail(f"--generate: {problem}")
+    if args.generate is None and words is not None:  # the story starts where Listing 11's does, or where the text does
+        args.generate = START if args.text is None and args.n_input == N_INPUT else " ".join(words[:args.n_input])
     same = args.load and args.save and os.path.abspath(args.load) == os.path.abspath(args.save)
     if args.save and os.path.exists(args.save) and not (same or args.overwrite):
         fail(f"--save {args.save}: the file exists; pass --overwrite to replace it, or choose another name")
@@ -442,26 +467,6 @@ def finish(metrics, args, started):
     return metrics
 
 
-def tell(model, dictionary, start, args, rng):
-    """Listing 11's story from `start` (if any), then the original's prompt loop if asked: ask for words, tell the
-    story, ask again, until an empty line or Ctrl-D."""
-    reverse_dictionary = {i: word for word, i in dictionary.items()}
-    story = generate(model, parse_words(start, dictionary, args.n_input)[0], reverse_dictionary, args.words,
-                     args.temperature, rng) if start else ""
-    if story:
-        print(f"\n{story}\n")
-    while args.interactive:
-        try:
-            text = input(f"{args.n_input} words: ")
-        except (EOFError, KeyboardInterrupt):
-            text = print()
-        if not (text or "").strip():
-            break
-        ids, problem = parse_words(text, dictionary, args.n_input)
-        print(problem or generate(model, ids, reverse_dictionary, args.words, args.temperature, rng))
-    return story
-
-
 def main(argv=None):
     started = time.perf_counter()
     args = parse_args(argv)
@@ -488,21 +493,18 @@ def main(argv=None):
     steps, progress.epochs_done = 1 if args.dry_run else steps, first_epoch
     compile_model(model, recipe, args.lr, steps)
     print(f"recipe {args.recipe}: {'embedding' if recipe['embedding'] else 'raw ids'}, batch {args.batch_size}, "
-          f"{recipe['optimizer']} {args.lr:g}, up to {args.epochs} epochs of {steps:,} iterations; seed {args.seed}")
+          f"{recipe['optimizer']} {args.lr:g}, up to {args.epochs} epochs of {steps:,} update(s); seed {args.seed}")
     epochs, train_seconds = train(model, batches, steps, 1 if args.dry_run else args.epochs, backup_callback, progress,
                                   tensorboard(args.log_dir))
     if args.save:
         save_model(model, args.save, {**{key: getattr(args, key) for key in SETTINGS}, "dictionary": dictionary})
 
     right = windows_right(model, inputs, labels)
-    ceiling_report(best, ambiguous, right, len(labels), args.n_input)
-    if args.recipe == "article" and progress.average_accuracy is not None:
-        print(f"The article's Average Accuracy (training, the last {DISPLAY_STEP} iterations): {progress.average_accuracy:.2%}")
-    start = args.generate or (START if args.text is None and args.n_input == N_INPUT else " ".join(training_data[:args.n_input]))
+    ceiling_report(best, ambiguous, right, len(labels), args.n_input, progress.average_accuracy)
     metrics = dict(script=SCRIPT, recipe=args.recipe, metric="accuracy", value=right / len(labels), examples=len(labels),
                    right=right, ceiling=best / len(labels), epochs=epochs, iterations=epochs * steps,
                    average_accuracy=progress.average_accuracy, train_seconds=round(train_seconds, 2),
-                   story=tell(model, dictionary, start, args, rng), n_input=args.n_input, hidden=args.hidden,
+                   story=tell(model, dictionary, args.generate, args, rng), n_input=args.n_input, hidden=args.hidden,
                    layers=args.layers, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
     return finish(metrics, args, started)
 

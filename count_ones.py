@@ -224,15 +224,6 @@ class HeldOutCheck(keras.callbacks.Callback):
                 print(f"Epoch {self.epochs_done:4d}: held-out error at the target, stopping")
                 self.predicted, self.model.stop_training = predicted, True
 
-    def final(self, dry_run):
-        """The predictions at the end, and the true classes: every held-out string (scored once: the
-        stop may have done it), or for --dry-run the check slice."""
-        if dry_run:
-            return np.argmax(self.model.predict_on_batch(self.check_input), axis=-1), self.check_output
-        if self.predicted is None:
-            self.predicted = self.classify_every_string().numpy()[self.test_codes]
-        return self.predicted, self.test_output
-
 
 def train(model, batches, steps, epochs, backup, check, log):
     """model.fit until the target or the last epoch, backing up each epoch first and logging the check's
@@ -256,6 +247,18 @@ def predict(model, text):
 
 
 # ## Results ("Epoch 5000 error 0.1%"), and where the errors are
+def results(check, train_output, length, dry_run):
+    """How many held-out strings are wrong, of how many: all of them, with a table per class (the check
+    slice only for --dry-run). The stop at the target may have scored them already."""
+    if dry_run:
+        wrong = np.argmax(check.model.predict_on_batch(check.check_input), axis=-1) != check.check_output
+        return int(wrong.sum()), len(wrong)
+    if check.predicted is None:
+        check.predicted = check.classify_every_string().numpy()[check.test_codes]
+    error_report(check.predicted, check.test_output, train_output, length)
+    return int(np.sum(check.predicted != check.test_output)), len(check.test_output)
+
+
 def error_report(predicted, test_output, train_output, length):
     """The error on the held-out strings per class: what the model gets wrong where."""
     train_counts, test_counts, wrong_counts = (np.bincount(x, minlength=length + 1) for x in
@@ -464,11 +467,8 @@ def main(argv=None):
     if args.save:
         save_model(model, args.save, {key: getattr(args, key) for key in SETTINGS})
 
-    predicted, truth = check.final(args.dry_run)
-    if not args.dry_run:
-        error_report(predicted, truth, train_output, args.length)
-    wrong = int(np.sum(predicted != truth))
-    metrics = dict(script=SCRIPT, recipe=args.recipe, metric="test_error", value=wrong / len(truth), examples=len(truth),
+    wrong, examples = results(check, train_output, args.length, args.dry_run)
+    metrics = dict(script=SCRIPT, recipe=args.recipe, metric="test_error", value=wrong / examples, examples=examples,
                    wrong=wrong, epochs=epochs, target=args.target_error, train_seconds=round(train_seconds, 2),
                    batch_size=args.batch_size, lr=args.lr, balance=args.balance,
                    settings={key: getattr(args, key) for key in SETTINGS}, **(predict(model, args.predict) if args.predict else {}))

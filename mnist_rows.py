@@ -381,8 +381,11 @@ def read_data_dir(folder):
 
 def read_idx(path, magic):
     """One IDX file (gzipped or not): images [n, 28, 28] or labels [n], uint8; or a one-line error."""
-    with open(path, "rb") as f:
-        data = f.read()
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as error:
+        fail(f"{path}: {error.strerror}")
     if data[:2] == b"\x1f\x8b":
         try:
             data = gzip.decompress(data)

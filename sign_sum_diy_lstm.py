@@ -213,18 +213,17 @@ def build_model(units):
 
 # ## Beyond the article: the hand-written cell against Keras' own
 # The article: "you'll achieve better results with TensorFlow's own LSTM". Same weights, same numbers?
-def copy_keras_lstm_weights(keras_lstm, diy):
-    """Give `diy` the weights of a built keras.layers.LSTM.
+def keras_to_diy(kernel, recurrent_kernel, bias):
+    """keras.layers.LSTM's weights (or their gradients) arranged as DiyLSTM's: W_f, b_f, W_i, b_i, W_C, b_C, W_o, b_o.
 
     Keras packs the four gates side by side in the order i, f, c, o, with the input
     kernel and the recurrent kernel apart; the article's [h, x] puts h first. Keras'
     unit_forget_bias only sets the forget bias's starting value to 1, already in the bias."""
-    kernel, recurrent_kernel, bias = (w.numpy() for w in keras_lstm.cell.weights)
-    units = recurrent_kernel.shape[0]
-    for gate, (W, b) in enumerate([(diy.W_i, diy.b_i), (diy.W_f, diy.b_f), (diy.W_C, diy.b_C), (diy.W_o, diy.b_o)]):
+    units, arranged = recurrent_kernel.shape[0], []
+    for gate in (1, 0, 2, 3):  # f, i, c, o
         columns = slice(gate * units, (gate + 1) * units)
-        W.assign(np.concatenate([recurrent_kernel[:, columns], kernel[:, columns]], axis=0))
-        b.assign(bias[columns])
+        arranged += [np.concatenate([recurrent_kernel[:, columns], kernel[:, columns]], axis=0), bias[columns]]
+    return arranged
 
 
 def compare_with_keras(units=LSTM_SIZE, lengths=(1, 6, 11), batch=64, seed=0, timing_batch=1024):
@@ -237,7 +236,8 @@ def compare_with_keras(units=LSTM_SIZE, lengths=(1, 6, 11), batch=64, seed=0, ti
     keras_lstm, diy = keras.layers.LSTM(units, return_sequences=True, seed=seed), DiyLSTM(units)
     keras_lstm.build((None, None, FEATURE_SIZE))
     diy.build((None, None, FEATURE_SIZE))
-    copy_keras_lstm_weights(keras_lstm, diy)
+    for weight, value in zip(diy.trainable_weights, keras_to_diy(*(w.numpy() for w in keras_lstm.cell.weights))):
+        weight.assign(value)
     rng = np.random.default_rng(seed)
 
     def outputs_and_gradients(layer, data, probe):
@@ -250,12 +250,9 @@ def compare_with_keras(units=LSTM_SIZE, lengths=(1, 6, 11), batch=64, seed=0, ti
     for length in lengths:
         data = tf.constant(rng.normal(size=(batch, length, FEATURE_SIZE)), tf.float32)
         probe = tf.constant(rng.normal(size=(batch, length, units)), tf.float32)
-        keras_out, (keras_dx, kernel, recurrent, bias) = outputs_and_gradients(keras_lstm, data, probe)
+        keras_out, (keras_dx, *keras_grads) = outputs_and_gradients(keras_lstm, data, probe)
         diy_out, (diy_dx, *diy_grads) = outputs_and_gradients(diy, data, probe)
-        expected = []  # Keras' weight gradients, arranged as DiyLSTM's: W_f, b_f, W_i, b_i, W_C, b_C, W_o, b_o
-        for gate in (1, 0, 2, 3):
-            c = slice(gate * units, (gate + 1) * units)
-            expected += [np.concatenate([recurrent[:, c], kernel[:, c]], axis=0), bias[c]]
+        expected = keras_to_diy(*(grad.numpy() for grad in keras_grads))
         worst_output = max(worst_output, float(np.abs(keras_out - diy_out).max()))
         for keras_grad, diy_grad in zip([keras_dx, *expected], [diy_dx, *diy_grads]):
             worst_gradient = max(worst_gradient,
