@@ -83,10 +83,12 @@ def RNN(n_input, n_hidden, layers, embedding, vocab_size):
 
     The article feeds each id as a raw float: tf.reshape and tf.split make
     [batch, n_input, 1]. With `embedding`, each id becomes a learned vector instead:
-    [batch, n_input, 64]. unroll=True writes the steps out, as static_rnn did."""
+    [batch, n_input, 64]. unroll=True writes the steps out, as static_rnn did; not on a GPU,
+    where it would turn off Keras' cuDNN kernel."""
+    unroll = not tf.config.list_physical_devices("GPU")
     x = [keras.layers.Embedding(vocab_size, 64) if embedding else keras.layers.Reshape((n_input, 1))]
     # rnn.BasicLSTMCell(n_hidden); rnn.static_rnn; and Listing 10 below stacks `layers` of them
-    return x + [keras.layers.LSTM(n_hidden, unroll=True, return_sequences=i < layers - 1) for i in range(layers)]
+    return x + [keras.layers.LSTM(n_hidden, unroll=unroll, return_sequences=i < layers - 1) for i in range(layers)]
 
 
 # Listing 4. Constants and training parameters: vocab_size = len(dictionary), n_input and
