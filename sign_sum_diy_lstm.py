@@ -166,9 +166,11 @@ class DiyLSTM(keras.layers.Layer):
         return self.f_t(ht_minus_1_and_xt) * Conveyor + self.i_t(ht_minus_1_and_xt) * CandidateConveyor
 
     # ### 3.4 Prediction (for current LSTM step): a filtered view of the conveyor
+    def o_t(self, ht_minus_1_and_xt):  # the article writes this line inside h_t; apart, --inspect can read it
+        return tf.sigmoid(tf.matmul(ht_minus_1_and_xt, self.W_o) + self.b_o)
+
     def h_t(self, ht_minus_1_and_xt, FinalConveyor):
-        o_t = tf.sigmoid(tf.matmul(ht_minus_1_and_xt, self.W_o) + self.b_o)
-        return o_t * tf.tanh(FinalConveyor)
+        return self.o_t(ht_minus_1_and_xt) * tf.tanh(FinalConveyor)
 
     # ### 3.5 The LSTM Cell
     def lstm_cell(self, ht_minus_1, Conveyor, xt):
@@ -190,6 +192,18 @@ class DiyLSTM(keras.layers.Layer):
             lambda step, *_: step < timesteps, lstm_loop,
             (tf.constant(0), initial, initial, tf.TensorArray(tf.float32, size=timesteps)))
         return tf.transpose(predictions.stack(), [1, 0, 2])  # [timesteps, batch, 24] -> [batch, timesteps, 24]
+
+    def steps(self, data):
+        """The cell's insides after every step, from the same functions as lstm_cell: the forget, input
+        and output gates and the conveyor, each [batch, timesteps, units] (the while loop keeps only h)."""
+        ht, Conveyor, kept = tf.zeros([len(data), self.units]), tf.zeros([len(data), self.units]), []
+        for step in range(data.shape[1]):
+            ht_minus_1_and_xt = tf.concat([ht, data[:, step, :]], axis=1)
+            gates = [gate(ht_minus_1_and_xt) for gate in (self.f_t, self.i_t, self.o_t)]
+            Conveyor = self.C_t(ht_minus_1_and_xt, Conveyor, self.candidate_C_t(ht_minus_1_and_xt))
+            ht = self.h_t(ht_minus_1_and_xt, Conveyor)
+            kept.append(np.stack([*gates, Conveyor]))
+        return dict(zip(("forget", "input", "output", "conveyor"), np.stack(kept, axis=2)))
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], self.units)
@@ -373,6 +387,98 @@ def length_report(model, test, train_lengths):
         print(f"{length:7d}  {'yes' if length in train_lengths else 'no':>7}  {n:9,d}  {wrong:5,d}  {wrong / n:6.2%}")
     return per_length
 
+# ## Beyond the article: inside the hand-written cell, step by step
+def follows(values, target):
+    """How well the units' values follow `target`, over [points, units] and [points]: the unit that follows
+    it best, Pearson's r for it, and r for all units read together (the best least-squares line)."""
+    centred, aim = values - values.mean(axis=0), target - target.mean()
+    r = centred.T @ aim / np.sqrt((centred**2).sum(axis=0) * (aim**2).sum() + 1e-12)
+    unit, together = int(np.argmax(np.abs(r))), np.c_[values, np.ones(len(values))]
+    line = np.linalg.lstsq(together, target, rcond=None)[0]
+    return unit, float(r[unit]), float(np.corrcoef(together @ line, target)[0, 1])
+
+
+def signs(inputs):
+    """The sign the I's have set after every step, +1 or -1: [n, steps, 3] -> [n, steps]."""
+    return (-1.0) ** np.cumsum(inputs[..., 2], axis=1)
+
+
+def find_units(cell, test):
+    """Over the test sequences of every trained length: follows() for the running sum and for the sign, read
+    off the conveyor after every step. {'sum': (unit, r, r_all), 'sign': (unit, r, r_all)}."""
+    conveyor = np.concatenate([cell.steps(inputs)["conveyor"].reshape(-1, cell.units) for inputs, _ in test.values()])
+    sums = np.concatenate([running.reshape(-1) for _, running in test.values()])
+    sign = np.concatenate([signs(inputs).reshape(-1) for inputs, _ in test.values()])
+    return dict(sum=follows(conveyor, sums), sign=follows(conveyor, sign))
+
+
+def inspect(model, text, units):
+    """The table of --inspect: after each symbol of `text`, the true and the model's running sum, and the
+    gates and conveyor of the sum's unit and the sign's; then what the sign's unit does at the I's."""
+    inputs = encode_sequence(text)[None]
+    inside = {name: values[0] for name, values in model.layers[0].steps(inputs).items()}  # [steps, units] each
+    sums, model_sums = from_digits(np.array([[SYMBOLS.index(c) for c in text]]))[1][0], model.predict_on_batch(inputs)[0]
+    for name, (unit, r, r_all) in units.items():
+        print(f"The {name}: conveyor unit {unit} follows it best, r = {r:+.3f}; all {len(inside['conveyor'][0])} "
+              f"units read together (a least-squares line), r = {r_all:+.3f}.")
+    (sum_unit, *_), (sign_unit, *_) = units["sum"], units["sign"]
+    print(f" step symbol  sum  model | unit {sum_unit:2d}: forget input output conveyor | "
+          f"unit {sign_unit:2d}: forget input output conveyor")
+    for step, symbol in enumerate(text):
+        gates = [[inside[name][step, unit] for name in ("forget", "input", "output", "conveyor")]
+                 for unit in (sum_unit, sign_unit)]
+        print(f"{step + 1:5d} {symbol:>6} {sums[step]:4.0f} {model_sums[step, 0]:6.2f} |" +
+              " |".join(" " * 9 + "".join(f"{value:7.2f}" for value in row) for row in gates))
+    at_i = [step for step, symbol in enumerate(text) if symbol == "I"]
+    if at_i:
+        print(f"Unit {sign_unit}'s forget gate at the I's: {inside['forget'][at_i, sign_unit].mean():.2f} on average "
+              f"(elsewhere {np.delete(inside['forget'][:, sign_unit], at_i).mean():.2f}); its input gate "
+              f"{inside['input'][at_i, sign_unit].mean():.2f} (elsewhere {np.delete(inside['input'][:, sign_unit], at_i).mean():.2f}).")
+    return inside
+
+
+def picture(inside, text, units):
+    """The PNG of --inspect-png: the conveyor's units (rows) over the steps, then the forget, input and output
+    gates of the sum's unit and of the sign's; the symbols above the columns, the two units flagged."""
+    conveyor = inside["conveyor"].T / max(np.abs(inside["conveyor"]).max(), 1e-6)     # [units, steps], in [-1, 1]
+    gates = np.stack([inside[name][:, units[key][0]] for key in ("sum", "sign") for name in ("forget", "input", "output")])
+    return heat_map([conveyor, gates], text, marks=[units["sum"][0], units["sign"][0]])
+
+
+FONT = {"0": "111101101101111", "+": "000010111010000", "-": "000000111000000", "I": "111010010010111"}
+
+
+def heat_map(blocks, symbols, marks=(), cell=16):
+    """An RGB picture [height, width, 3] uint8 of blocks of [rows, steps] values in [-1, 1]: blue below 0,
+    white at 0, red above; the blocks stacked with a gap, each step's symbol (3x5 pixels, doubled) above
+    its column, and the rows in `marks` (of the first block) flagged black at the left."""
+    width = cell * (len(symbols) + 2)
+    top = np.full((cell + 4, width, 3), 255, np.uint8)
+    for k, symbol in enumerate(symbols):
+        bits = np.array([int(b) for b in FONT.get(symbol, "111101101101111")]).reshape(5, 3)
+        top[3:13, (k + 2) * cell + 5:(k + 2) * cell + 11] = 255 - 255 * np.kron(bits, np.ones((2, 2)))[..., None]
+    parts = [top]
+    for b, block in enumerate(blocks):
+        value = np.clip(block, -1, 1)[..., None]  # [rows, steps, 1]
+        image = np.full((len(block), len(symbols) + 2, 3), 255.0)
+        image[:, 2:] = np.where(value > 0, 255 - value * np.array([0, 255, 255]), 255 + value * np.array([255, 255, 0]))
+        image[[m for m in marks if b == 0], 0] = 0
+        parts += [np.kron(image, np.ones((cell, cell, 1))).astype(np.uint8), np.full((cell, width, 3), 255, np.uint8)]
+    return np.concatenate(parts[:-1])
+
+
+class GateHistograms(keras.callbacks.Callback):
+    """With --log-dir: the forget, input and output gates and the conveyor over 256 test sequences, as
+    histograms every epoch (TensorBoard's Histograms tab: watch the gates learn to open and close)."""
+
+    def __init__(self, inputs, log_dir):
+        super().__init__()
+        self.inputs, self.writer = inputs[:256], tf.summary.create_file_writer(os.path.join(log_dir, "gates"))
+
+    def on_epoch_end(self, epoch, logs):
+        with self.writer.as_default():
+            for name, values in self.model.layers[0].steps(self.inputs).items():
+                tf.summary.histogram(f"DiyLSTM/{name}", values, step=epoch + 1)
 
 # --- Running it from the terminal: not in the article ---
 SCRIPT = os.path.basename(__file__)
@@ -417,6 +523,7 @@ TRAIN_LENGTHS = checked(lengths, lambda n: n and 1 <= n[0] and n[-1] <= 10, "len
 TEST_LENGTHS = checked(lengths, lambda n: n and 1 <= n[0] and n[-1] <= 40, "lengths from 1 to 40, as 6, 1-8 or 4,6")
 IN_A_FOLDER = "in a folder that exists"
 KERAS_FILE = checked(str, lambda path: path.endswith(".keras") and writable(path), f"a file name ending in .keras, {IN_A_FOLDER}")
+PNG_FILE = checked(str, lambda path: path.endswith(".png") and writable(path), f"a file name ending in .png, {IN_A_FOLDER}")
 JSON_FILE = checked(str, writable, f"a file name {IN_A_FOLDER}")
 FOLDER = checked(str, lambda path: writable(path, folder=True), f"a folder (not a file) {IN_A_FOLDER}")
 
@@ -445,6 +552,9 @@ def parse_args(argv):
     add("--seed", type=COUNT, help="shuffles the sequences, seeds the weights and batches (default: 0, or the loaded model's)")
     add("--predict", type=SEQUENCE, metavar="SEQUENCE", help="print the model's sum for this sequence of + - 0 I, any "
         "length, after training or at once with --load (default: none)")
+    add("--inspect", type=SEQUENCE, metavar="SEQUENCE", help="after training or at once with --load: the gates and the "
+        "conveyor after each symbol of this sequence, for the units that follow the sum and the sign (default: none)")
+    add("--inspect-png", type=PNG_FILE, metavar="PATH", help="--inspect's conveyor and gates as a picture (default: none)")
     add("--check", action="store_true", help="only compare the hand-written cell with keras.layers.LSTM: outputs, "
         "gradients, speed (default: off)")
     add("--save", type=KERAS_FILE, metavar="PATH", help="write the trained model here (default: none)")
@@ -454,10 +564,10 @@ def parse_args(argv):
     add("--json", type=JSON_FILE, metavar="PATH", help="write the run's figures to this file (default: none)")
     add("--dry-run", action="store_true", help="train one batch, then evaluate: checks an install (default: off)")
     argv = list(sys.argv[1:] if argv is None else argv)
-    for i, arg in enumerate(argv[:-1]):  # `--predict -+0I` as typed: argparse would take -+0I for a flag
-        if arg == "--predict":
-            argv[i:i + 2] = [f"--predict={argv[i + 1]}"]
-            break
+    for flag in ("--predict", "--inspect"):  # `--predict -+0I` as typed: argparse would take -+0I for a flag
+        if flag in argv[:-1]:
+            i = argv.index(flag)
+            argv[i:i + 2] = [f"{flag}={argv[i + 1]}"]
     return parser.parse_args(argv)
 
 
@@ -476,6 +586,10 @@ def settle(args):
     same = args.load and args.save and os.path.abspath(args.load) == os.path.abspath(args.save)
     if args.save and os.path.exists(args.save) and not (same or args.overwrite):
         fail(f"--save {args.save}: the file exists; pass --overwrite to replace it, or choose another name")
+    if args.inspect_png and os.path.exists(args.inspect_png) and not args.overwrite:
+        fail(f"--inspect-png {args.inspect_png}: the file exists; pass --overwrite to replace it, or choose another name")
+    if args.inspect_png and not args.inspect:
+        fail("--inspect-png draws what --inspect shows: give --inspect SEQUENCE too")
     return RECIPES[args.recipe], model
 
 
@@ -553,11 +667,10 @@ def main(argv=None):
         return check_cell()
     recipe, model = settle(args)
     keras.utils.set_random_seed(args.seed)
-    if model is not None and args.predict:  # a loaded model answers at once
-        return predict(model, args.predict)
-
     train_data, test_data = make_data(args.train_lengths, args.test_lengths, args.seed)
     test = {length: test_data[length] for length in args.train_lengths}  # the headline: held-out sequences of trained lengths
+    if model is not None and (args.predict or args.inspect):  # a loaded model answers at once
+        return {**(predict(model, args.predict) if args.predict else {}), **look_inside(model, args, test)}
     if model is None:
         model = build_model(args.hidden)
     passes = 1 if args.dry_run else math.gcd(recipe["check_every"], args.epochs) or 1  # see RECIPES
@@ -572,8 +685,9 @@ def main(argv=None):
           f"stop at {args.target_error:.2%} test error; seed {args.seed}")
     check = TestCheck(test, args.target_error, recipe, passes)
     check.epochs_done = first_epoch
-    epochs, train_seconds = train(model, dataset, steps, 1 if args.dry_run else args.epochs // passes,
-                                  backup_callback, check, tensorboard(args.log_dir))
+    log = tensorboard(args.log_dir)
+    epochs, train_seconds = train(model, dataset, steps, 1 if args.dry_run else args.epochs // passes, backup_callback,
+                                  check, log + [GateHistograms(test[max(test)][0], log[0].log_dir)] if log else [])
     if args.save:
         save_model(model, args.save, {key: getattr(args, key) for key in SETTINGS})
 
@@ -583,8 +697,21 @@ def main(argv=None):
                    wrong=wrong, epochs=epochs, target=args.target_error, train_seconds=round(train_seconds, 2),
                    error_per_length={str(k): w / n for k, (w, n) in per_length.items()}, batch_size=args.batch_size,
                    lr=args.lr, settings={key: getattr(args, key) for key in SETTINGS},
-                   **(predict(model, args.predict) if args.predict else {}))
+                   **(predict(model, args.predict) if args.predict else {}), **look_inside(model, args, test))
     return finish(metrics, args, started)
+
+
+def look_inside(model, args, test):
+    """--inspect and --inspect-png: the units that follow the sum and the sign, the table, the picture."""
+    if not args.inspect:
+        return {}
+    units = find_units(model.layers[0], test)
+    inside = inspect(model, args.inspect, units)
+    if args.inspect_png:
+        with open(args.inspect_png, "wb") as f:
+            f.write(tf.io.encode_png(picture(inside, args.inspect, units)).numpy())
+        print(f"The conveyor's units (rows, the two above flagged) and their gates after each symbol: {args.inspect_png}")
+    return dict(units={name: dict(unit=unit, r=r, r_all=r_all) for name, (unit, r, r_all) in units.items()})
 
 
 def check_cell():

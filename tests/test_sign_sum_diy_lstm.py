@@ -1,6 +1,8 @@
 """sign_sum_diy_lstm.py: the data's facts, the hand-written cell equal to Keras', and every way to call it."""
 import keras
+import numpy as np
 import pytest
+import tensorflow as tf
 
 import sign_sum_diy_lstm as diy
 from conftest import without_timings
@@ -50,6 +52,15 @@ def test_the_hand_written_cell_equals_keras_lstm_in_outputs_and_gradients():
     assert milliseconds["diy"] > 0 and milliseconds["keras"] > 0
 
 
+def test_steps_reads_every_gate_of_the_same_cell_as_the_while_loop():
+    cell, (inputs, _) = diy.DiyLSTM(8), diy.all_sequences(3)
+    outputs = cell(inputs).numpy()  # [64, 3, 8]: h after every step, from tf.while_loop
+    inside = cell.steps(inputs)
+    assert set(inside) == {"forget", "input", "output", "conveyor"}
+    assert all(values.shape == (64, 3, 8) for values in inside.values())
+    assert np.allclose(inside["output"] * np.tanh(inside["conveyor"]), outputs, atol=1e-6)
+
+
 # Runs, as a user makes them.
 
 def test_a_short_run_learns_and_repeats_exactly_with_the_same_seed(run):
@@ -74,6 +85,20 @@ def test_save_then_load_predicts_the_same_for_any_length(run, tmp_path, capsys):
     assert isinstance(keras.models.load_model(path).layers[0], diy.DiyLSTM)
     again = run(main, "--load", path, "--epochs", "0")
     assert again["value"] == trained["value"]
+
+
+def test_inspect_after_training_and_from_a_saved_model(run, tmp_path, capsys):
+    path, png = tmp_path / "diy.keras", tmp_path / "inside.png"
+    trained = run(main, "--train-lengths", "1-4", "--epochs", "10", "--save", str(path), "--inspect", "-+I0")
+    for unit, r, r_all in (found.values() for found in trained["units"].values()):  # the sum's, the sign's
+        assert 0 <= unit < 24 and -1 <= r <= 1 and abs(r) <= r_all + 1e-6  # all units do at least as well as one
+    capsys.readouterr()
+    loaded = main(["--load", str(path), "--inspect", "-+I0", "--inspect-png", str(png)])
+    assert loaded["units"] == trained["units"]
+    rows = [line.split() for line in capsys.readouterr().out.splitlines() if line[:5].strip().isdigit()]
+    assert [row[1] for row in rows] == ["-", "+", "I", "0"] and all(len(row) == 14 for row in rows)
+    picture = tf.io.decode_png(png.read_bytes()).numpy()  # 24 conveyor units and 6 gates, 16 pixels a cell
+    assert picture.shape == (20 + 24 * 16 + 16 + 6 * 16, (4 + 2) * 16, 3)
 
 
 def test_ctrl_c_still_evaluates_and_saves(run, tmp_path, stop_after):
@@ -118,6 +143,9 @@ def test_dry_run_with_tensorboard_logs(run, tmp_path):
     (["--save", "diy.h5"], "give a file name ending in .keras"),
     (["--log-dir", __file__], "give a folder (not a file)"),
     (["--recipe", "slow"], "invalid choice: 'slow'"),
+    (["--inspect", "+x"], "argument --inspect: '+x': give one or more of the symbols 0 + - I"),
+    (["--inspect-png", "inside.png"], "--inspect-png draws what --inspect shows: give --inspect SEQUENCE too"),
+    (["--inspect", "+", "--inspect-png", "inside.jpg"], "give a file name ending in .png"),
 ])
 def test_bad_flags(fails, argv, message):
     fails(main, argv, message)
