@@ -292,6 +292,78 @@ def error_report(predicted, test_output, train_output, length):
               f"{doomed:,} held-out strings, a floor of {doomed / len(test_output):.3%} error.")
 
 
+
+# ## Beyond the article: what the LSTM holds after each bit
+def read_bit_by_bit(model, inputs):
+    """The same weights, one bit at a time: the cell state of every layer after each bit (an LSTM's c, a GRU's
+    or simple RNN's h), [n, length, units], and the class probabilities if the string ended there,
+    [n, length, length + 1] (what return_sequences=True before the output layer would give)."""
+    rnns, dense = model.layers[:-1], model.layers[-1]
+    states = [[tf.zeros((len(inputs), layer.cell.units))] * len(tf.nest.flatten(layer.cell.state_size)) for layer in rnns]
+    cells, answers = [], []
+    for bit in range(inputs.shape[1]):
+        x = inputs[:, bit]
+        for i, layer in enumerate(rnns):
+            x, states[i] = layer.cell(x, states[i])
+        cells.append(tf.concat([layer_states[-1] for layer_states in states], axis=-1))
+        answers.append(dense(x))
+    return np.stack(cells, axis=1), np.stack(answers, axis=1)
+
+
+def follows(values, target):
+    """How well the units' values follow `target`, over [points, units] and [points]: the unit that follows
+    it best, Pearson's r for it, and r for all units read together (the best least-squares line)."""
+    centred, aim = values - values.mean(axis=0), target - target.mean()
+    r = centred.T @ aim / np.sqrt((centred**2).sum(axis=0) * (aim**2).sum() + 1e-12)
+    unit, together = int(np.argmax(np.abs(r))), np.c_[values, np.ones(len(values))]
+    line = np.linalg.lstsq(together, target, rcond=None)[0]
+    return unit, float(r[unit]), float(np.corrcoef(together @ line, target)[0, 1])
+
+
+def inspect(model, text, held_out):
+    """The table of --inspect: over held-out strings, the unit whose state follows the count of ones read so
+    far; then, after each bit of `text`, that unit's state beside the true count, and the model's answer if
+    the string ended there. Returns the unit, r, r for all units, and the states and answers for `text`."""
+    cells, _ = read_bit_by_bit(model, held_out)
+    unit, r, r_all = follows(cells.reshape(-1, cells.shape[-1]), np.cumsum(held_out[..., 0], axis=1).reshape(-1))
+    print(f"\nOver {len(held_out):,} held-out strings, the count of ones read so far is followed best by unit {unit}'s "
+          f"state, r = {r:+.3f}; by all {cells.shape[-1]} units read together (a least-squares line), r = {r_all:+.3f}.")
+    cell, answers = (values[0] for values in read_bit_by_bit(model, to_bits([int(text, 2)], len(text))))
+    print(f" bit  read  ones so far  unit {unit:2d}  the answer if the string ended here (it trained on {len(text)} bits only)")
+    for step, bit in enumerate(text):
+        top = int(np.argmax(answers[step]))
+        print(f"{step + 1:4d} {bit:>5} {text[:step + 1].count('1'):12d} {cell[step, unit]:8.3f}  {top} ones, "
+              f"{answers[step, top]:.1%}")
+    return (unit, r, r_all), cell, answers
+
+
+def picture(cell, answers, text, unit):
+    """The PNG of --inspect-png: every unit's state (rows, each scaled to its own largest value) after each bit,
+    the counting unit flagged; below, the probability of each count, 0 to the length (rows), after each bit."""
+    return heat_map([cell.T / np.maximum(np.abs(cell).max(axis=0), 1e-6)[:, None], answers.T], text, marks=[unit])
+
+
+FONT = {"0": "111101101101111", "1": "010110010010111"}
+
+
+def heat_map(blocks, symbols, marks=(), cell=16):
+    """An RGB picture [height, width, 3] uint8 of blocks of [rows, steps] values in [-1, 1]: blue below 0,
+    white at 0, red above; the blocks stacked with a gap, each step's symbol (3x5 pixels, doubled) above
+    its column, and the rows in `marks` (of the first block) flagged black at the left."""
+    width = cell * (len(symbols) + 2)
+    top = np.full((cell + 4, width, 3), 255, np.uint8)
+    for k, symbol in enumerate(symbols):
+        bits = np.array([int(b) for b in FONT.get(symbol, "111101101101111")]).reshape(5, 3)
+        top[3:13, (k + 2) * cell + 5:(k + 2) * cell + 11] = 255 - 255 * np.kron(bits, np.ones((2, 2)))[..., None]
+    parts = [top]
+    for b, block in enumerate(blocks):
+        value = np.clip(block, -1, 1)[..., None]  # [rows, steps, 1]
+        image = np.full((len(block), len(symbols) + 2, 3), 255.0)
+        image[:, 2:] = np.where(value > 0, 255 - value * np.array([0, 255, 255]), 255 + value * np.array([255, 255, 0]))
+        image[[m for m in marks if b == 0], 0] = 0
+        parts += [np.kron(image, np.ones((cell, cell, 1))).astype(np.uint8), np.full((cell, width, 3), 255, np.uint8)]
+    return np.concatenate(parts[:-1])
+
 # --- Running it from the terminal: not in the article ---
 SCRIPT = os.path.basename(__file__)
 SETTINGS = dict(length=LENGTH, train_size=NUM_EXAMPLES, cell="lstm", layers=1, hidden=NUM_HIDDEN, seed=0)
@@ -328,6 +400,7 @@ FRACTION = checked(float, lambda x: 0 <= x < 1, "a fraction from 0 up to 1")
 BITS = checked(str, lambda text: text and set(text) <= {"0", "1"}, "a string of 0s and 1s")
 IN_A_FOLDER = "in a folder that exists"
 KERAS_FILE = checked(str, lambda path: path.endswith(".keras") and writable(path), f"a file name ending in .keras, {IN_A_FOLDER}")
+PNG_FILE = checked(str, lambda path: path.endswith(".png") and writable(path), f"a file name ending in .png, {IN_A_FOLDER}")
 JSON_FILE = checked(str, writable, f"a file name {IN_A_FOLDER}")
 FOLDER = checked(str, lambda path: writable(path, folder=True), f"a folder (not a file) {IN_A_FOLDER}")
 
@@ -357,6 +430,9 @@ def parse_args(argv):
     add("--seed", type=COUNT, help="shuffles the strings, seeds the weights and batches (default: 0, or the loaded model's)")
     add("--predict", type=BITS, metavar="BITS", help="print the count the model gives this string, after training or "
         "at once with --load (default: none)")
+    add("--inspect", type=BITS, metavar="BITS", help="after training or at once with --load: the cell state after each "
+        "bit of this string, the unit that counts, the answer if the string ended there (default: none)")
+    add("--inspect-png", type=PNG_FILE, metavar="PATH", help="--inspect's states and answers as a picture (default: none)")
     add("--save", type=KERAS_FILE, metavar="PATH", help="write the trained model here (default: none)")
     add("--load", metavar="PATH", help="start from a model written by --save (default: none)")
     add("--overwrite", action="store_true", help="let --save replace an existing file (default: off)")
@@ -381,8 +457,13 @@ def settle(args):
     if args.train_size >= 2**args.length:
         fail(f"--train-size {args.train_size}: there are {2**args.length:,} strings of {args.length} bits, "
              f"so give 1 to {2**args.length - 1:,} to leave some held out")
-    if args.predict and len(args.predict) != args.length:
-        fail(f"--predict {args.predict}: give a string of exactly {args.length} characters, each 0 or 1")
+    for flag, bits in (("--predict", args.predict), ("--inspect", args.inspect)):
+        if bits and len(bits) != args.length:
+            fail(f"{flag} {bits}: give a string of exactly {args.length} characters, each 0 or 1")
+    if args.inspect_png and os.path.exists(args.inspect_png) and not args.overwrite:
+        fail(f"--inspect-png {args.inspect_png}: the file exists; pass --overwrite to replace it, or choose another name")
+    if args.inspect_png and not args.inspect:
+        fail("--inspect-png draws what --inspect shows: give --inspect BITS too")
     same = args.load and args.save and os.path.abspath(args.load) == os.path.abspath(args.save)
     if args.save and os.path.exists(args.save) and not (same or args.overwrite):
         fail(f"--save {args.save}: the file exists; pass --overwrite to replace it, or choose another name")
@@ -461,10 +542,9 @@ def main(argv=None):
     args = parse_args(argv)
     recipe, model = settle(args)
     keras.utils.set_random_seed(args.seed)
-    if model is not None and args.predict:  # a loaded model answers at once
-        return predict(model, args.predict)
-
     train_input, train_output, test_codes, test_output = make_data(args.length, args.train_size, args.seed)
+    if model is not None and (args.predict or args.inspect):  # a loaded model answers at once
+        return {**(predict(model, args.predict) if args.predict else {}), **look_inside(model, args, test_codes)}
     show_first(train_input, train_output, args.length)
     if model is None:
         model = build_model(args.length, args.cell, args.hidden, args.layers, recipe["article_init"])
@@ -488,8 +568,21 @@ def main(argv=None):
     metrics = dict(script=SCRIPT, recipe=args.recipe, metric="test_error", value=wrong / examples, examples=examples,
                    wrong=wrong, epochs=epochs, target=args.target_error, train_seconds=round(train_seconds, 2),
                    batch_size=args.batch_size, lr=args.lr, balance=args.balance,
-                   settings={key: getattr(args, key) for key in SETTINGS}, **(predict(model, args.predict) if args.predict else {}))
+                   settings={key: getattr(args, key) for key in SETTINGS}, **(predict(model, args.predict) if args.predict else {}),
+                   **look_inside(model, args, test_codes))
     return finish(metrics, args, started)
+
+
+def look_inside(model, args, test_codes):
+    """--inspect and --inspect-png: the counting unit over 5,000 held-out strings, the table, the picture."""
+    if not args.inspect:
+        return {}
+    (unit, r, r_all), cell, answers = inspect(model, args.inspect, to_bits(test_codes[:5000], args.length))
+    if args.inspect_png:
+        with open(args.inspect_png, "wb") as f:
+            f.write(tf.io.encode_png(picture(cell, answers, args.inspect, unit)).numpy())
+        print(f"Every unit's state after each bit (unit {unit} flagged), and the answers below: {args.inspect_png}")
+    return dict(counting_unit=dict(unit=unit, r=r, r_all=r_all))
 
 
 if __name__ == "__main__":

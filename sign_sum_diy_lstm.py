@@ -438,9 +438,9 @@ def inspect(model, text, units):
 
 
 def picture(inside, text, units):
-    """The PNG of --inspect-png: the conveyor's units (rows) over the steps, then the forget, input and output
-    gates of the sum's unit and of the sign's; the symbols above the columns, the two units flagged."""
-    conveyor = inside["conveyor"].T / max(np.abs(inside["conveyor"]).max(), 1e-6)     # [units, steps], in [-1, 1]
+    """The PNG of --inspect-png: the conveyor's units (rows, each scaled to its own largest value) over the steps,
+    then the forget, input and output gates of the sum's unit and of the sign's; the two units flagged."""
+    conveyor = (inside["conveyor"] / np.maximum(np.abs(inside["conveyor"]).max(axis=0), 1e-6)).T  # [units, steps]
     gates = np.stack([inside[name][:, units[key][0]] for key in ("sum", "sign") for name in ("forget", "input", "output")])
     return heat_map([conveyor, gates], text, marks=[units["sum"][0], units["sign"][0]])
 

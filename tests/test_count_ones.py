@@ -7,6 +7,7 @@ import re
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import count_ones
@@ -81,6 +82,20 @@ def test_save_then_load_predicts_the_same(run, tmp_path, capsys):
     assert again["value"] == trained["value"] and again["epochs"] == 0
 
 
+def test_inspect_after_training_and_from_a_saved_model(run, tmp_path, capsys):
+    path, png = tmp_path / "ones.keras", tmp_path / "inside.png"
+    trained = run(main, *TINY, "--epochs", "20", "--batch-size", "16", "--save", str(path), "--inspect", "01101001")
+    unit, r, r_all = trained["counting_unit"].values()
+    assert 0 <= unit < 24 and -1 <= r <= 1 and abs(r) <= r_all + 1e-6  # all units do at least as well as one
+    capsys.readouterr()
+    loaded = main(["--load", str(path), "--inspect", "01101001", "--inspect-png", str(png)])
+    assert loaded["counting_unit"] == trained["counting_unit"]
+    rows = [line.split() for line in capsys.readouterr().out.splitlines() if line[:4].strip().isdigit()]
+    assert [(row[1], row[2]) for row in rows] == [(b, str("01101001"[:k + 1].count("1"))) for k, b in enumerate("01101001")]
+    picture = tf.io.decode_png(png.read_bytes()).numpy()  # 24 units, then 9 classes, 16 pixels a cell
+    assert picture.shape == (20 + 24 * 16 + 16 + 9 * 16, (8 + 2) * 16, 3)
+
+
 def test_ctrl_c_still_evaluates_and_saves(run, tmp_path, stop_after):
     stop_after(count_ones.HeldOutCheck, epochs=2, error=KeyboardInterrupt)
     path = tmp_path / "ones.keras"
@@ -125,6 +140,8 @@ def test_dry_run_and_tensorboard_logs(run, tmp_path):
     (["--balance", "-1"], "argument --balance: '-1': give a number, 0 or more"),
     (["--target-error", "1"], "argument --target-error: '1': give a fraction from 0 up to 1"),
     (["--cell", "lstm2"], "invalid choice: 'lstm2'"),
+    (["--inspect", "0110"], "--inspect 0110: give a string of exactly 20 characters"),
+    (["--inspect-png", "inside.png"], "give --inspect BITS too"),
     (["--load", "no/such/model.keras"], "no such file"),
     (["--save", "model.h5"], "give a file name ending in .keras, in a folder that exists"),
     (["--save", "no/such/folder/model.keras"], "give a file name ending in .keras, in a folder that exists"),
