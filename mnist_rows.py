@@ -273,6 +273,50 @@ def predict(model, image, name):
     return dict(prediction=int(top[0]), probabilities=probabilities.tolist())
 
 
+
+# ## Beyond the article: the answer forming, row by row
+def read_row_by_row(model, images):
+    """The same weights, one row at a time (the rows of format_inputs, the article's tf.unstack): the
+    probability of each digit after each row, [n, 28, 10] (what return_sequences=True would give)."""
+    lstm, dense = model.layers
+    states, answers = [tf.zeros((len(images), lstm.cell.units))] * 2, []
+    for row in format_inputs(images):  # [n, 28] each
+        h, states = lstm.cell(row, states)
+        answers.append(tf.nn.softmax(dense(h)))
+    return np.stack(answers, axis=1)
+
+
+def inspect(model, image, name, x_test):
+    """The table of --inspect: the model's guess and its probability after each row of `image` [1, 28, 28];
+    then, over the test images, after how many rows the final answer is first given."""
+    answers = read_row_by_row(model, image)[0]  # [28, 10]
+    print(f"\n{name}, read row by row: the model's guess if the image ended at each row")
+    print(" row  guess  probability")
+    for row, p in enumerate(answers, 1):
+        print(f"{row:4d} {p.argmax():6d} {p.max():12.1%}")
+    guesses = read_row_by_row(model, x_test).argmax(axis=-1)  # [n, 28]
+    first = (guesses == guesses[:, -1:]).argmax(axis=1) + 1   # the first row that gives the final answer
+    median, most, nearly_all = np.percentile(first, [50, 90, 99])
+    print(f"Over the {len(x_test):,} test images, the final answer is first given after row {median:.0f} "
+          f"(the median), by row {most:.0f} for 90% of them and by row {nearly_all:.0f} for 99%:")
+    for low in range(1, TIME_STEPS + 1, 4):
+        n = int(np.sum((first >= low) & (first < low + 4)))
+        print(f"  rows {low:2d}-{low + 3:2d} {n:6,d} {'#' * round(50 * n / len(first))}")
+    return answers, dict(median=float(median), p90=float(most), p99=float(nearly_all))
+
+
+def picture(image, answers, scale=12):
+    """The PNG of --inspect-png: the digit, each row `scale` pixels high, and beside each row the guess
+    after it (3x5 font, doubled) and a bar as long as its probability. [height, width, 1] uint8."""
+    side = np.zeros((TIME_STEPS * scale, 120))
+    for row, p in enumerate(answers):
+        bits = np.array([int(b) for b in FONT[p.argmax()]]).reshape(5, 3)
+        side[row * scale + 1:row * scale + 11, 4:10] = np.kron(bits, np.ones((2, 2)))
+        side[row * scale + 3:row * scale + 9, 16:16 + round(100 * p.max())] = 0.6
+    digit = np.kron(image[0], np.ones((scale, scale)))
+    return (np.concatenate([digit, np.full((len(digit), 4), 0.3), side], axis=1) * 255).astype(np.uint8)[..., None]
+
+
 # --- Running it from the terminal: not in the article ---
 SCRIPT = os.path.basename(__file__)
 IDX_FILES = {"x_train": ("train-images-idx3-ubyte", 2051), "y_train": ("train-labels-idx1-ubyte", 2049),
@@ -333,6 +377,11 @@ def parse_args(argv):
         "not (default: Keras' download, else the bundled sample)")
     add("--errors-png", type=PNG_FILE, metavar="PATH", help="write the misclassified test digits to this PNG (default: none)")
     add("--predict", metavar="IMAGE", help="classify this image, after training or at once with --load (default: none)")
+    add("--inspect", metavar="IMAGE", help="after training or at once with --load: the guess after each row of this "
+        "image, or of the test image of this number; and after how many rows the test images get their answer "
+        "(default: none)")
+    add("--inspect-png", type=PNG_FILE, metavar="PATH", help="--inspect's digit with each row's guess beside it "
+        "(default: none)")
     add("--save", type=KERAS_FILE, metavar="PATH", help="write the trained model here (default: none)")
     add("--load", metavar="PATH", help="start from a model written by --save (default: none)")
     add("--overwrite", action="store_true", help="let --save and --errors-png replace existing files (default: off)")
@@ -352,21 +401,25 @@ def settle(args):
     args.hidden = saved.get("hidden", NUM_UNITS) if args.hidden is None else args.hidden
     for key in ("epochs", "batch_size", "lr"):
         setattr(args, key, RECIPES[args.recipe][key] if getattr(args, key) is None else getattr(args, key))
-    for flag, path in (("--save", args.save), ("--errors-png", args.errors_png)):
+    if args.inspect_png and not args.inspect:
+        fail("--inspect-png draws what --inspect shows: give --inspect IMAGE too")
+    for flag, path in (("--save", args.save), ("--errors-png", args.errors_png), ("--inspect-png", args.inspect_png)):
         same = args.load and path and os.path.abspath(args.load) == os.path.abspath(path)
         if path and os.path.exists(path) and not (same or args.overwrite):
             fail(f"{flag} {path}: the file exists; pass --overwrite to replace it, or choose another name")
-    return RECIPES[args.recipe], model, read_image(args.predict) if args.predict else None
+    images = {flag: read_image(path, flag) for flag, path in (("--predict", args.predict), ("--inspect", args.inspect))
+              if path and not (flag == "--inspect" and path.isdigit())}  # a number names a test image
+    return RECIPES[args.recipe], model, images
 
 
-def read_image(path):
+def read_image(path, flag):
     """Any PNG, JPEG, GIF or BMP, colour or grey, of any size, as MNIST's digits look; or a one-line error."""
     try:
         return as_mnist(tf.io.decode_image(tf.io.read_file(path), channels=1, expand_animations=False))
     except tf.errors.NotFoundError:
-        fail(f"--predict {path}: no such file")
+        fail(f"{flag} {path}: no such file")
     except tf.errors.InvalidArgumentError:
-        fail(f"--predict {path}: not an image TensorFlow can read (PNG, JPEG, GIF or BMP)")
+        fail(f"{flag} {path}: not an image TensorFlow can read (PNG, JPEG, GIF or BMP)")
 
 
 def read_data_dir(folder):
@@ -502,14 +555,17 @@ def finish(metrics, args, started):
 def main(argv=None):
     started = time.perf_counter()
     args = parse_args(argv)
-    recipe, model, image = settle(args)
+    recipe, model, images = settle(args)
     keras.utils.set_random_seed(args.seed)
-    if model is not None and image is not None:  # a loaded model answers at once
-        return predict(model, image, args.predict)
+    answer = predict(model, images["--predict"], args.predict) if model is not None and args.predict else {}
+    if model is not None and not args.inspect and args.predict:  # a loaded model answers at once
+        return answer
 
     data, source = load_mnist(args.data_dir)
     (x_train, y_train), validation_data, (x_test, y_test) = split(data)
     x_test, y_test = (x_test[:500], y_test[:500]) if args.dry_run else (x_test, y_test)
+    if model is not None and args.inspect:  # ... and so it does, once the test images are here
+        return {**answer, **look_inside(model, args, images, x_test, y_test)}
     rows = format_inputs(x_train[:args.batch_size])
     print(f"MNIST from {source}: {len(x_train):,} training, {len(validation_data[0]):,} validation and {len(x_test):,} "
           f"test images; tf.unstack(x, {TIME_STEPS}, 1): {len(rows)} time steps of {rows[0].shape} (a batch's row t)")
@@ -537,8 +593,27 @@ def main(argv=None):
                    right=right, accuracy_first_128=float(np.mean(predicted[:128] == y_test[:128])), epochs=epochs,
                    steps=steps * epochs, data=source, train_seconds=round(train_seconds, 2), hidden=args.hidden,
                    batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                   **(predict(model, image, args.predict) if image is not None else {}))
+                   **(predict(model, images["--predict"], args.predict) if args.predict else {}),
+                   **look_inside(model, args, images, x_test, y_test))
     return finish(metrics, args, started)
+
+
+def look_inside(model, args, images, x_test, y_test):
+    """--inspect and --inspect-png: a file's digit or the test image of that number, read row by row."""
+    if not args.inspect:
+        return {}
+    if args.inspect in images:
+        image, name = images[args.inspect], args.inspect
+    elif int(args.inspect) < len(x_test):
+        image, name = x_test[int(args.inspect):int(args.inspect) + 1], f"Test image {args.inspect} (a {y_test[int(args.inspect)]})"
+    else:
+        fail(f"--inspect {args.inspect}: there are {len(x_test):,} test images, numbered 0 to {len(x_test) - 1:,}")
+    answers, rows = inspect(model, image, name, x_test)
+    if args.inspect_png:
+        with open(args.inspect_png, "wb") as f:
+            f.write(tf.io.encode_png(picture(image, answers)).numpy())
+        print(f"The digit, and the guess after each row beside it: {args.inspect_png}")
+    return dict(rows_to_answer=rows)
 
 
 if __name__ == "__main__":

@@ -153,7 +153,7 @@ def test_save_load_and_a_digit_of_ones_own(run, tmp_path, fails):
     drawn = np.repeat(np.kron(paper, np.ones((2, 2), np.uint8))[..., None], 3, axis=-1)  # RGB, 56x56
     image = tmp_path / "seven.png"
     image.write_bytes(tf.io.encode_png(drawn).numpy())
-    assert np.abs(mnist_rows.read_image(str(image))[0] - digit / 255).mean() < 0.05  # resized, inverted, stretched back
+    assert np.abs(mnist_rows.read_image(str(image), "--predict")[0] - digit / 255).mean() < 0.05  # resized, inverted, stretched back
     loaded = main(["--load", path, "--predict", str(image)])
     assert 0 <= loaded["prediction"] <= 9 and sum(loaded["probabilities"]) == pytest.approx(1, abs=1e-4)
     again = run(main, "--load", path, "--epochs", "0")
@@ -165,3 +165,18 @@ def test_save_load_and_a_digit_of_ones_own(run, tmp_path, fails):
     fails(main, ["--load", path, "--hidden", "64"], "--hidden 64 does not fit")
     fails(main, [*QUICK, "--save", path], "the file exists; pass --overwrite")
     fails(main, [*QUICK, "--predict", str(not_image)], "not an image TensorFlow can read")  # before any training
+    fails(main, [*QUICK, "--inspect", str(tmp_path / "missing.png")], "--inspect")
+    fails(main, ["--load", path, "--inspect", "1000"], "there are 1,000 test images, numbered 0 to 999")
+    fails(main, ["--load", path, "--inspect-png", str(tmp_path / "rows.png")], "give --inspect IMAGE too")
+
+
+def test_inspect_reads_a_digit_row_by_row(run, tmp_path, capsys):
+    png = tmp_path / "rows.png"
+    metrics = run(main, *QUICK, "--inspect", "0", "--inspect-png", str(png))
+    rows = metrics["rows_to_answer"]
+    assert 1 <= rows["median"] <= rows["p90"] <= rows["p99"] <= 28
+    out = capsys.readouterr().out
+    assert "Test image 0 (a 7), read row by row" in out
+    table = [line.split() for line in out.splitlines() if line[:4].strip().isdigit() and line.rstrip().endswith("%")]
+    assert [int(row[0]) for row in table] == list(range(1, 29)) and all(0 <= int(row[1]) <= 9 for row in table)
+    assert tf.io.decode_png(png.read_bytes()).numpy().shape == (28 * 12, 28 * 12 + 4 + 120, 1)
