@@ -244,11 +244,14 @@ def compile_model(model, recipe, lr, steps):
 
 
 # Listing 11. Sample story generated; Listing 12. Inputs with a sequence not found in the story
-def generate(model, ids, reverse_dictionary, words, temperature, rng):
-    """Feed back each predicted symbol as the next input: greedy, or sampled at `temperature`."""
+def generate(model, ids, reverse_dictionary, words, temperature, rng, probabilities=None):
+    """Feed back each predicted symbol as the next input: greedy, or sampled at `temperature`. Each step's
+    probabilities of every symbol, [vocab], are appended to `probabilities` if given (for --inspect)."""
     ids, story = list(ids), [reverse_dictionary[i] for i in ids]
     for _ in range(words):
         logits = model.predict_on_batch(np.array([ids]))[0]  # [1, n_input] -> [vocab]
+        if probabilities is not None:
+            probabilities.append(np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum())
         if temperature > 0:
             p = np.exp((logits - logits.max()) / temperature)
             next_id = int(rng.choice(len(p), p=p / p.sum()))
@@ -291,6 +294,67 @@ def tell(model, dictionary, start, args, rng):
         print(problem or generate(model, ids, reverse_dictionary, args.words, args.temperature, rng))
     return story
 
+
+# ## Beyond the article: where the story could have gone, and what the embedding learned
+def inspect(model, start, dictionary, args, rng):
+    """The table of --inspect: the story from `start` and, at each step, the five likeliest next symbols;
+    then, for a model with a learned embedding, the nearest neighbours of each of `start`'s words."""
+    reverse_dictionary, probabilities = {i: word for word, i in dictionary.items()}, []
+    story = generate(model, parse_words(start, dictionary, args.n_input)[0], reverse_dictionary, args.words,
+                     args.temperature, rng, probabilities).split()[args.n_input:]
+    print("\nWhere the story could have gone: at each step the symbol told, and the five likeliest")
+    candidates = []
+    for step, (word, p) in enumerate(zip(story, probabilities), 1):
+        candidates.append([[reverse_dictionary[int(i)], float(p[i])] for i in np.argsort(p)[::-1][:5]])
+        print(f"{step:4d} {word:>12} | " + "  ".join(f"{w} {q:.0%}" for w, q in candidates[-1]))
+    near = {}
+    if isinstance(model.layers[0], keras.layers.Embedding):
+        vectors = model.layers[0].embeddings.numpy()  # [vocab, 64]: a learned vector per symbol
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        for word in dict.fromkeys(start.split()):
+            similarity = vectors @ vectors[dictionary[word]]  # cosine similarity with every symbol
+            near[word] = [[reverse_dictionary[int(i)], float(similarity[i])] for i in np.argsort(-similarity)[1:6]]
+            print(f"The embedding's nearest to {word!r}: " + ", ".join(f"{w} {q:.2f}" for w, q in near[word]))
+    else:
+        print("The article's recipe feeds each id as a number: it has no embedding to look into.")
+    return story, candidates, near
+
+
+FONT = dict(zip("abcdefghijklmnopqrstuvwxyz,.?'", """010101111101101 110101110101110 011100100100011 110101101101110
+111100110100111 111100110100100 011100101101011 101101111101101 111010010010111 001001001101010 101101110101101
+100100100100111 101111111101101 110101101101101 010101101101010 110101110100100 010101101110011 110101110101101
+011100010001110 111010010010010 101101101101111 101101101101010 101101111111101 101101010101101 101101010010010
+111001010100111 000000000010100 000000000000010 110001010000010 010010000000000""".split()))
+
+
+def text_pixels(text, width):
+    """`text` in the 3x5 font (a pixel between letters, unknown symbols as '?'), cut or padded to `width`: [5, width]."""
+    letters = [np.pad(np.array([int(b) for b in FONT.get(c.lower(), FONT["?"])]).reshape(5, 3), ((0, 0), (0, 1))) for c in text]
+    pixels = np.concatenate(letters, axis=1)[:, :width] if letters else np.zeros((5, 0))
+    return np.pad(pixels, ((0, 0), (0, width - pixels.shape[1])))
+
+
+def picture(story, candidates, slot=40, bar=24):
+    """The PNG of --inspect-png: a row per step, the symbol told, then the five likeliest, each with a bar
+    as long as its probability; the one told in red. [height, width, 3] uint8, the font doubled."""
+    rows = []
+    for word, row in zip(story, candidates):
+        line = [text_pixels(word, slot), np.zeros((5, 4))]
+        bars = []
+        for candidate, p in row:
+            length = round(bar * p)
+            line += [text_pixels(candidate, slot), np.pad(np.ones((3, length)), ((1, 1), (0, bar + 4 - length)))]
+            bars.append(candidate == word)
+        ink = np.concatenate(line, axis=1)
+        colour = np.ones(ink.shape + (3,))  # black ink on white; the bar of the symbol told in red
+        colour[ink > 0] = 0
+        for k, told in enumerate(bars):
+            start = slot + 4 + k * (slot + bar + 4) + slot
+            colour[1:4, start:start + bar][ink[1:4, start:start + bar] > 0] = [1, 0, 0] if told else [0.6, 0.6, 0.6]
+        rows += [colour, np.ones((2,) + colour.shape[1:])]
+    image = np.concatenate(rows) if rows else np.ones((7, 10, 3))
+    return (np.kron(image, np.ones((2, 2, 1))) * 255).astype(np.uint8)
+
 # --- Running it from the terminal: not in the article ---
 SCRIPT = os.path.basename(__file__)
 SETTINGS = dict(n_input=N_INPUT, hidden=N_HIDDEN, layers=1)  # what a saved model was trained with, with its dictionary
@@ -325,6 +389,7 @@ RATE = checked(float, lambda x: 0 < x < math.inf, "a number above 0")
 TEMPERATURE = checked(float, lambda x: 0 <= x < math.inf, "a number, 0 or more")
 IN_A_FOLDER = "in a folder that exists"
 KERAS_FILE = checked(str, lambda path: path.endswith(".keras") and writable(path), f"a file name ending in .keras, {IN_A_FOLDER}")
+PNG_FILE = checked(str, lambda path: path.endswith(".png") and writable(path), f"a file name ending in .png, {IN_A_FOLDER}")
 JSON_FILE = checked(str, writable, f"a file name {IN_A_FOLDER}")
 FOLDER = checked(str, lambda path: writable(path, folder=True), f"a folder (not a file) {IN_A_FOLDER}")
 
@@ -354,6 +419,10 @@ def parse_args(argv):
     add("--temperature", type=TEMPERATURE, default=0.0, help="0 picks the likeliest next symbol; above 0 samples, "
         "more freely the higher (default: %(default)s)")
     add("--interactive", action="store_true", help="ask for words and tell stories until an empty line (default: off)")
+    add("--inspect", metavar="WORDS", help="after training or at once with --load: tell --words symbols from these words "
+        "with the five likeliest at each step, and each word's nearest in the embedding (default: none)")
+    add("--inspect-png", type=PNG_FILE, metavar="PATH", help="--inspect's steps and likeliest symbols as a picture "
+        "(default: none)")
     add("--save", type=KERAS_FILE, metavar="PATH", help="write the model and its vocabulary here (default: none)")
     add("--load", metavar="PATH", help="start from a model written by --save; with --generate or --interactive it "
         "answers at once (default: none)")
@@ -393,14 +462,19 @@ def settle(args):
         setattr(args, key, saved.get(key, default) if getattr(args, key) is None else getattr(args, key))
     for key in ("epochs", "batch_size", "lr"):
         setattr(args, key, RECIPES[args.recipe][key] if getattr(args, key) is None else getattr(args, key))
-    words = None if model is not None and (args.generate is not None or args.interactive) and not args.text else \
+    words = None if model is not None and (args.generate is not None or args.interactive or args.inspect) and not args.text else \
         read_text(args.text, args.n_input)
     dictionary = saved["dictionary"] if words is None else build_dataset(words)[0]
     if saved and dictionary != saved["dictionary"]:
         fail(f"--load {args.load}: the model was trained on another vocabulary ({len(saved['dictionary'])} symbols) "
              f"than this text's ({len(dictionary)})")
-    if args.generate is not None and (problem := parse_words(args.generate, dictionary, args.n_input)[1]):
-        fail(f"--generate: {problem}")
+    for flag, text in (("--generate", args.generate), ("--inspect", args.inspect)):
+        if text is not None and (problem := parse_words(text, dictionary, args.n_input)[1]):
+            fail(f"{flag}: {problem}")
+    if args.inspect_png and os.path.exists(args.inspect_png) and not args.overwrite:
+        fail(f"--inspect-png {args.inspect_png}: the file exists; pass --overwrite to replace it, or choose another name")
+    if args.inspect_png and not args.inspect:
+        fail("--inspect-png draws what --inspect shows: give --inspect WORDS too")
     if args.generate is None and words is not None:  # the story starts where Listing 11's does, or where the text does
         args.generate = START if args.text is None and args.n_input == N_INPUT else " ".join(words[:args.n_input])
     same = args.load and args.save and os.path.abspath(args.load) == os.path.abspath(args.save)
@@ -481,7 +555,7 @@ def main(argv=None):
     keras.utils.set_random_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     if training_data is None:  # a loaded model answers at once
-        return dict(story=tell(model, dictionary, args.generate, args, rng))
+        return dict(story=tell(model, dictionary, args.generate, args, rng), **look_inside(model, dictionary, args, rng))
 
     ids = [dictionary[word] for word in training_data]
     inputs, labels = windows(ids, args.n_input)
@@ -511,9 +585,23 @@ def main(argv=None):
     metrics = dict(script=SCRIPT, recipe=args.recipe, metric="accuracy", value=right / len(labels), examples=len(labels),
                    right=right, ceiling=best / len(labels), epochs=epochs, iterations=epochs * steps,
                    average_accuracy=progress.average_accuracy, train_seconds=round(train_seconds, 2),
-                   story=tell(model, dictionary, args.generate, args, rng), n_input=args.n_input, hidden=args.hidden,
+                   story=tell(model, dictionary, args.generate, args, rng), **look_inside(model, dictionary, args, rng),
+                   n_input=args.n_input, hidden=args.hidden,
                    layers=args.layers, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
     return finish(metrics, args, started)
+
+
+
+def look_inside(model, dictionary, args, rng):
+    """--inspect and --inspect-png: the likeliest symbols at each step of a story, the embedding's neighbours."""
+    if not args.inspect:
+        return {}
+    story, candidates, near = inspect(model, args.inspect, dictionary, args, rng)
+    if args.inspect_png:
+        with open(args.inspect_png, "wb") as f:
+            f.write(tf.io.encode_png(picture(story, candidates)).numpy())
+        print(f"Each step's symbol and the five likeliest, with their probabilities: {args.inspect_png}")
+    return dict(candidates=candidates, neighbours=near)
 
 
 if __name__ == "__main__":

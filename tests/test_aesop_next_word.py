@@ -3,6 +3,7 @@ import pathlib
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import aesop_next_word as aesop
 from conftest import without_timings
@@ -90,6 +91,20 @@ def test_save_then_load_tells_the_same_story(run, tmp_path, capsys):
     assert capsys.readouterr().out.strip() == trained["story"]
 
 
+def test_inspect_shows_where_the_story_could_have_gone_and_the_nearest_words(run, tmp_path, capsys):
+    path, png = tmp_path / "fable.keras", tmp_path / "steps.png"
+    trained = run(main, *SMALL, "--epochs", "5", "--save", str(path), "--inspect", "the old mouse", "--words", "6")
+    assert len(trained["candidates"]) == 6 and all(len(step) == 5 for step in trained["candidates"])
+    for step in trained["candidates"]:
+        assert [p for _, p in step] == sorted((p for _, p in step), reverse=True) and sum(p for _, p in step) <= 1 + 1e-6
+    assert set(trained["neighbours"]) == {"the", "old", "mouse"}
+    assert all(-1 <= similarity <= 1 and word != "old" for word, similarity in trained["neighbours"]["old"])
+    capsys.readouterr()
+    loaded = main(["--load", str(path), "--inspect", "the old mouse", "--words", "6", "--inspect-png", str(png)])
+    assert loaded["candidates"] == trained["candidates"]
+    assert tf.io.decode_png(png.read_bytes()).numpy().shape == (6 * 7 * 2, (40 + 4 + 5 * (40 + 28)) * 2, 3)
+
+
 def test_interactive_asks_again_after_a_bad_line(tmp_path, monkeypatch, capsys):
     path = str(tmp_path / "fable.keras")
     main([*SMALL, "--dry-run", "--save", path])
@@ -127,6 +142,8 @@ def test_a_crashed_article_run_goes_on_from_its_last_thousand_iterations(stop_af
 def test_bad_words_and_bad_texts(fails, tmp_path):
     fails(main, ["--generate", "had a genral"], "'genral' is not in the text's vocabulary; the nearest known word is 'general'")
     fails(main, ["--generate", "had a"], "give exactly 3 words, not 2")
+    fails(main, ["--inspect", "had a dog"], "--inspect: 'dog' is not in the text's vocabulary")
+    fails(main, ["--inspect-png", "steps.png"], "give --inspect WORDS too")
     empty, short, latin1 = tmp_path / "empty.txt", tmp_path / "short.txt", tmp_path / "latin1.txt"
     empty.write_text("")
     short.write_text("one two three")
