@@ -61,6 +61,14 @@ def machine():
     return f"{name}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
 
 
+def gflops():
+    """How fast this machine multiplies float32 matrices right now, in a process of its own: the same kind of
+    arithmetic as the LSTMs', so a slow moment of a shared machine shows beside the timings."""
+    code = ("import time, numpy as np; a = np.ones((1024, 1024), np.float32); a @ a; t = time.perf_counter()\n"
+            "for _ in range(40): a @ a\nprint(40 * 2 * 1024**3 / (time.perf_counter() - t) / 1e9)")
+    return round(float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout), 1)
+
+
 def run(script, recipe, extra, log_dir, shown):
     """One script, one recipe, in its own process: its --json output, with the command, the wall time and
     the process's peak memory (os.wait4 gives that one child's resource usage)."""
@@ -121,7 +129,7 @@ def targets(results, minutes):
     return lines
 
 
-def write_results(results, invocation, started, folder=HERE, minutes=None):
+def write_results(results, invocation, started, folder=HERE, minutes=None, speed=None):
     """results.md (the runs, the targets and the commands) and results.json (every run's metrics) in `folder`."""
     tensorflow = results[0]["tensorflow"] if results else "?"
     lines = [
@@ -131,6 +139,8 @@ def write_results(results, invocation, started, folder=HERE, minutes=None):
         f"{started:%Y-%m-%d}. Machine: {machine()}; TensorFlow {tensorflow}, no GPU.",
         "Seconds: `train` is the script's training, `total` its own measure from `main()` to its last line, "
         "`wall` the whole process (Python and TensorFlow's start-up included); `peak MB` the process's most memory.",
+        *([f"The machine multiplied float32 matrices (NumPy, 1024 x 1024) at {speed[0]} GFLOP/s as the runs began and "
+           f"{speed[1]} GFLOP/s as they ended: timings on a shared machine move with that."] if speed else []),
         "",
         "| script | recipe | the article's figure | ours | measured on | epochs or steps | train s | total s | wall s | "
         "peak MB | wall time, fast vs article |",
@@ -160,7 +170,7 @@ def write_results(results, invocation, started, folder=HERE, minutes=None):
         f.write("\n".join(lines) + "\n")
     with open(os.path.join(folder, "results.json"), "w") as f:
         json.dump(dict(machine=machine(), invocation=invocation, date=f"{started:%Y-%m-%d}", minutes=minutes,
-                       runs=results), f, indent=2)
+                       gflops=speed, runs=results), f, indent=2)
 
 
 def main(argv=None):
@@ -175,6 +185,8 @@ def main(argv=None):
     started = datetime.datetime.now()
     log_dir = tempfile.mkdtemp(prefix="reproduce-")
     print(f"Logs of each run: {log_dir}")
+    speed = [gflops()]
+    print(f"This machine multiplies float32 matrices at {speed[0]} GFLOP/s now")
     plan = [(script, recipe, cap, ["--seed", s] if s != "0" else [])
             for script, _, cap in SCRIPTS if args.only in (None, script)
             for recipe, s in [("article", "0"), ("fast", "0"), *[("fast", s) for s in EXTRA_SEEDS.get(script, [])]]]
@@ -191,8 +203,9 @@ def main(argv=None):
         print(f"{figure(metrics)} on {metrics['examples']:,}, {metrics['wall_seconds']:.0f} s, "
               f"{metrics['peak_mb']:,} MB", flush=True)
     minutes = (datetime.datetime.now() - started).total_seconds() / 60
+    speed.append(gflops())
     invocation = " ".join(["python benchmarks/reproduce.py", *(sys.argv[1:] if argv is None else argv)])
-    write_results(results, invocation, started, minutes=None if args.only or args.quick else minutes)
+    write_results(results, invocation, started, minutes=None if args.only or args.quick else minutes, speed=speed)
     print(f"Wrote {os.path.join(HERE, 'results.md')} and results.json in {minutes:.1f} min")
 
 

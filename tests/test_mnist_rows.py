@@ -106,14 +106,22 @@ def test_the_full_set_has_the_label_counts_of_its_readme():
 
 # Runs on the sample, as a user without network makes them.
 
-def test_a_run_on_the_sample_writes_its_errors_and_logs(run, tmp_path):
-    png = tmp_path / "errors.png"
-    metrics = run(main, *QUICK, "--errors-png", str(png), "--log-dir", str(tmp_path / "runs"))
+def test_a_run_on_the_sample_writes_its_errors_logs_and_what_it_reads_row_by_row(run, tmp_path, capsys):
+    png, rows_png = tmp_path / "errors.png", tmp_path / "rows.png"
+    metrics = run(main, *QUICK, "--errors-png", str(png), "--log-dir", str(tmp_path / "runs"),
+                  "--inspect", "0", "--inspect-png", str(rows_png))
     assert metrics["metric"] == "accuracy" and metrics["examples"] == 1000 and metrics["data"] == "the bundled sample"
     assert 0.2 < metrics["value"] < 1  # one epoch on 1,834 images: well above chance
     grid = tf.io.decode_png(png.read_bytes()).numpy()
     assert grid.shape[1] == 10 * 32 and grid.shape[0] % 42 == 0
     assert list((tmp_path / "runs").iterdir())
+    rows = metrics["rows_to_answer"]  # --inspect: the test image 0 read row by row, and all test images
+    assert 1 <= rows["median"] <= rows["p90"] <= rows["p99"] <= 28
+    out = capsys.readouterr().out
+    assert "Test image 0 (a 7), read row by row" in out
+    table = [line.split() for line in out.splitlines() if line[:4].strip().isdigit() and line.rstrip().endswith("%")]
+    assert [int(row[0]) for row in table] == list(range(1, 29)) and all(0 <= int(row[1]) <= 9 for row in table)
+    assert tf.io.decode_png(rows_png.read_bytes()).numpy().shape == (28 * 12, 28 * 12 + 4 + 120, 1)
 
 
 def test_the_article_recipe_counts_steps(run, capsys):
@@ -135,13 +143,13 @@ def test_a_killed_run_goes_on_from_its_last_epoch_and_ends_as_if_never_stopped(k
     (tmp_path / "digits").mkdir()
     np.savez(tmp_path / "digits" / "mnist.npz", x_train=sample["x_train"][:660], y_train=sample["y_train"][:660],
              x_test=sample["x_test"][:200], y_test=sample["y_test"][:200])
-    argv = ["--data-dir", str(tmp_path / "digits"), "--epochs", "6", "--batch-size", "64", "--hidden", "32",
+    argv = ["--data-dir", str(tmp_path / "digits"), "--epochs", "4", "--batch-size", "64", "--hidden", "32",
             "--json", str(tmp_path / "metrics.json")]
     done = kill_after("mnist_rows.py", argv, epochs=2)
     capsys.readouterr()
     resumed = main(argv)
     assert f"Resuming from epoch {done}, where a run of this same command stopped" in capsys.readouterr().out
-    assert resumed["epochs"] == 6 and not list(tmp_path.glob("lstm-backups/*"))
+    assert resumed["epochs"] == 4 and not list(tmp_path.glob("lstm-backups/*"))
     assert without_timings(main(argv)) == without_timings(resumed)
 
 
@@ -165,18 +173,6 @@ def test_save_load_and_a_digit_of_ones_own(run, tmp_path, fails):
     fails(main, ["--load", path, "--hidden", "64"], "--hidden 64 does not fit")
     fails(main, [*QUICK, "--save", path], "the file exists; pass --overwrite")
     fails(main, [*QUICK, "--predict", str(not_image)], "not an image TensorFlow can read")  # before any training
-    fails(main, [*QUICK, "--inspect", str(tmp_path / "missing.png")], "--inspect")
+    fails(main, [*QUICK, "--inspect", str(tmp_path / "missing.png")], f"--inspect {tmp_path / 'missing.png'}: no such file")
     fails(main, ["--load", path, "--inspect", "1000"], "there are 1,000 test images, numbered 0 to 999")
     fails(main, ["--load", path, "--inspect-png", str(tmp_path / "rows.png")], "give --inspect IMAGE too")
-
-
-def test_inspect_reads_a_digit_row_by_row(run, tmp_path, capsys):
-    png = tmp_path / "rows.png"
-    metrics = run(main, *QUICK, "--inspect", "0", "--inspect-png", str(png))
-    rows = metrics["rows_to_answer"]
-    assert 1 <= rows["median"] <= rows["p90"] <= rows["p99"] <= 28
-    out = capsys.readouterr().out
-    assert "Test image 0 (a 7), read row by row" in out
-    table = [line.split() for line in out.splitlines() if line[:4].strip().isdigit() and line.rstrip().endswith("%")]
-    assert [int(row[0]) for row in table] == list(range(1, 29)) and all(0 <= int(row[1]) <= 9 for row in table)
-    assert tf.io.decode_png(png.read_bytes()).numpy().shape == (28 * 12, 28 * 12 + 4 + 120, 1)
