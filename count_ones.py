@@ -36,7 +36,7 @@ NUM_HIDDEN = 24         # the article's LSTM width
 TARGET_ERROR = 0.001    # the article's final figure: "Epoch 5000 error 0.1%"
 EXAMPLE = "10011011101001101110"  # the string the article prints the prediction of while it trains
 CHECK_SIZE = 20_000     # held-out strings scored every few epochs to decide when to stop
-MAX_LENGTH = 24         # 2**24 strings of 24 floats already take 1.6 GB
+MAX_LENGTH = 24         # the longest allowed: 2**24, some 16.8 million strings, to score
 
 RECIPES = {
     # The article's: batch 1000, Adam at its default rate, the cross-entropy summed
@@ -185,7 +185,7 @@ def every_string_classifier(model, length):
         _, states = grow([[tf.zeros((1, layer.cell.units))] * len(tf.nest.flatten(layer.cell.state_size))
                           for layer in rnns], split)
         # The other levels a few prefixes at a time: the same steps, on tensors small enough to stay in the
-        # CPU's cache (twice as fast as one level of all 2**20 strings at once). [2**split / chunk, chunk, .]
+        # CPU's cache (0.8 instead of 2.5 s for all 2**20 strings here). [2**split / chunk, chunk, .]
         chunks = tuple(tf.reshape(s, (-1, chunk, s.shape[-1])) for s in tf.nest.flatten(states))
 
         def the_rest(chunk_states):
