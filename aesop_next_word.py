@@ -43,7 +43,7 @@ START = "had a general" # Listing 11's three words
 RECIPES = {
     # The author's: each id fed as a raw float, batch 1, RMSProp at 1e-3, 50,000 iterations
     # (50 epochs of 1000) over windows that start at a random offset 0-4 and advance by 4.
-    # XLA (jit_compile, see compile_model) makes its 50,000 tiny steps 8 times faster.
+    # XLA (jit_compile, see compile_model) makes its 50,000 tiny steps 4.6 times faster.
     "article": dict(embedding=False, optimizer="rmsprop", lr=1e-3, epochs=50, batch_size=1, jit_compile=True),
     # Ours: a learned embedding instead of raw ids (the article's own final note: an id
     # loses the meaning of a word), batches of 256 windows (the fable's 201 are one
@@ -233,7 +233,8 @@ def compile_model(model, recipe, lr, steps):
     The `steps` iterations of an epoch run in one call into the traced graph. With the
     recipe's jit_compile, XLA fuses each step's many small operations (the optimizer's update of
     the 512 x 2048 recurrent kernel alone is a dozen passes over 4 MB): one window a step
-    takes 1.0 instead of 8.3 ms here. The fast recipe's dozen steps do not repay XLA's compile."""
+    takes 1.0 instead of 4.8 ms here (benchmarks/parts.py). The fast recipe's dozen steps do not
+    repay XLA's compile."""
     optimizer = {"rmsprop": keras.optimizers.RMSprop, "adam": keras.optimizers.Adam}[recipe["optimizer"]](lr)
     model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"], steps_per_execution=steps, jit_compile=recipe["jit_compile"])

@@ -118,16 +118,14 @@ def class_weights(train_output, length, balance):
 def build_model(length, cell, hidden, layers, article_init):
     """data [batch, length, 1] -> LSTM (or GRU, or simple RNN) x layers -> prediction [batch, length + 1].
 
-    On a CPU, unroll=True writes the `length` steps out as plain ops instead of a while loop:
-    3.1 instead of 5.1 ms a batch here (the article's dynamic_rnn looped). Not on a GPU,
-    where it would turn off Keras' cuDNN kernel."""
-    unroll = not tf.config.list_physical_devices("GPU")
+    Keras' layer steps through the bits in a while loop, as the article's dynamic_rnn did;
+    writing the 20 steps out (unroll=True) was no faster here (benchmarks/parts.py)."""
     rnn = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU, "rnn": keras.layers.SimpleRNN}[cell]
     model = keras.Sequential(name=f"count_ones_{cell}")
     model.add(keras.Input(shape=(length, 1)))                      # data: [None, 20, 1]
     for i in range(layers):  # "adding multiple layers": each but the last hands on all its outputs
         # val, state = dynamic_rnn(cell, data); last = val[:, -1]: Keras returns `last` unless asked
-        model.add(rnn(hidden, unroll=unroll, return_sequences=i < layers - 1))  # [batch, 20, 1] -> [batch, 24]
+        model.add(rnn(hidden, return_sequences=i < layers - 1))  # [batch, 20, 1] -> [batch, 24]
     init = {}
     if article_init:  # weight: tf.truncated_normal, bias: tf.constant(0.1)
         init = dict(kernel_initializer=keras.initializers.TruncatedNormal(stddev=1.0),
@@ -185,7 +183,7 @@ def every_string_classifier(model, length):
         _, states = grow([[tf.zeros((1, layer.cell.units))] * len(tf.nest.flatten(layer.cell.state_size))
                           for layer in rnns], split)
         # The other levels a few prefixes at a time: the same steps, on tensors small enough to stay in the
-        # CPU's cache (0.8 instead of 2.5 s for all 2**20 strings here). [2**split / chunk, chunk, .]
+        # CPU's cache (0.9 instead of 2.4 s for all 2**20 strings here). [2**split / chunk, chunk, .]
         chunks = tuple(tf.reshape(s, (-1, chunk, s.shape[-1])) for s in tf.nest.flatten(states))
 
         def the_rest(chunk_states):

@@ -46,7 +46,7 @@ RECIPES = {
     "article": dict(batch_size=128, lr=1e-3, epochs=799, steps=True, schedule="constant",
                     clipnorm=None, article_init=True, shift=0),
     # Ours: the same LSTM reading the same rows, trained for 9 epochs instead of under 2,
-    # in batches of 256 (an epoch in 11.7 instead of 13.6 s here); Adam starts at 1e-2 and
+    # in batches of 256 (an epoch in 11.1 instead of 13.5 s here); Adam starts at 1e-2 and
     # a cosine schedule takes it to zero, so the last epochs settle; clipping the gradient
     # keeps the high early rate from blowing up; and every training digit is shifted at
     # random by up to 2 pixels each way, so the model cannot learn the training digits by
@@ -108,8 +108,9 @@ def build_model(num_units, article_init):
     """x [batch, 28 rows, 28 pixels] -> LSTM(num_units, forget_bias 1) -> outputs[-1] [batch, num_units]
     -> prediction = outputs[-1] x out_weights + out_bias: [batch, 10] logits.
 
-    On a CPU the 28 steps are written out (unroll=True), as static_rnn did: an epoch in 13.3
-    instead of 16.3 s here. Not on a GPU, where that would turn off Keras' cuDNN kernel."""
+    On a CPU the 28 steps are written out (unroll=True), as static_rnn did: an epoch in 11.1
+    instead of 20.5 s here (benchmarks/parts.py). Not on a GPU, where that would turn off Keras'
+    cuDNN kernel."""
     unroll = not tf.config.list_physical_devices("GPU")
     init = {}
     if article_init:  # out_weights and out_bias: tf.random_normal
@@ -194,7 +195,7 @@ def train(model, batches, steps, epochs, validation_data, backup, progress, log)
     started = time.perf_counter()
     try:
         model.fit(batches, steps_per_epoch=steps, epochs=epochs, validation_data=validation_data, shuffle=False,
-                  validation_batch_size=1000, callbacks=[backup, *progress, *log], verbose=0)  # Keras' 32: 3x slower
+                  validation_batch_size=1000, callbacks=[backup, *progress, *log], verbose=0)  # 0.4 s; Keras' 32: 1.0
     except KeyboardInterrupt:
         print(f"\nInterrupted after epoch {progress[0].epochs_done}: evaluating what it has learned.")
         shutil.rmtree(backup.backup_dir, ignore_errors=True)  # the run ends here, as when it finishes
