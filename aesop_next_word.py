@@ -275,7 +275,6 @@ def parse_words(text, dictionary, n_input):
     return [dictionary[word] for word in words], None
 
 
-
 def tell(model, dictionary, start, args, rng):
     """Listing 11's story from `start` (if any); then, if asked, the author's own prompt loop: ask for words,
     tell the story, ask again, until an empty line or Ctrl-D."""
@@ -355,6 +354,7 @@ def picture(story, candidates, slot=40, bar=24):
         rows += [colour, np.ones((2,) + colour.shape[1:])]
     image = np.concatenate(rows) if rows else np.ones((7, 10, 3))
     return (np.kron(image, np.ones((2, 2, 1))) * 255).astype(np.uint8)
+
 
 # --- Running it from the terminal: not in the article ---
 SCRIPT = os.path.basename(__file__)
@@ -590,7 +590,6 @@ def main(argv=None):
                    n_input=args.n_input, hidden=args.hidden,
                    layers=args.layers, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
     return finish(metrics, args, started)
-
 
 
 def look_inside(model, dictionary, args, rng):

@@ -290,7 +290,6 @@ def error_report(predicted, test_output, train_output, length):
               f"{doomed:,} held-out strings, a floor of {doomed / len(test_output):.3%} error.")
 
 
-
 # ## Beyond the article: what the LSTM holds after each bit
 def read_bit_by_bit(model, inputs):
     """The same weights, one bit at a time: the cell state of every layer after each bit (an LSTM's c, a GRU's
@@ -361,6 +360,7 @@ def heat_map(blocks, symbols, marks=(), cell=16):
         image[[m for m in marks if b == 0], 0] = 0
         parts += [np.kron(image, np.ones((cell, cell, 1))).astype(np.uint8), np.full((cell, width, 3), 255, np.uint8)]
     return np.concatenate(parts[:-1])
+
 
 # --- Running it from the terminal: not in the article ---
 SCRIPT = os.path.basename(__file__)

@@ -275,7 +275,6 @@ def predict(model, image, name):
     return dict(prediction=int(top[0]), probabilities=probabilities.tolist())
 
 
-
 # ## Beyond the article: the answer forming, row by row
 def read_row_by_row(model, images):
     """The same weights, one row at a time (the rows of format_inputs, the article's tf.unstack): the

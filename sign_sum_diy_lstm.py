@@ -387,6 +387,7 @@ def length_report(model, test, train_lengths):
         print(f"{length:7d}  {'yes' if length in train_lengths else 'no':>7}  {n:9,d}  {wrong:5,d}  {wrong / n:6.2%}")
     return per_length
 
+
 # ## Beyond the article: inside the hand-written cell, step by step
 def follows(values, target):
     """How well the units' values follow `target`, over [points, units] and [points]: the unit that follows
@@ -479,6 +480,7 @@ class GateHistograms(keras.callbacks.Callback):
         with self.writer.as_default():
             for name, values in self.model.layers[0].steps(self.inputs).items():
                 tf.summary.histogram(f"DiyLSTM/{name}", values, step=epoch + 1)
+
 
 # --- Running it from the terminal: not in the article ---
 SCRIPT = os.path.basename(__file__)

@@ -197,4 +197,3 @@ def test_help_gives_every_flag_its_default(capsys):
         assert flag in options
     assert out.count("default") >= len(options) - 1  # all but -h/--help
     assert "the recipe's: article 0.001, fast 0.03" in " ".join(out.split())  # --lr: each recipe's real value
-
