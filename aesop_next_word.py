@@ -416,7 +416,7 @@ def parse_args(argv):
     add("--layers", type=POSITIVE, help="LSTM layers stacked (default: 1, or the loaded model's)")
     add("--seed", type=COUNT, default=0, help="seeds the weights, the windows and sampling (default: %(default)s)")
     add("--generate", metavar="WORDS", help=f"continue from these words (default: {START!r} after training)")
-    add("--words", type=COUNT, default=WORDS, help="symbols to generate (default: %(default)s)")
+    add("--words", type=COUNT, default=WORDS, metavar="N", help="symbols to generate (default: %(default)s)")
     add("--temperature", type=TEMPERATURE, default=0.0, help="0 picks the likeliest next symbol; above 0 samples, "
         "more freely the higher (default: %(default)s)")
     add("--interactive", action="store_true", help="ask for words and tell stories until an empty line (default: off)")
