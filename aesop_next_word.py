@@ -15,9 +15,12 @@ terminal is below the divider at the end.
 Results: see the README's table, each figure with the command that measured it.
 """
 import argparse
+import contextlib
 import collections
 import difflib
 import hashlib
+import importlib.util
+import itertools
 import json
 import math
 import os
@@ -156,6 +159,8 @@ def train(model, batches, steps, epochs, backup, progress, log):
     except KeyboardInterrupt:
         print(f"\nInterrupted after epoch {progress.epochs_done}: evaluating what it has learned.")
         shutil.rmtree(backup.backup_dir, ignore_errors=True)  # the run ends here, as when it finishes
+    finally:
+        release(backup)
     return progress.epochs_done, time.perf_counter() - started
 
 
@@ -224,6 +229,51 @@ def ceiling_report(best, ambiguous, right, n, n_input, average_accuracy):
     print(f"{right} of {n} windows right ({right / n:.1%})")
     if average_accuracy is not None:
         print(f"The article's Average Accuracy (training, the last {DISPLAY_STEP} iterations): {average_accuracy:.2%}")
+
+
+# ## Beyond the article: the learning curve
+class Curve(keras.callbacks.Callback):
+    """Every epoch's figures (loss, accuracy), kept in `path` beside the backup as well, so that a run
+    resumed after a kill still draws its whole curve."""
+
+    def __init__(self, path, first_epoch):
+        super().__init__()
+        self.path = path
+        try:
+            with open(path) as f:
+                self.points = [point for point in json.load(f) if point["epoch"] <= first_epoch]
+        except (OSError, ValueError, KeyError, TypeError):
+            self.points = []
+
+    def on_epoch_end(self, epoch, logs):
+        self.points.append(dict(epoch=epoch + 1, **{key: float(value) for key, value in logs.items()}))
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        with open(f"{self.path}.tmp", "w") as f:
+            json.dump(self.points, f)
+        os.replace(f"{self.path}.tmp", self.path)
+
+
+
+def curve_figure(points, ceiling, iterations):
+    """--curve-png's figure: the loss and the accuracy after each epoch (the windows right, where the fast
+    recipe counts them), the ceiling as a line."""
+    from matplotlib.figure import Figure  # only where a picture is asked
+
+    epochs = [point["epoch"] for point in points]
+    fig = Figure(figsize=(7, 6), layout="constrained")
+    loss, accuracy = fig.subplots(2, 1, sharex=True)
+    fig.suptitle(f"Learning the fable: {epochs[-1] if epochs else 0} epochs of {iterations:,} update(s)")
+    loss.plot(epochs, [point["loss"] for point in points], ".-")
+    loss.set(title="Training loss (cross-entropy, the epoch's mean)", ylabel="loss", yscale="log")
+    accuracy.plot(epochs, [point["accuracy"] for point in points], ".-", label="training batches (the article's "
+                  "Average Accuracy)")
+    if points and "window_accuracy" in points[0]:
+        accuracy.plot(epochs, [point["window_accuracy"] for point in points], ".-", label="every window of the text")
+    accuracy.axhline(ceiling, color="tab:red", linestyle="--", label=f"the ceiling, {ceiling:.1%}")
+    accuracy.yaxis.set_major_formatter(lambda y, _: f"{y:.0%}")
+    accuracy.set(title="Accuracy of the next symbol", xlabel="epoch", ylabel="accuracy", ylim=(0, 1.02))
+    accuracy.legend(loc="lower right")
+    return fig
 
 
 # Listing 9. Loss and optimizer
@@ -320,40 +370,30 @@ def inspect(model, start, dictionary, args, rng):
     return story, candidates, near
 
 
-FONT = dict(zip("abcdefghijklmnopqrstuvwxyz,.?'", """010101111101101 110101110101110 011100100100011 110101101101110
-111100110100111 111100110100100 011100101101011 101101111101101 111010010010111 001001001101010 101101110101101
-100100100100111 101111111101101 110101101101101 010101101101010 110101110100100 010101101110011 110101110101101
-011100010001110 111010010010010 101101101101111 101101101101010 101101111111101 101101010101101 101101010010010
-111001010100111 000000000010100 000000000000010 110001010000010 010010000000000""".split()))
+def inspect_figure(start, story, candidates, columns=4):
+    """--inspect-png's figure: a panel per step of the story, the five likeliest next symbols as bars of
+    their probability, the one told in red."""
+    from matplotlib.figure import Figure  # only where a picture is asked
 
-
-def text_pixels(text, width):
-    """`text` in the 3x5 font (a pixel between letters, unknown symbols as '?'), cut or padded to `width`: [5, width]."""
-    letters = [np.pad(np.array([int(b) for b in FONT.get(c.lower(), FONT["?"])]).reshape(5, 3), ((0, 0), (0, 1))) for c in text]
-    pixels = np.concatenate(letters, axis=1)[:, :width] if letters else np.zeros((5, 0))
-    return np.pad(pixels, ((0, 0), (0, width - pixels.shape[1])))
-
-
-def picture(story, candidates, slot=40, bar=24):
-    """The PNG of --inspect-png: a row per step, the symbol told, then the five likeliest, each with a bar
-    as long as its probability; the one told in red. [height, width, 3] uint8, the font doubled."""
-    rows = []
-    for word, row in zip(story, candidates):
-        line = [text_pixels(word, slot), np.zeros((5, 4))]
-        bars = []
-        for candidate, p in row:
-            length = round(bar * p)
-            line += [text_pixels(candidate, slot), np.pad(np.ones((3, length)), ((1, 1), (0, bar + 4 - length)))]
-            bars.append(candidate == word)
-        ink = np.concatenate(line, axis=1)
-        colour = np.ones(ink.shape + (3,))  # black ink on white; the bar of the symbol told in red
-        colour[ink > 0] = 0
-        for k, told in enumerate(bars):
-            start = slot + 4 + k * (slot + bar + 4) + slot
-            colour[1:4, start:start + bar][ink[1:4, start:start + bar] > 0] = [1, 0, 0] if told else [0.6, 0.6, 0.6]
-        rows += [colour, np.ones((2,) + colour.shape[1:])]
-    image = np.concatenate(rows) if rows else np.ones((7, 10, 3))
-    return (np.kron(image, np.ones((2, 2, 1))) * 255).astype(np.uint8)
+    rows = max(math.ceil(len(story) / columns), 1)
+    fig = Figure(figsize=(3.4 * columns, 1.6 * rows + 0.8), layout="constrained")
+    panels = fig.subplots(rows, columns, sharex=True, squeeze=False).ravel()
+    fig.suptitle(f"The story told from {start!r}: at each step the five likeliest next symbols (red: the one "
+                 "told)", fontsize="x-large")
+    words = start.split() + story
+    context = len(start.split())
+    for step, (ax, word, row) in enumerate(zip(panels, story, candidates)):
+        names, p = zip(*row)
+        bars = ax.barh(range(len(names)), p, color=["tab:red" if name == word else "tab:gray" for name in names])
+        ax.bar_label(bars, labels=[f"{q:.0%}" for q in p], padding=2, fontsize=8)
+        ax.set_yticks(range(len(names)), labels=names)
+        ax.invert_yaxis()  # the likeliest on top
+        ax.set_xlim(0, 1.15)
+        ax.xaxis.set_major_formatter(lambda x, _: f"{x:.0%}" if x <= 1 else "")
+        ax.set_title(f"{step + 1}. {' '.join(words[step:step + context])} \u2192 {word}", fontsize=9)
+    for ax in panels[len(story):]:
+        ax.set_axis_off()
+    return fig
 
 
 # --- Running it from the terminal: not in the article ---
@@ -424,10 +464,12 @@ def parse_args(argv):
         "with the five likeliest at each step, and each word's nearest in the embedding (default: none)")
     add("--inspect-png", type=PNG_FILE, metavar="PATH", help="--inspect's steps and likeliest symbols as a picture "
         "(default: none)")
+    add("--curve-png", type=PNG_FILE, metavar="PATH", help="the loss and the accuracy after each epoch, as a picture "
+        "(default: none)")
     add("--save", type=KERAS_FILE, metavar="PATH", help="write the model and its vocabulary here (default: none)")
     add("--load", metavar="PATH", help="start from a model written by --save; with --generate or --interactive it "
         "answers at once (default: none)")
-    add("--overwrite", action="store_true", help="let --save replace an existing file (default: off)")
+    add("--overwrite", action="store_true", help="let --save and the PNG flags replace existing files (default: off)")
     add("--log-dir", type=FOLDER, metavar="DIR", help="write TensorBoard logs to a new folder in DIR (default: none)")
     add("--json", type=JSON_FILE, metavar="PATH", help="write the run's figures to this file (default: none)")
     add("--dry-run", action="store_true", help="train one batch, then evaluate and generate (default: off)")
@@ -472,16 +514,30 @@ def settle(args):
     for flag, text in (("--generate", args.generate), ("--inspect", args.inspect)):
         if text is not None and (problem := parse_words(text, dictionary, args.n_input)[1]):
             fail(f"{flag}: {problem}")
-    if args.inspect_png and os.path.exists(args.inspect_png) and not args.overwrite:
-        fail(f"--inspect-png {args.inspect_png}: the file exists; pass --overwrite to replace it, or choose another name")
     if args.inspect_png and not args.inspect:
         fail("--inspect-png draws what --inspect shows: give --inspect WORDS too")
     if args.generate is None and words is not None:  # the story starts where Listing 11's does, or where the text does
         args.generate = START if args.text is None and args.n_input == N_INPUT else " ".join(words[:args.n_input])
-    same = args.load and args.save and os.path.abspath(args.load) == os.path.abspath(args.save)
-    if args.save and os.path.exists(args.save) and not (same or args.overwrite):
-        fail(f"--save {args.save}: the file exists; pass --overwrite to replace it, or choose another name")
+    check_outputs(args, ("--save", "--inspect-png", "--curve-png"))
     return RECIPES[args.recipe], model, words, dictionary
+
+
+def check_outputs(args, flags):
+    """Each output file free (or --overwrite, or --save onto the model --load read), and matplotlib there if
+    a picture is asked; a one-line error before any training."""
+    for flag in flags:
+        path = getattr(args, flag[2:].replace("-", "_"))
+        same = flag == "--save" and args.load and os.path.abspath(args.load) == os.path.abspath(path or "")
+        if path and os.path.exists(path) and not (same or args.overwrite):
+            fail(f"{flag} {path}: the file exists; pass --overwrite to replace it, or choose another name")
+        if path and path.endswith(".png") and importlib.util.find_spec("matplotlib") is None:
+            fail(f"{flag} draws with matplotlib, which is not installed: pip install matplotlib")
+
+
+def write_figure(figure, path, what):
+    """A matplotlib figure to a PNG (no screen needed), and one line saying what it shows and where."""
+    figure.savefig(path, dpi=120)
+    print(f"{what}: {path}")
 
 
 def save_model(model, path, settings):
@@ -510,12 +566,48 @@ def load_model(path):
         fail(f"--load {path}: not a model saved by {SCRIPT} ({type(problem).__name__}: {problem})")
 
 
+def hold(path):
+    """An OS lock on the file `path` for as long as this run lives (the OS lets go when the process ends,
+    killed or not), or None if another living run holds it."""
+    handle = open(path, "a")
+    try:
+        if os.name == "nt":
+            import msvcrt
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if os.fstat(handle.fileno()).st_ino != os.stat(path).st_ino:  # a run that ended removed it meanwhile
+            raise OSError
+        return handle
+    except OSError:
+        handle.close()
+        return None
+
+
+def release(backup):
+    """The end of a run: its lock let go, and removed with the backup if the run is over (a run that crashed
+    leaves both: the backup for the next run of this command to resume from)."""
+    if not os.path.isdir(backup.backup_dir):
+        with contextlib.suppress(OSError):
+            os.remove(backup.lock.name)
+    backup.lock.close()
+
+
 def backup(args):
     """Keras' BackupAndRestore in a folder named after this very script and command, and the epoch it
-    resumes from: a run killed and started again goes on with the weights and the optimizer's state."""
+    resumes from: a run killed and started again goes on with the weights and the optimizer's state. A folder belongs to one living run (its lock): the same command
+    started again while the first still runs gets a backup of its own, so the two never mix."""
     with open(__file__, "rb") as f:
         key = hashlib.sha256(f.read() + json.dumps(vars(args), sort_keys=True).encode()).hexdigest()[:12]
-    folder = os.path.join(tempfile.gettempdir(), "lstm-backups", f"{SCRIPT[:-3]}-{key}")
+    name = os.path.join(tempfile.gettempdir(), "lstm-backups", f"{SCRIPT[:-3]}-{key}")
+    os.makedirs(os.path.dirname(name), exist_ok=True)
+    for copy in itertools.count(1):  # the first folder that no living run holds
+        folder = f"{name}-{copy}"
+        if lock := hold(f"{folder}.lock"):
+            break
+    if copy > 1:
+        print(f"Another run of this same command is running (its backup: {name}-1): this run keeps its own, {folder}")
     try:
         with open(os.path.join(folder, "training_metadata.json")) as f:
             first_epoch = int(json.load(f)["epoch"])
@@ -525,7 +617,9 @@ def backup(args):
         fail(f"the backup in {folder} is unreadable ({problem}); delete that folder to start over")
     if first_epoch:
         print(f"Resuming from epoch {first_epoch}, where a run of this same command stopped (backup: {folder})")
-    return keras.callbacks.BackupAndRestore(folder, double_checkpoint=True), first_epoch
+    callback = keras.callbacks.BackupAndRestore(folder, double_checkpoint=True)
+    callback.lock = lock  # let go when the run ends (see train)
+    return callback, first_epoch
 
 
 def tensorboard(log_dir):
@@ -576,10 +670,14 @@ def main(argv=None):
     compile_model(model, recipe, args.lr, steps)
     print(f"recipe {args.recipe}: {'embedding' if recipe['embedding'] else 'raw ids'}, batch {args.batch_size}, "
           f"{recipe['optimizer']} {args.lr:g}, up to {args.epochs} epochs of {steps:,} update(s); seed {args.seed}")
+    curve = Curve(os.path.join(backup_callback.backup_dir, "curve.json"), first_epoch)
     epochs, train_seconds = train(model, batches, steps, 1 if args.dry_run else args.epochs, backup_callback, progress,
-                                  tensorboard(args.log_dir))
+                                  [curve, *tensorboard(args.log_dir)])
     if args.save:
         save_model(model, args.save, {**{key: getattr(args, key) for key in SETTINGS}, "dictionary": dictionary})
+    if args.curve_png:
+        write_figure(curve_figure(curve.points, best / len(labels), steps), args.curve_png,
+                     "The loss and the accuracy after each epoch")
 
     right = windows_right(model, inputs, labels)
     ceiling_report(best, ambiguous, right, len(labels), args.n_input, progress.average_accuracy)
@@ -598,9 +696,8 @@ def look_inside(model, dictionary, args, rng):
         return {}
     story, candidates, near = inspect(model, args.inspect, dictionary, args, rng)
     if args.inspect_png:
-        with open(args.inspect_png, "wb") as f:
-            f.write(tf.io.encode_png(picture(story, candidates)).numpy())
-        print(f"Each step's symbol and the five likeliest, with their probabilities: {args.inspect_png}")
+        write_figure(inspect_figure(args.inspect, story, candidates), args.inspect_png,
+                     "Each step's five likeliest symbols and the one told")
     return dict(candidates=candidates, neighbours=near)
 
 

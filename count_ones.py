@@ -13,7 +13,10 @@ that only serves the terminal is below the divider at the end.
 Results: see the README's table, each figure with the command that measured it.
 """
 import argparse
+import contextlib
 import hashlib
+import importlib.util
+import itertools
 import json
 import math
 import os
@@ -245,11 +248,57 @@ def train(model, batches, steps, epochs, backup, check, log):
     figures last; Ctrl-C stops it cleanly. Returns the epochs done and the seconds."""
     started = time.perf_counter()
     try:
-        model.fit(batches, steps_per_epoch=steps, epochs=epochs, callbacks=[backup, check, *log], shuffle=False, verbose=0)
+        model.fit(batches, steps_per_epoch=steps, epochs=epochs, callbacks=[backup, check, *log], shuffle=False,
+                  verbose=0)
     except KeyboardInterrupt:
         print(f"\nInterrupted after epoch {check.epochs_done}: evaluating what it has learned.")
         shutil.rmtree(backup.backup_dir, ignore_errors=True)  # the run ends here, as when it finishes
+    finally:
+        release(backup)
     return check.epochs_done, time.perf_counter() - started
+
+
+# ## Beyond the article: the learning curve
+class Curve(keras.callbacks.Callback):
+    """Every epoch's figures (loss, held-out error), kept in `path` beside the backup as well, so that a run
+    resumed after a kill still draws its whole curve."""
+
+    def __init__(self, path, first_epoch):
+        super().__init__()
+        self.path = path
+        try:
+            with open(path) as f:
+                self.points = [point for point in json.load(f) if point["epoch"] <= first_epoch]
+        except (OSError, ValueError, KeyError, TypeError):
+            self.points = []
+
+    def on_epoch_end(self, epoch, logs):
+        self.points.append(dict(epoch=epoch + 1, **{key: float(value) for key, value in logs.items()}))
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        with open(f"{self.path}.tmp", "w") as f:
+            json.dump(self.points, f)
+        os.replace(f"{self.path}.tmp", self.path)
+
+
+def curve_figure(points, passes, target, strings):
+    """--curve-png's figure: the training loss and the held-out error after each check, the target as a line."""
+    from matplotlib.figure import Figure  # only where a picture is asked
+
+    epochs = [point["epoch"] * passes for point in points]
+    fig = Figure(figsize=(7, 6), layout="constrained")
+    loss, error = fig.subplots(2, 1, sharex=True)
+    fig.suptitle(f"Learning to count the ones: {epochs[-1] if epochs else 0} epochs")
+    loss.plot(epochs, [point["loss"] for point in points], ".-")
+    loss.set(title="Training loss (cross-entropy)", ylabel="loss", yscale="log")
+    error.plot(epochs, [point["heldout_error"] for point in points], ".-", label="held-out error")
+    error.axhline(target, color="tab:red", linestyle="--", label=f"the target, {target:.1%} (the article's)")
+    error.set_yscale("symlog", linthresh=1 / strings)  # logarithmic down to one string wrong, then linear to 0
+    error.yaxis.set_major_formatter(lambda y, _: f"{y * 100:g}%")
+    error.set_ylim(0, 1)
+    error.set(title=f"Error on {strings:,} held-out strings (log scale, 0 at the bottom)", xlabel="epoch",
+              ylabel="error")
+    error.legend()
+    return fig
 
 
 def predict(model, text):
@@ -334,32 +383,38 @@ def inspect(model, text, held_out):
     return (unit, r, r_all), cell, answers
 
 
-def picture(cell, answers, text, unit):
-    """The PNG of --inspect-png: every unit's state (rows, each scaled to its own largest value) after each bit,
-    the counting unit flagged; below, the probability of each count, 0 to the length (rows), after each bit."""
-    return heat_map([cell.T / np.maximum(np.abs(cell).max(axis=0), 1e-6)[:, None], answers.T], text, marks=[unit])
+def inspect_figure(cell, answers, text, unit, r, strings):
+    """--inspect-png's figure: the counting unit's state after each bit beside the true count of ones so far;
+    every unit's state after each bit; and the probability of each count if the string ended there."""
+    from matplotlib.figure import Figure  # only where a picture is asked
 
-
-FONT = {"0": "111101101101111", "1": "010110010010111"}
-
-
-def heat_map(blocks, symbols, marks=(), cell=16):
-    """An RGB picture [height, width, 3] uint8 of blocks of [rows, steps] values in [-1, 1]: blue below 0,
-    white at 0, red above; the blocks stacked with a gap, each step's symbol (3x5 pixels, doubled) above
-    its column, and the rows in `marks` (of the first block) flagged black at the left."""
-    width = cell * (len(symbols) + 2)
-    top = np.full((cell + 4, width, 3), 255, np.uint8)
-    for k, symbol in enumerate(symbols):
-        bits = np.array([int(b) for b in FONT.get(symbol, "111101101101111")]).reshape(5, 3)
-        top[3:13, (k + 2) * cell + 5:(k + 2) * cell + 11] = 255 - 255 * np.kron(bits, np.ones((2, 2)))[..., None]
-    parts = [top]
-    for b, block in enumerate(blocks):
-        value = np.clip(block, -1, 1)[..., None]  # [rows, steps, 1]
-        image = np.full((len(block), len(symbols) + 2, 3), 255.0)
-        image[:, 2:] = np.where(value > 0, 255 - value * np.array([0, 255, 255]), 255 + value * np.array([255, 255, 0]))
-        image[[m for m in marks if b == 0], 0] = 0
-        parts += [np.kron(image, np.ones((cell, cell, 1))).astype(np.uint8), np.full((cell, width, 3), 255, np.uint8)]
-    return np.concatenate(parts[:-1])
+    steps, ones_so_far = np.arange(len(text)), np.cumsum([int(bit) for bit in text])
+    fig = Figure(figsize=(max(8.0, 0.4 * len(text) + 2.5), 11), layout="constrained")
+    top, middle, bottom = fig.subplots(3, 1, sharex=True, height_ratios=[1, 2, 2])
+    fig.suptitle(f"Inside the LSTM as it reads {text}, one bit at a time", fontsize="x-large")
+    state = top.plot(steps, cell[:, unit], "o-", color="tab:red", label=f"unit {unit}'s cell state (left axis)")
+    top.set_ylabel(f"unit {unit}'s cell state", color="tab:red")
+    ones = top.twinx()
+    count = ones.step(steps, ones_so_far, "k--", where="mid", label="ones read so far (right axis)")
+    ones.set_ylabel("ones read so far")
+    top.set_title(f"Unit {unit} counts: r = {r:+.3f} with the ones read so far, over {strings:,} held-out strings")
+    top.legend(handles=state + count, loc="upper left")
+    limit = np.abs(cell).max()
+    image = middle.imshow(cell.T, aspect="auto", cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
+    middle.axhline(unit - 0.5, color="k")
+    middle.axhline(unit + 0.5, color="k")
+    middle.set_yticks(range(cell.shape[1]), labels=[f"{k} counts" if k == unit else k for k in range(cell.shape[1])])
+    middle.set(title="Every unit's cell state c after each bit (unscaled)", ylabel="unit")
+    fig.colorbar(image, ax=middle, label="cell state c (0 is white)")
+    image = bottom.imshow(answers.T, aspect="auto", cmap="Greys", vmin=0, vmax=1, origin="lower",
+                          interpolation="nearest")
+    bottom.plot(steps, ones_so_far, "o", color="tab:red", label="the true count")
+    bottom.set(title="The model's answer if the string ended there", ylabel="count of ones (class)",
+               xlabel="bit read")
+    bottom.legend(loc="upper left")
+    fig.colorbar(image, ax=bottom, label="probability", format=lambda p, _: f"{p:.0%}")
+    bottom.set_xticks(steps, labels=list(text))
+    return fig
 
 
 # --- Running it from the terminal: not in the article ---
@@ -431,9 +486,11 @@ def parse_args(argv):
     add("--inspect", type=BITS, metavar="BITS", help="after training or at once with --load: the cell state after each "
         "bit of this string, the unit that counts, the answer if the string ended there (default: none)")
     add("--inspect-png", type=PNG_FILE, metavar="PATH", help="--inspect's states and answers as a picture (default: none)")
+    add("--curve-png", type=PNG_FILE, metavar="PATH", help="the training loss and the held-out error after each "
+        "check, as a picture (default: none)")
     add("--save", type=KERAS_FILE, metavar="PATH", help="write the trained model here (default: none)")
     add("--load", metavar="PATH", help="start from a model written by --save (default: none)")
-    add("--overwrite", action="store_true", help="let --save replace an existing file (default: off)")
+    add("--overwrite", action="store_true", help="let --save and the PNG flags replace existing files (default: off)")
     add("--log-dir", type=FOLDER, metavar="DIR", help="write TensorBoard logs to a new folder in DIR (default: none)")
     add("--json", type=JSON_FILE, metavar="PATH", help="write the run's figures to this file (default: none)")
     add("--dry-run", action="store_true", help="train one batch, score the check slice: checks an install (default: off)")
@@ -458,14 +515,28 @@ def settle(args):
     for flag, bits in (("--predict", args.predict), ("--inspect", args.inspect)):
         if bits and len(bits) != args.length:
             fail(f"{flag} {bits}: give a string of exactly {args.length} characters, each 0 or 1")
-    if args.inspect_png and os.path.exists(args.inspect_png) and not args.overwrite:
-        fail(f"--inspect-png {args.inspect_png}: the file exists; pass --overwrite to replace it, or choose another name")
     if args.inspect_png and not args.inspect:
         fail("--inspect-png draws what --inspect shows: give --inspect BITS too")
-    same = args.load and args.save and os.path.abspath(args.load) == os.path.abspath(args.save)
-    if args.save and os.path.exists(args.save) and not (same or args.overwrite):
-        fail(f"--save {args.save}: the file exists; pass --overwrite to replace it, or choose another name")
+    check_outputs(args, ("--save", "--inspect-png", "--curve-png"))
     return RECIPES[args.recipe], model
+
+
+def check_outputs(args, flags):
+    """Each output file free (or --overwrite, or --save onto the model --load read), and matplotlib there if
+    a picture is asked; a one-line error before any training."""
+    for flag in flags:
+        path = getattr(args, flag[2:].replace("-", "_"))
+        same = flag == "--save" and args.load and os.path.abspath(args.load) == os.path.abspath(path or "")
+        if path and os.path.exists(path) and not (same or args.overwrite):
+            fail(f"{flag} {path}: the file exists; pass --overwrite to replace it, or choose another name")
+        if path and path.endswith(".png") and importlib.util.find_spec("matplotlib") is None:
+            fail(f"{flag} draws with matplotlib, which is not installed: pip install matplotlib")
+
+
+def write_figure(figure, path, what):
+    """A matplotlib figure to a PNG (no screen needed), and one line saying what it shows and where."""
+    figure.savefig(path, dpi=120)
+    print(f"{what}: {path}")
 
 
 def save_model(model, path, settings):
@@ -494,13 +565,49 @@ def load_model(path):
         fail(f"--load {path}: not a model saved by {SCRIPT} ({type(problem).__name__}: {problem})")
 
 
+def hold(path):
+    """An OS lock on the file `path` for as long as this run lives (the OS lets go when the process ends,
+    killed or not), or None if another living run holds it."""
+    handle = open(path, "a")
+    try:
+        if os.name == "nt":
+            import msvcrt
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if os.fstat(handle.fileno()).st_ino != os.stat(path).st_ino:  # a run that ended removed it meanwhile
+            raise OSError
+        return handle
+    except OSError:
+        handle.close()
+        return None
+
+
+def release(backup):
+    """The end of a run: its lock let go, and removed with the backup if the run is over (a run that crashed
+    leaves both: the backup for the next run of this command to resume from)."""
+    if not os.path.isdir(backup.backup_dir):
+        with contextlib.suppress(OSError):
+            os.remove(backup.lock.name)
+    backup.lock.close()
+
+
 def backup(args, passes=1):
     """Keras' BackupAndRestore in a folder named after this very script and command, and the epoch (of the
     article's, `passes` to one of Keras') it resumes from: a run killed and started again goes on with the
-    weights and the optimizer's state."""
+    weights and the optimizer's state. A folder belongs to one living run (its lock): the same command
+    started again while the first still runs gets a backup of its own, so the two never mix."""
     with open(__file__, "rb") as f:
         key = hashlib.sha256(f.read() + json.dumps(vars(args), sort_keys=True).encode()).hexdigest()[:12]
-    folder = os.path.join(tempfile.gettempdir(), "lstm-backups", f"{SCRIPT[:-3]}-{key}")
+    name = os.path.join(tempfile.gettempdir(), "lstm-backups", f"{SCRIPT[:-3]}-{key}")
+    os.makedirs(os.path.dirname(name), exist_ok=True)
+    for copy in itertools.count(1):  # the first folder that no living run holds
+        folder = f"{name}-{copy}"
+        if lock := hold(f"{folder}.lock"):
+            break
+    if copy > 1:
+        print(f"Another run of this same command is running (its backup: {name}-1): this run keeps its own, {folder}")
     try:
         with open(os.path.join(folder, "training_metadata.json")) as f:
             first_epoch = int(json.load(f)["epoch"]) * passes
@@ -510,7 +617,9 @@ def backup(args, passes=1):
         fail(f"the backup in {folder} is unreadable ({problem}); delete that folder to start over")
     if first_epoch:
         print(f"Resuming from epoch {first_epoch}, where a run of this same command stopped (backup: {folder})")
-    return keras.callbacks.BackupAndRestore(folder, double_checkpoint=True), first_epoch
+    callback = keras.callbacks.BackupAndRestore(folder, double_checkpoint=True)
+    callback.lock = lock  # let go when the run ends (see train)
+    return callback, first_epoch
 
 
 def tensorboard(log_dir):
@@ -557,10 +666,14 @@ def main(argv=None):
     backup_callback, check.epochs_done = backup(args, passes)
     weights = class_weights(train_output, args.length, args.balance)[train_output]
     batches = epoch_batches(train_input, train_output, weights, args.batch_size, args.seed, check.epochs_done)
+    curve = Curve(os.path.join(backup_callback.backup_dir, "curve.json"), check.epochs_done // passes)
     epochs, train_seconds = train(model, batches, steps, 1 if args.dry_run else args.epochs // passes, backup_callback,
-                                  check, tensorboard(args.log_dir))
+                                  check, [curve, *tensorboard(args.log_dir)])
     if args.save:
         save_model(model, args.save, {key: getattr(args, key) for key in SETTINGS})
+    if args.curve_png:
+        write_figure(curve_figure(curve.points, passes, args.target_error, len(check.check_output)), args.curve_png,
+                     "The loss and the held-out error after each check")
 
     wrong, examples = results(check, train_output, args.length, args.dry_run)
     metrics = dict(script=SCRIPT, recipe=args.recipe, metric="test_error", value=wrong / examples, examples=examples,
@@ -577,9 +690,8 @@ def look_inside(model, args, test_codes):
         return {}
     (unit, r, r_all), cell, answers = inspect(model, args.inspect, to_bits(test_codes[:5000], args.length))
     if args.inspect_png:
-        with open(args.inspect_png, "wb") as f:
-            f.write(tf.io.encode_png(picture(cell, answers, args.inspect, unit)).numpy())
-        print(f"Every unit's state after each bit (unit {unit} flagged), and the answers below: {args.inspect_png}")
+        write_figure(inspect_figure(cell, answers, args.inspect, unit, r, min(len(test_codes), 5000)), args.inspect_png,
+                     f"Unit {unit}'s state, every unit's and the answers after each bit")
     return dict(counting_unit=dict(unit=unit, r=r, r_all=r_all))
 
 

@@ -14,8 +14,12 @@ serves the terminal (the readers of MNIST's files among it) is below the divider
 Results: see the README's table, each figure with the command that measured it.
 """
 import argparse
+import contextlib
 import gzip
 import hashlib
+import importlib.util
+import io
+import itertools
 import json
 import math
 import os
@@ -162,7 +166,7 @@ class ArticleLines(keras.callbacks.Callback):
 
     def __init__(self):
         super().__init__()
-        self.previous = (0.0, 0.0, 0)
+        self.previous, self.points = (0.0, 0.0, 0), []  # the points: --curve-png's, every 10 steps
 
     def on_train_batch_end(self, batch, logs):
         step = batch + 1
@@ -170,9 +174,10 @@ class ArticleLines(keras.callbacks.Callback):
             return
         loss_sum, accuracy_sum, done = self.previous
         total_loss, total_accuracy = logs["loss"] * step, logs["accuracy"] * step
-        print(f"For iter {step:4d}  Accuracy {(total_accuracy - accuracy_sum) / (step - done):.4f}  "
-              f"Loss {(total_loss - loss_sum) / (step - done):.4f}", flush=True)
+        accuracy, loss = (total_accuracy - accuracy_sum) / (step - done), (total_loss - loss_sum) / (step - done)
+        print(f"For iter {step:4d}  Accuracy {accuracy:.4f}  Loss {loss:.4f}", flush=True)
         self.previous = (total_loss, total_accuracy, step)
+        self.points.append(dict(step=step, loss=loss, accuracy=accuracy))
 
 
 class EpochsDone(keras.callbacks.Callback):
@@ -199,62 +204,98 @@ def train(model, batches, steps, epochs, validation_data, backup, progress, log)
     except KeyboardInterrupt:
         print(f"\nInterrupted after epoch {progress[0].epochs_done}: evaluating what it has learned.")
         shutil.rmtree(backup.backup_dir, ignore_errors=True)  # the run ends here, as when it finishes
+    finally:
+        release(backup)
     return progress[0].epochs_done, time.perf_counter() - started
 
 
 def test_accuracy(model, x_test, y_test):
-    """Testing Accuracy on the first 128 test images (the article's measure), and on all of them."""
-    predicted = np.argmax(model.predict(x_test, batch_size=1000, verbose=0), axis=-1)
+    """Testing Accuracy on the first 128 test images (the article's measure), and on all of them. Returns
+    each image's answer and the probability the model gave it."""
+    probabilities = tf.nn.softmax(model.predict(x_test, batch_size=1000, verbose=0)).numpy()  # [n, 10]
+    predicted = np.argmax(probabilities, axis=-1)
     right = predicted == y_test
     print(f"\nTesting Accuracy on the first 128 test images (the article's measure): {right[:128].mean():.2%}")
     print(f"Testing Accuracy on all {len(y_test):,} test images: {right.mean():.2%}")
-    return predicted
+    return predicted, probabilities.max(axis=-1)
+
+
+# ## Beyond the article: the learning curve
+class Curve(keras.callbacks.Callback):
+    """Every epoch's figures (loss, accuracy, validation accuracy), kept in `path` beside the backup as well, so that a run
+    resumed after a kill still draws its whole curve."""
+
+    def __init__(self, path, first_epoch):
+        super().__init__()
+        self.path = path
+        try:
+            with open(path) as f:
+                self.points = [point for point in json.load(f) if point["epoch"] <= first_epoch]
+        except (OSError, ValueError, KeyError, TypeError):
+            self.points = []
+
+    def on_epoch_end(self, epoch, logs):
+        self.points.append(dict(epoch=epoch + 1, **{key: float(value) for key, value in logs.items()}))
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        with open(f"{self.path}.tmp", "w") as f:
+            json.dump(self.points, f)
+        os.replace(f"{self.path}.tmp", self.path)
+
+
+
+def curve_figure(points, per_step, validation_size):
+    """--curve-png's figure: the training loss, and the error on the training batches and (per epoch) on the
+    validation images, on a log axis; the article's 99.21% as a line."""
+    from matplotlib.figure import Figure  # only where a picture is asked
+
+    x = [point["step" if per_step else "epoch"] for point in points]
+    fig = Figure(figsize=(7, 6), layout="constrained")
+    loss, error = fig.subplots(2, 1, sharex=True)
+    fig.suptitle(f"Learning to read digits row by row: {x[-1] if x else 0} {'step' if per_step else 'epoch'}(s)")
+    loss.plot(x, [point["loss"] for point in points], ".-")
+    loss.set(title="Training loss (cross-entropy)", ylabel="loss", yscale="log")
+    error.plot(x, [1 - point["accuracy"] for point in points], ".-", label="training batches")
+    if points and "val_accuracy" in points[0]:
+        error.plot(x, [1 - point["val_accuracy"] for point in points], ".-",
+                   label=f"the {validation_size:,} validation images")
+    error.axhline(1 - 0.9921, color="tab:red", linestyle="--", label="the article's 99.21% accuracy")
+    error.set_yscale("log")
+    error.yaxis.set_major_formatter(lambda y, _: f"{y * 100:g}%")
+    error.set(title="Error (1 - accuracy), log scale", xlabel="step" if per_step else "epoch", ylabel="error")
+    error.legend()
+    return fig
+
+
 
 
 # ## Beyond the article: what it gets wrong
-# A 3x5 pixel font for the digits, so that the picture of errors needs no plotting library.
-FONT = ["111101101101111", "010110010010111", "111001111100111", "111001111001111", "101101111001001",
-        "111100111001111", "111100111101111", "111001001001001", "111101111101111", "111101111001111"]
-
-
-def errors_grid(images, true_labels, predicted, columns=10, most=100):
-    """Up to `most` misclassified digits in a grid, each over 'true>predicted' in the 3x5 font: [H, W] uint8."""
-    tiles = []
-    for image, true, guess in list(zip(images, true_labels, predicted))[:most]:
-        tile = np.zeros((28 + 14, 28 + 4), np.uint8)
-        tile[2:30, 2:30] = (image * 255).astype(np.uint8)
-        for k, glyph in enumerate([FONT[true], None, FONT[guess]]):
-            bits = np.array([int(b) for b in (glyph or "100010001010100")]).reshape(5, 3)  # None: a ">"
-            tile[32:42, 3 + k * 9:9 + k * 9] = np.kron(bits, np.ones((2, 2), np.uint8)) * (255 if glyph else 160)
-        tiles.append(tile)
-    if not tiles:
-        return np.zeros((42, 32), np.uint8)
-    tiles += [np.zeros_like(tiles[0])] * (-len(tiles) % columns)
-    rows = [np.concatenate(tiles[i:i + columns], axis=1) for i in range(0, len(tiles), columns)]
-    return np.concatenate(rows, axis=0)
-
-
 def mistakes(predicted, x_test, y_test):
-    """The confusion matrix, and the misclassified digits as a picture: [H, W] uint8."""
+    """The confusion matrix, printed; returns the indices of the misclassified test digits."""
     confusion = np.zeros((N_CLASSES, N_CLASSES), np.int64)
     np.add.at(confusion, (y_test, predicted), 1)
     print("\nConfusion matrix (rows: the true digit, columns: the model's answer):")
     print("      " + "".join(f"{k:6d}" for k in range(N_CLASSES)))
     for k in range(N_CLASSES):
         print(f"{k:6d}" + "".join(f"{n:6d}" for n in confusion[k]))
-    wrong = np.flatnonzero(predicted != y_test)
-    return errors_grid(x_test[wrong], y_test[wrong], predicted[wrong])
+    return np.flatnonzero(predicted != y_test)
 
 
-def write_errors(grid, path, log):
-    """The picture of misclassified digits to --errors-png, and to TensorBoard's Images tab."""
-    if path:
-        with open(path, "wb") as f:
-            f.write(tf.io.encode_png(grid[..., None]).numpy())
-        print(f"The misclassified digits (true > predicted, the first 100 at most): {path}")
-    if log:
-        with tf.summary.create_file_writer(log[0].log_dir).as_default():
-            tf.summary.image("misclassified (true > predicted)", grid[None, ..., None], step=0)
+def errors_figure(images, true_labels, predicted, confidence, total, columns=10, most=100):
+    """--errors-png's figure: up to `most` misclassified digits, each titled with its true label, the
+    model's answer and the probability it gave that answer."""
+    from matplotlib.figure import Figure  # only where a picture is asked
+
+    shown = min(len(images), most)
+    rows = max(math.ceil(shown / columns), 1)
+    fig = Figure(figsize=(1.3 * columns, 1.45 * rows + 0.6), layout="constrained")
+    fig.suptitle(f"The {len(images):,} test digits the model got wrong, of {total:,}" +
+                 (f" (the first {most})" if len(images) > most else ""), fontsize="x-large")
+    for k, ax in enumerate(fig.subplots(rows, columns, squeeze=False).ravel()):
+        ax.set_axis_off()
+        if k < shown:
+            ax.imshow(images[k], cmap="gray", vmin=0, vmax=1)
+            ax.set_title(f"true {true_labels[k]}, said {predicted[k]} ({confidence[k]:.0%})", fontsize=7)
+    return fig
 
 
 # ## Beyond the article: a digit of your own
@@ -306,16 +347,26 @@ def inspect(model, image, name, x_test):
     return answers, dict(median=float(median), p90=float(most), p99=float(nearly_all))
 
 
-def picture(image, answers, scale=12):
-    """The PNG of --inspect-png: the digit, each row `scale` pixels high, and beside each row the guess
-    after it (3x5 font, doubled) and a bar as long as its probability. [height, width, 1] uint8."""
-    side = np.zeros((TIME_STEPS * scale, 120))
-    for row, p in enumerate(answers):
-        bits = np.array([int(b) for b in FONT[p.argmax()]]).reshape(5, 3)
-        side[row * scale + 1:row * scale + 11, 4:10] = np.kron(bits, np.ones((2, 2)))
-        side[row * scale + 3:row * scale + 9, 16:16 + round(100 * p.max())] = 0.6
-    digit = np.kron(image[0], np.ones((scale, scale)))
-    return (np.concatenate([digit, np.full((len(digit), 4), 0.3), side], axis=1) * 255).astype(np.uint8)[..., None]
+def inspect_figure(image, answers, name):
+    """--inspect-png's figure: the digit, and beside each of its rows the model's guess if the image ended
+    there, as a bar of that guess's probability; the bars of the final answer in red."""
+    from matplotlib.figure import Figure  # only where a picture is asked
+
+    rows, guesses = np.arange(1, TIME_STEPS + 1), answers.argmax(axis=-1)
+    fig = Figure(figsize=(9, 6.5), layout="constrained")
+    digit, bars = fig.subplots(1, 2, sharey=True, width_ratios=[1, 1.3])
+    fig.suptitle(f"{name}, read row by row: the guess after each row", fontsize="x-large")
+    digit.imshow(image[0], cmap="gray", vmin=0, vmax=1, extent=(0.5, N_INPUT + 0.5, TIME_STEPS + 0.5, 0.5),
+                 aspect="auto")  # each row beside its bar
+    digit.set(title="The image: row t is time step t", xlabel="pixel (column)", ylabel="row read")
+    digit.set_yticks(rows[::3])
+    final = guesses[-1]
+    drawn = bars.barh(rows, answers.max(axis=-1), color=["tab:red" if g == final else "tab:gray" for g in guesses])
+    bars.bar_label(drawn, labels=[str(g) for g in guesses], padding=2, fontsize=8)
+    bars.xaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
+    bars.set(xlim=(0, 1.08), xlabel="probability of the guess", title=f"The guess (at each bar's end) and its\n"
+             f"probability; in red: {final}, the final answer")
+    return fig
 
 
 # --- Running it from the terminal: not in the article ---
@@ -383,9 +434,11 @@ def parse_args(argv):
         "(default: none)")
     add("--inspect-png", type=PNG_FILE, metavar="PATH", help="--inspect's digit with each row's guess beside it "
         "(default: none)")
+    add("--curve-png", type=PNG_FILE, metavar="PATH", help="the loss and the error after each epoch (each 10 steps "
+        "with the article's recipe), as a picture (default: none)")
     add("--save", type=KERAS_FILE, metavar="PATH", help="write the trained model here (default: none)")
     add("--load", metavar="PATH", help="start from a model written by --save (default: none)")
-    add("--overwrite", action="store_true", help="let --save and --errors-png replace existing files (default: off)")
+    add("--overwrite", action="store_true", help="let --save and the PNG flags replace existing files (default: off)")
     add("--log-dir", type=FOLDER, metavar="DIR", help="write TensorBoard logs and the misclassified digits to a new "
         "folder in DIR (default: none)")
     add("--json", type=JSON_FILE, metavar="PATH", help="write the run's figures to this file (default: none)")
@@ -404,13 +457,28 @@ def settle(args):
         setattr(args, key, RECIPES[args.recipe][key] if getattr(args, key) is None else getattr(args, key))
     if args.inspect_png and not args.inspect:
         fail("--inspect-png draws what --inspect shows: give --inspect IMAGE too")
-    for flag, path in (("--save", args.save), ("--errors-png", args.errors_png), ("--inspect-png", args.inspect_png)):
-        same = args.load and path and os.path.abspath(args.load) == os.path.abspath(path)
-        if path and os.path.exists(path) and not (same or args.overwrite):
-            fail(f"{flag} {path}: the file exists; pass --overwrite to replace it, or choose another name")
+    check_outputs(args, ("--save", "--errors-png", "--inspect-png", "--curve-png"))
     images = {flag: read_image(path, flag) for flag, path in (("--predict", args.predict), ("--inspect", args.inspect))
               if path and not (flag == "--inspect" and path.isdigit())}  # a number names a test image
     return RECIPES[args.recipe], model, images
+
+
+def check_outputs(args, flags):
+    """Each output file free (or --overwrite, or --save onto the model --load read), and matplotlib there if
+    a picture is asked; a one-line error before any training."""
+    for flag in flags:
+        path = getattr(args, flag[2:].replace("-", "_"))
+        same = flag == "--save" and args.load and os.path.abspath(args.load) == os.path.abspath(path or "")
+        if path and os.path.exists(path) and not (same or args.overwrite):
+            fail(f"{flag} {path}: the file exists; pass --overwrite to replace it, or choose another name")
+        if path and path.endswith(".png") and importlib.util.find_spec("matplotlib") is None:
+            fail(f"{flag} draws with matplotlib, which is not installed: pip install matplotlib")
+
+
+def write_figure(figure, path, what):
+    """A matplotlib figure to a PNG (no screen needed), and one line saying what it shows and where."""
+    figure.savefig(path, dpi=120)
+    print(f"{what}: {path}")
 
 
 def read_image(path, flag):
@@ -513,12 +581,48 @@ def load_model(path):
         fail(f"--load {path}: not a model saved by {SCRIPT} ({type(problem).__name__}: {problem})")
 
 
+def hold(path):
+    """An OS lock on the file `path` for as long as this run lives (the OS lets go when the process ends,
+    killed or not), or None if another living run holds it."""
+    handle = open(path, "a")
+    try:
+        if os.name == "nt":
+            import msvcrt
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if os.fstat(handle.fileno()).st_ino != os.stat(path).st_ino:  # a run that ended removed it meanwhile
+            raise OSError
+        return handle
+    except OSError:
+        handle.close()
+        return None
+
+
+def release(backup):
+    """The end of a run: its lock let go, and removed with the backup if the run is over (a run that crashed
+    leaves both: the backup for the next run of this command to resume from)."""
+    if not os.path.isdir(backup.backup_dir):
+        with contextlib.suppress(OSError):
+            os.remove(backup.lock.name)
+    backup.lock.close()
+
+
 def backup(args):
     """Keras' BackupAndRestore in a folder named after this very script and command, and the epoch it
-    resumes from: a run killed and started again goes on with the weights and the optimizer's state."""
+    resumes from: a run killed and started again goes on with the weights and the optimizer's state. A folder belongs to one living run (its lock): the same command
+    started again while the first still runs gets a backup of its own, so the two never mix."""
     with open(__file__, "rb") as f:
         key = hashlib.sha256(f.read() + json.dumps(vars(args), sort_keys=True).encode()).hexdigest()[:12]
-    folder = os.path.join(tempfile.gettempdir(), "lstm-backups", f"{SCRIPT[:-3]}-{key}")
+    name = os.path.join(tempfile.gettempdir(), "lstm-backups", f"{SCRIPT[:-3]}-{key}")
+    os.makedirs(os.path.dirname(name), exist_ok=True)
+    for copy in itertools.count(1):  # the first folder that no living run holds
+        folder = f"{name}-{copy}"
+        if lock := hold(f"{folder}.lock"):
+            break
+    if copy > 1:
+        print(f"Another run of this same command is running (its backup: {name}-1): this run keeps its own, {folder}")
     try:
         with open(os.path.join(folder, "training_metadata.json")) as f:
             first_epoch = int(json.load(f)["epoch"])
@@ -528,7 +632,18 @@ def backup(args):
         fail(f"the backup in {folder} is unreadable ({problem}); delete that folder to start over")
     if first_epoch:
         print(f"Resuming from epoch {first_epoch}, where a run of this same command stopped (backup: {folder})")
-    return keras.callbacks.BackupAndRestore(folder, double_checkpoint=True), first_epoch
+    callback = keras.callbacks.BackupAndRestore(folder, double_checkpoint=True)
+    callback.lock = lock  # let go when the run ends (see train)
+    return callback, first_epoch
+
+
+def log_figure(figure, log, name):
+    """A figure as an image in TensorBoard's Images tab, when --log-dir is given."""
+    if log:
+        png = io.BytesIO()
+        figure.savefig(png, format="png", dpi=80)
+        with tf.summary.create_file_writer(log[0].log_dir).as_default():
+            tf.summary.image(name, tf.image.decode_png(png.getvalue())[None], step=0)
 
 
 def tensorboard(log_dir):
@@ -581,14 +696,22 @@ def main(argv=None):
           f"Adam {args.lr:g}, " + (f"{steps} steps" if recipe["steps"] else f"{epochs} epochs") + f"; seed {args.seed}")
     progress, log = EpochsDone(verbose=not recipe["steps"]), tensorboard(args.log_dir)
     progress.epochs_done = first_epoch
-    progress = [progress, *([ArticleLines()] if recipe["steps"] else [])]
+    curve = ArticleLines() if recipe["steps"] else Curve(os.path.join(backup_callback.backup_dir, "curve.json"),
+                                                         first_epoch)
     epochs, train_seconds = train(model, batches, steps, epochs if args.epochs else 0, validation_data, backup_callback,
-                                  progress, log)
+                                  [progress, curve], log)
     if args.save:
         save_model(model, args.save, dict(hidden=args.hidden))
+    if args.curve_png:
+        write_figure(curve_figure(curve.points, recipe["steps"], len(validation_data[1])), args.curve_png,
+                     "The loss and the error as it trained")
 
-    predicted = test_accuracy(model, x_test, y_test)
-    write_errors(mistakes(predicted, x_test, y_test), args.errors_png, log)
+    predicted, confidence = test_accuracy(model, x_test, y_test)
+    wrong = mistakes(predicted, x_test, y_test)
+    if args.errors_png:
+        figure = errors_figure(x_test[wrong], y_test[wrong], predicted[wrong], confidence[wrong], len(y_test))
+        write_figure(figure, args.errors_png, "The misclassified test digits (the first 100 at most)")
+        log_figure(figure, log, "misclassified test digits")
     right = int(np.sum(predicted == y_test))
     metrics = dict(script=SCRIPT, recipe=args.recipe, metric="accuracy", value=right / len(y_test), examples=len(y_test),
                    right=right, accuracy_first_128=float(np.mean(predicted[:128] == y_test[:128])), epochs=epochs,
@@ -603,17 +726,15 @@ def look_inside(model, args, images, x_test, y_test):
     """--inspect and --inspect-png: a file's digit or the test image of that number, read row by row."""
     if not args.inspect:
         return {}
-    if args.inspect in images:
-        image, name = images[args.inspect], args.inspect
+    if "--inspect" in images:  # a file's image, read by settle()
+        image, name = images["--inspect"], args.inspect
     elif int(args.inspect) < len(x_test):
         image, name = x_test[int(args.inspect):int(args.inspect) + 1], f"Test image {args.inspect} (a {y_test[int(args.inspect)]})"
     else:
         fail(f"--inspect {args.inspect}: there are {len(x_test):,} test images, numbered 0 to {len(x_test) - 1:,}")
     answers, rows = inspect(model, image, name, x_test)
     if args.inspect_png:
-        with open(args.inspect_png, "wb") as f:
-            f.write(tf.io.encode_png(picture(image, answers)).numpy())
-        print(f"The digit, and the guess after each row beside it: {args.inspect_png}")
+        write_figure(inspect_figure(image, answers, name), args.inspect_png, "The digit, and the guess after each row")
     return dict(rows_to_answer=rows)
 
 

@@ -13,7 +13,9 @@ serves the terminal is below the divider at the end.
 Results: see the README's table, each figure with the command that measured it.
 """
 import argparse
+import contextlib
 import hashlib
+import importlib.util
 import itertools
 import json
 import math
@@ -194,22 +196,26 @@ class DiyLSTM(keras.layers.Layer):
         return tf.transpose(predictions.stack(), [1, 0, 2])  # [timesteps, batch, 24] -> [batch, timesteps, 24]
 
     def steps(self, data):
-        """The cell's insides after every step, from the same functions as lstm_cell: the forget, input
-        and output gates and the conveyor, each [batch, timesteps, units] (the while loop keeps only h)."""
+        """The cell's insides after every step, from the same functions as lstm_cell: the forget and input
+        gates, the candidate, the conveyor and the output gate, each [batch, timesteps, units] (the while
+        loop keeps only h)."""
         ht, Conveyor, kept = tf.zeros([len(data), self.units]), tf.zeros([len(data), self.units]), []
         for step in range(data.shape[1]):
             ht_minus_1_and_xt = tf.concat([ht, data[:, step, :]], axis=1)
-            gates = [gate(ht_minus_1_and_xt) for gate in (self.f_t, self.i_t, self.o_t)]
-            Conveyor = self.C_t(ht_minus_1_and_xt, Conveyor, self.candidate_C_t(ht_minus_1_and_xt))
+            gates = [gate(ht_minus_1_and_xt) for gate in (self.f_t, self.i_t, self.candidate_C_t)]
+            Conveyor = self.C_t(ht_minus_1_and_xt, Conveyor, gates[-1])
             ht = self.h_t(ht_minus_1_and_xt, Conveyor)
-            kept.append(np.stack([*gates, Conveyor]))
-        return dict(zip(("forget", "input", "output", "conveyor"), np.stack(kept, axis=2)))
+            kept.append(np.stack([*gates, Conveyor, self.o_t(ht_minus_1_and_xt)]))
+        return dict(zip(INSIDE, np.stack(kept, axis=2)))
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], self.units)
 
     def get_config(self):
         return {**super().get_config(), "units": self.units}
+
+
+INSIDE = ("forget", "input", "candidate", "conveyor", "output")  # what DiyLSTM.steps reads, in the article's order
 
 
 def build_model(units):
@@ -367,6 +373,8 @@ def train(model, dataset, steps, epochs, backup, check, log):
     except KeyboardInterrupt:
         print(f"\nInterrupted after epoch {check.epochs_done}: evaluating what it has learned.")
         shutil.rmtree(backup.backup_dir, ignore_errors=True)  # the run ends here, as when it finishes
+    finally:
+        release(backup)
     return check.epochs_done, time.perf_counter() - started
 
 
@@ -435,37 +443,44 @@ def inspect(model, text, units):
         print(f"Unit {sign_unit}'s forget gate at the I's: {inside['forget'][at_i, sign_unit].mean():.2f} on average "
               f"(elsewhere {np.delete(inside['forget'][:, sign_unit], at_i).mean():.2f}); its input gate "
               f"{inside['input'][at_i, sign_unit].mean():.2f} (elsewhere {np.delete(inside['input'][:, sign_unit], at_i).mean():.2f}).")
-    return inside
+    return inside, sums, model_sums[:, 0]
 
 
-def picture(inside, text, units):
-    """The PNG of --inspect-png: the conveyor's units (rows, each scaled to its own largest value) over the steps,
-    then the forget, input and output gates of the sum's unit and of the sign's; the two units flagged."""
-    conveyor = (inside["conveyor"] / np.maximum(np.abs(inside["conveyor"]).max(axis=0), 1e-6)).T  # [units, steps]
-    gates = np.stack([inside[name][:, units[key][0]] for key in ("sum", "sign") for name in ("forget", "input", "output")])
-    return heat_map([conveyor, gates], text, marks=[units["sum"][0], units["sign"][0]])
+def inspect_figure(inside, sums, model_sums, text, units):
+    """--inspect-png's figure: the true and the model's running sum; then each gate, the candidate and the
+    conveyor C_t, every unit after each symbol, the units that follow the sum and the sign named."""
+    from matplotlib.figure import Figure  # only where a picture is asked
 
-
-FONT = {"0": "111101101101111", "+": "000010111010000", "-": "000000111000000", "I": "111010010010111"}
-
-
-def heat_map(blocks, symbols, marks=(), cell=16):
-    """An RGB picture [height, width, 3] uint8 of blocks of [rows, steps] values in [-1, 1]: blue below 0,
-    white at 0, red above; the blocks stacked with a gap, each step's symbol (3x5 pixels, doubled) above
-    its column, and the rows in `marks` (of the first block) flagged black at the left."""
-    width = cell * (len(symbols) + 2)
-    top = np.full((cell + 4, width, 3), 255, np.uint8)
-    for k, symbol in enumerate(symbols):
-        bits = np.array([int(b) for b in FONT.get(symbol, "111101101101111")]).reshape(5, 3)
-        top[3:13, (k + 2) * cell + 5:(k + 2) * cell + 11] = 255 - 255 * np.kron(bits, np.ones((2, 2)))[..., None]
-    parts = [top]
-    for b, block in enumerate(blocks):
-        value = np.clip(block, -1, 1)[..., None]  # [rows, steps, 1]
-        image = np.full((len(block), len(symbols) + 2, 3), 255.0)
-        image[:, 2:] = np.where(value > 0, 255 - value * np.array([0, 255, 255]), 255 + value * np.array([255, 255, 0]))
-        image[[m for m in marks if b == 0], 0] = 0
-        parts += [np.kron(image, np.ones((cell, cell, 1))).astype(np.uint8), np.full((cell, width, 3), 255, np.uint8)]
-    return np.concatenate(parts[:-1])
+    steps = np.arange(len(text))
+    fig = Figure(figsize=(max(11.0, 0.7 * len(text) + 5), 13), layout="constrained")
+    panels = fig.subplots(3, 2, sharex=True).ravel()
+    fig.suptitle(f"Inside the hand-written LSTM as it reads {text!r} (the I's, which flip the sign, in red)",
+                 fontsize="x-large")
+    panels[0].plot(steps, sums, "ko--", label="the true sum so far")
+    panels[0].plot(steps, model_sums, "o-", color="tab:red", label="the model's")
+    panels[0].set(title="The running sum", ylabel="sum")
+    panels[0].legend()
+    found = {unit: f"{unit}: {name}, r = {r:+.2f}" for name, (unit, r, _) in units.items()}
+    what = dict(forget="Forget gate f_t (1 keeps the conveyor)", input="Input gate i_t (1 lets the candidate in)",
+                candidate="Candidate conveyor", conveyor="Conveyor C_t after each symbol",
+                output="Output gate o_t (1 shows the conveyor)")
+    for ax, name in zip(panels[1:], ("conveyor", "forget", "input", "candidate", "output")):
+        values = inside[name].T  # [units, steps]
+        signed = name in ("conveyor", "candidate")
+        limit = np.abs(values).max() if signed else 1
+        image = ax.imshow(values, aspect="auto", interpolation="nearest", cmap="RdBu_r" if signed else "viridis",
+                          vmin=-limit if signed else 0, vmax=limit)
+        fig.colorbar(image, ax=ax, label="value (0 is white)" if signed else "0 shut, 1 open")
+        ax.set_yticks(range(len(values)), labels=[found.get(unit, unit) for unit in range(len(values))], fontsize=7)
+        for unit in found:
+            ax.axhspan(unit - 0.5, unit + 0.5, fill=False, edgecolor="k", linewidth=1.5)
+        ax.set(title=what[name], ylabel="unit")
+    for ax in panels[-2:]:
+        ax.set_xticks(steps, labels=list(text))
+        ax.set_xlabel("symbol read")
+        for label in ax.get_xticklabels():
+            label.set_color("tab:red" if label.get_text() == "I" else "k")
+    return fig
 
 
 class GateHistograms(keras.callbacks.Callback):
@@ -480,6 +495,50 @@ class GateHistograms(keras.callbacks.Callback):
         with self.writer.as_default():
             for name, values in self.model.layers[0].steps(self.inputs).items():
                 tf.summary.histogram(f"DiyLSTM/{name}", values, step=epoch + 1)
+
+
+# ## Beyond the article: the learning curve
+class Curve(keras.callbacks.Callback):
+    """Every epoch's figures (loss, test error), kept in `path` beside the backup as well, so that a run
+    resumed after a kill still draws its whole curve."""
+
+    def __init__(self, path, first_epoch):
+        super().__init__()
+        self.path = path
+        try:
+            with open(path) as f:
+                self.points = [point for point in json.load(f) if point["epoch"] <= first_epoch]
+        except (OSError, ValueError, KeyError, TypeError):
+            self.points = []
+
+    def on_epoch_end(self, epoch, logs):
+        self.points.append(dict(epoch=epoch + 1, **{key: float(value) for key, value in logs.items()}))
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        with open(f"{self.path}.tmp", "w") as f:
+            json.dump(self.points, f)
+        os.replace(f"{self.path}.tmp", self.path)
+
+
+
+def curve_figure(points, passes, sequences):
+    """--curve-png's figure: the training loss and the test error after each check, the target (0) at the bottom."""
+    from matplotlib.figure import Figure  # only where a picture is asked
+
+    epochs = [point["epoch"] * passes for point in points]
+    fig = Figure(figsize=(7, 6), layout="constrained")
+    loss, error = fig.subplots(2, 1, sharex=True)
+    fig.suptitle(f"Learning to sum: {epochs[-1] if epochs else 0} epochs")
+    loss.plot(epochs, [point["loss"] for point in points], ".-")
+    loss.set(title="Training loss (squared error of the sums)", ylabel="loss", yscale="log")
+    error.plot(epochs, [point["test_error"] for point in points], ".-", label="test error")
+    error.axhline(0, color="tab:red", linestyle="--", label="the target: every test sequence right")
+    error.set_yscale("symlog", linthresh=1 / sequences)  # logarithmic down to one sequence wrong, then linear to 0
+    error.yaxis.set_major_formatter(lambda y, _: f"{y * 100:g}%")
+    error.set_ylim(0, 1)
+    error.set(title=f"Error on {sequences:,} test sequences (log scale, 0 at the bottom)", xlabel="epoch",
+              ylabel="error")
+    error.legend()
+    return fig
 
 
 # --- Running it from the terminal: not in the article ---
@@ -557,11 +616,13 @@ def parse_args(argv):
     add("--inspect", type=SEQUENCE, metavar="SEQUENCE", help="after training or at once with --load: the gates and the "
         "conveyor after each symbol of this sequence, for the units that follow the sum and the sign (default: none)")
     add("--inspect-png", type=PNG_FILE, metavar="PATH", help="--inspect's conveyor and gates as a picture (default: none)")
+    add("--curve-png", type=PNG_FILE, metavar="PATH", help="the training loss and the test error after each check, "
+        "as a picture (default: none)")
     add("--check", action="store_true", help="only compare the hand-written cell with keras.layers.LSTM: outputs, "
         "gradients, speed (default: off)")
     add("--save", type=KERAS_FILE, metavar="PATH", help="write the trained model here (default: none)")
     add("--load", metavar="PATH", help="start from a model written by --save (default: none)")
-    add("--overwrite", action="store_true", help="let --save replace an existing file (default: off)")
+    add("--overwrite", action="store_true", help="let --save and the PNG flags replace existing files (default: off)")
     add("--log-dir", type=FOLDER, metavar="DIR", help="write TensorBoard logs to a new folder in DIR (default: none)")
     add("--json", type=JSON_FILE, metavar="PATH", help="write the run's figures to this file (default: none)")
     add("--dry-run", action="store_true", help="train one batch, then evaluate: checks an install (default: off)")
@@ -585,14 +646,28 @@ def settle(args):
         setattr(args, key, RECIPES[args.recipe][key] if getattr(args, key) is None else getattr(args, key))
     if args.test_lengths is None:
         args.test_lengths = list(range(1, 2 * max(args.train_lengths) + 1))
-    same = args.load and args.save and os.path.abspath(args.load) == os.path.abspath(args.save)
-    if args.save and os.path.exists(args.save) and not (same or args.overwrite):
-        fail(f"--save {args.save}: the file exists; pass --overwrite to replace it, or choose another name")
-    if args.inspect_png and os.path.exists(args.inspect_png) and not args.overwrite:
-        fail(f"--inspect-png {args.inspect_png}: the file exists; pass --overwrite to replace it, or choose another name")
     if args.inspect_png and not args.inspect:
         fail("--inspect-png draws what --inspect shows: give --inspect SEQUENCE too")
+    check_outputs(args, ("--save", "--inspect-png", "--curve-png"))
     return RECIPES[args.recipe], model
+
+
+def check_outputs(args, flags):
+    """Each output file free (or --overwrite, or --save onto the model --load read), and matplotlib there if
+    a picture is asked; a one-line error before any training."""
+    for flag in flags:
+        path = getattr(args, flag[2:].replace("-", "_"))
+        same = flag == "--save" and args.load and os.path.abspath(args.load) == os.path.abspath(path or "")
+        if path and os.path.exists(path) and not (same or args.overwrite):
+            fail(f"{flag} {path}: the file exists; pass --overwrite to replace it, or choose another name")
+        if path and path.endswith(".png") and importlib.util.find_spec("matplotlib") is None:
+            fail(f"{flag} draws with matplotlib, which is not installed: pip install matplotlib")
+
+
+def write_figure(figure, path, what):
+    """A matplotlib figure to a PNG (no screen needed), and one line saying what it shows and where."""
+    figure.savefig(path, dpi=120)
+    print(f"{what}: {path}")
 
 
 def save_model(model, path, settings):
@@ -621,13 +696,49 @@ def load_model(path):
         fail(f"--load {path}: not a model saved by {SCRIPT} ({type(problem).__name__}: {problem})")
 
 
+def hold(path):
+    """An OS lock on the file `path` for as long as this run lives (the OS lets go when the process ends,
+    killed or not), or None if another living run holds it."""
+    handle = open(path, "a")
+    try:
+        if os.name == "nt":
+            import msvcrt
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if os.fstat(handle.fileno()).st_ino != os.stat(path).st_ino:  # a run that ended removed it meanwhile
+            raise OSError
+        return handle
+    except OSError:
+        handle.close()
+        return None
+
+
+def release(backup):
+    """The end of a run: its lock let go, and removed with the backup if the run is over (a run that crashed
+    leaves both: the backup for the next run of this command to resume from)."""
+    if not os.path.isdir(backup.backup_dir):
+        with contextlib.suppress(OSError):
+            os.remove(backup.lock.name)
+    backup.lock.close()
+
+
 def backup(args, passes=1):
     """Keras' BackupAndRestore in a folder named after this very script and command, and the epoch (of the
     article's, `passes` to one of Keras') it resumes from: a run killed and started again goes on with the
-    weights and the optimizer's state."""
+    weights and the optimizer's state. A folder belongs to one living run (its lock): the same command
+    started again while the first still runs gets a backup of its own, so the two never mix."""
     with open(__file__, "rb") as f:
         key = hashlib.sha256(f.read() + json.dumps(vars(args), sort_keys=True).encode()).hexdigest()[:12]
-    folder = os.path.join(tempfile.gettempdir(), "lstm-backups", f"{SCRIPT[:-3]}-{key}")
+    name = os.path.join(tempfile.gettempdir(), "lstm-backups", f"{SCRIPT[:-3]}-{key}")
+    os.makedirs(os.path.dirname(name), exist_ok=True)
+    for copy in itertools.count(1):  # the first folder that no living run holds
+        folder = f"{name}-{copy}"
+        if lock := hold(f"{folder}.lock"):
+            break
+    if copy > 1:
+        print(f"Another run of this same command is running (its backup: {name}-1): this run keeps its own, {folder}")
     try:
         with open(os.path.join(folder, "training_metadata.json")) as f:
             first_epoch = int(json.load(f)["epoch"]) * passes
@@ -637,7 +748,9 @@ def backup(args, passes=1):
         fail(f"the backup in {folder} is unreadable ({problem}); delete that folder to start over")
     if first_epoch:
         print(f"Resuming from epoch {first_epoch}, where a run of this same command stopped (backup: {folder})")
-    return keras.callbacks.BackupAndRestore(folder, double_checkpoint=True), first_epoch
+    callback = keras.callbacks.BackupAndRestore(folder, double_checkpoint=True)
+    callback.lock = lock  # let go when the run ends (see train)
+    return callback, first_epoch
 
 
 def tensorboard(log_dir):
@@ -688,10 +801,15 @@ def main(argv=None):
     check = TestCheck(test, args.target_error, recipe, passes)
     check.epochs_done = first_epoch
     log = tensorboard(args.log_dir)
+    curve = Curve(os.path.join(backup_callback.backup_dir, "curve.json"), first_epoch // passes)
+    log = [curve, *log, *([GateHistograms(test[max(test)][0], log[0].log_dir)] if log else [])]
     epochs, train_seconds = train(model, dataset, steps, 1 if args.dry_run else args.epochs // passes, backup_callback,
-                                  check, log + [GateHistograms(test[max(test)][0], log[0].log_dir)] if log else [])
+                                  check, log)
     if args.save:
         save_model(model, args.save, {key: getattr(args, key) for key in SETTINGS})
+    if args.curve_png:
+        write_figure(curve_figure(curve.points, passes, num_test), args.curve_png,
+                     "The loss and the test error after each check")
 
     per_length = length_report(model, test_data, args.train_lengths)
     wrong = sum(per_length[length][0] for length in args.train_lengths)
@@ -708,11 +826,10 @@ def look_inside(model, args, test):
     if not args.inspect:
         return {}
     units = find_units(model.layers[0], test)
-    inside = inspect(model, args.inspect, units)
+    inside, sums, model_sums = inspect(model, args.inspect, units)
     if args.inspect_png:
-        with open(args.inspect_png, "wb") as f:
-            f.write(tf.io.encode_png(picture(inside, args.inspect, units)).numpy())
-        print(f"The conveyor's units (rows, the two above flagged) and their gates after each symbol: {args.inspect_png}")
+        write_figure(inspect_figure(inside, sums, model_sums, args.inspect, units), args.inspect_png,
+                     "The running sums, and every gate and the conveyor after each symbol")
     return dict(units={name: dict(unit=unit, r=r, r_all=r_all) for name, (unit, r, r_all) in units.items()})
 
 

@@ -94,3 +94,38 @@ def kill_after(tmp_path):
             process.kill()
         raise AssertionError(f"{script} ended or hung before epoch {epochs}:\n{log.read_text()[-3000:]}")
     return kill_after
+
+
+@pytest.fixture
+def figures(monkeypatch):
+    """figures(script): the figures the script draws, by the name of the PNG each goes to (still written)."""
+    drawn = {}
+
+    def figures(script):
+        write = script.write_figure
+
+        def keep(figure, path, what):
+            drawn[pathlib.Path(path).name] = figure
+            write(figure, path, what)
+        monkeypatch.setattr(script, "write_figure", keep)
+        return drawn
+    return figures
+
+
+def explains(figure, path, title, symbols=None, names=(), signed=True):
+    """What a reader of a figure relies on: the PNG decodes; the title names the input; one axis has the input's
+    symbols as its tick labels; the things it names (units, words, digits) are in it; a colour bar where values
+    are signed."""
+    from matplotlib.image import imread
+    assert imread(path).shape[2] in (3, 4)
+    assert title in figure.get_suptitle(), figure.get_suptitle()
+    seen = [figure.get_suptitle()]
+    for ax in figure.axes:
+        seen += [ax.get_title(), ax.get_xlabel(), ax.get_ylabel(), *(text.get_text() for text in ax.texts)]
+        seen += [label.get_text() for label in ax.get_xticklabels() + ax.get_yticklabels()]
+        seen += [text.get_text() for text in (ax.get_legend().get_texts() if ax.get_legend() else [])]
+    if symbols is not None:
+        assert any([label.get_text() for label in ax.get_xticklabels()] == list(symbols) for ax in figure.axes)
+    missing = [name for name in names if not any(name in text for text in seen)]
+    assert not missing, (missing, seen)
+    assert any(ax.get_label() == "<colorbar>" for ax in figure.axes) == signed

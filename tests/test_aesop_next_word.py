@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 import aesop_next_word as aesop
-from conftest import without_timings
+from conftest import explains, without_timings
 
 main = aesop.main
 DATA = pathlib.Path(__file__).parent.parent / "data" / "belling_the_cat.txt"
@@ -91,9 +91,12 @@ def test_save_then_load_tells_the_same_story(run, tmp_path, capsys):
     assert capsys.readouterr().out.strip() == trained["story"]
 
 
-def test_inspect_shows_where_the_story_could_have_gone_and_the_nearest_words(run, tmp_path, capsys):
-    path, png = tmp_path / "fable.keras", tmp_path / "steps.png"
-    trained = run(main, *SMALL, "--epochs", "5", "--save", str(path), "--inspect", "the old mouse", "--words", "6")
+def test_inspect_shows_where_the_story_could_have_gone_and_the_nearest_words(run, tmp_path, capsys, figures):
+    path, png, curve = tmp_path / "fable.keras", tmp_path / "steps.png", tmp_path / "curve.png"
+    drawn = figures(aesop)
+    trained = run(main, *SMALL, "--epochs", "5", "--save", str(path), "--inspect", "the old mouse", "--words", "6",
+                  "--curve-png", str(curve))
+    explains(drawn["curve.png"], curve, "Learning the fable: 5 epochs", names=["the ceiling, 99.0%"], signed=False)
     assert len(trained["candidates"]) == 6 and all(len(step) == 5 for step in trained["candidates"])
     for step in trained["candidates"]:
         assert [p for _, p in step] == sorted((p for _, p in step), reverse=True) and sum(p for _, p in step) <= 1 + 1e-6
@@ -102,7 +105,9 @@ def test_inspect_shows_where_the_story_could_have_gone_and_the_nearest_words(run
     capsys.readouterr()
     loaded = main(["--load", str(path), "--inspect", "the old mouse", "--words", "6", "--inspect-png", str(png)])
     assert loaded["candidates"] == trained["candidates"]
-    assert tf.io.decode_png(png.read_bytes()).numpy().shape == (6 * 7 * 2, (40 + 4 + 5 * (40 + 28)) * 2, 3)
+    every_candidate = [word for step in loaded["candidates"] for word, _ in step]  # whole words, never cut
+    explains(drawn["steps.png"], png, "The story told from 'the old mouse'", signed=False,
+             names=[f"1. the old mouse \u2192 {loaded['candidates'][0][0][0]}", *every_candidate])
 
 
 def test_interactive_asks_again_after_a_bad_line(tmp_path, monkeypatch, capsys):

@@ -11,7 +11,7 @@ import tensorflow as tf
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import count_ones
-from conftest import without_timings
+from conftest import explains, without_timings
 
 TINY = ["--length", "8", "--train-size", "128"]  # 128 strings train, 128 are held out
 main = count_ones.main
@@ -82,9 +82,13 @@ def test_save_then_load_predicts_the_same(run, tmp_path, capsys):
     assert again["value"] == trained["value"] and again["epochs"] == 0
 
 
-def test_inspect_after_training_and_from_a_saved_model(run, tmp_path, capsys):
-    path, png = tmp_path / "ones.keras", tmp_path / "inside.png"
-    trained = run(main, *TINY, "--epochs", "20", "--batch-size", "16", "--save", str(path), "--inspect", "01101001")
+def test_inspect_after_training_and_from_a_saved_model(run, tmp_path, capsys, figures):
+    path, png, curve = tmp_path / "ones.keras", tmp_path / "inside.png", tmp_path / "curve.png"
+    drawn = figures(count_ones)
+    trained = run(main, *TINY, "--epochs", "20", "--batch-size", "16", "--save", str(path), "--inspect", "01101001",
+                  "--curve-png", str(curve))
+    explains(drawn["curve.png"], curve, "Learning to count the ones: 20 epochs", names=["held-out error", "0.1%"],
+             signed=False)
     unit, r, r_all = trained["counting_unit"].values()
     assert 0 <= unit < 24 and -1 <= r <= 1 and abs(r) <= r_all + 1e-6  # all units do at least as well as one
     capsys.readouterr()
@@ -92,8 +96,8 @@ def test_inspect_after_training_and_from_a_saved_model(run, tmp_path, capsys):
     assert loaded["counting_unit"] == trained["counting_unit"]
     rows = [line.split() for line in capsys.readouterr().out.splitlines() if line[:4].strip().isdigit()]
     assert [(row[1], row[2]) for row in rows] == [(b, str("01101001"[:k + 1].count("1"))) for k, b in enumerate("01101001")]
-    picture = tf.io.decode_png(png.read_bytes()).numpy()  # 24 units, then 9 classes, 16 pixels a cell
-    assert picture.shape == (20 + 24 * 16 + 16 + 9 * 16, (8 + 2) * 16, 3)
+    explains(drawn["inside.png"], png, "as it reads 01101001", symbols="01101001",
+             names=[f"{unit} counts", f"Unit {unit} counts: r = {r:+.3f}", "probability"])
 
 
 def test_ctrl_c_still_evaluates_and_saves(run, tmp_path, stop_after):

@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 import mnist_rows
-from conftest import without_timings
+from conftest import explains, without_timings
 
 main = mnist_rows.main
 SHARED = pathlib.Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "mnist"
@@ -106,14 +106,18 @@ def test_the_full_set_has_the_label_counts_of_its_readme():
 
 # Runs on the sample, as a user without network makes them.
 
-def test_a_run_on_the_sample_writes_its_errors_logs_and_what_it_reads_row_by_row(run, tmp_path, capsys):
-    png, rows_png = tmp_path / "errors.png", tmp_path / "rows.png"
+def test_a_run_on_the_sample_writes_its_errors_logs_and_what_it_reads_row_by_row(run, tmp_path, capsys, figures):
+    png, rows_png, curve = tmp_path / "errors.png", tmp_path / "rows.png", tmp_path / "curve.png"
+    drawn = figures(mnist_rows)
     metrics = run(main, *QUICK, "--errors-png", str(png), "--log-dir", str(tmp_path / "runs"),
-                  "--inspect", "0", "--inspect-png", str(rows_png))
+                  "--inspect", "0", "--inspect-png", str(rows_png), "--curve-png", str(curve))
     assert metrics["metric"] == "accuracy" and metrics["examples"] == 1000 and metrics["data"] == "the bundled sample"
     assert 0.2 < metrics["value"] < 1  # one epoch on 1,834 images: well above chance
-    grid = tf.io.decode_png(png.read_bytes()).numpy()
-    assert grid.shape[1] == 10 * 32 and grid.shape[0] % 42 == 0
+    wrong = metrics["examples"] - metrics["right"]
+    explains(drawn["errors.png"], png, f"The {wrong:,} test digits the model got wrong, of 1,000", signed=False,
+             names=["true 7, said", "%)"])
+    assert sum(bool(ax.images) for ax in drawn["errors.png"].axes) == min(wrong, 100)
+    explains(drawn["curve.png"], curve, "row by row: 1 epoch(s)", names=["the 166 validation images"], signed=False)
     assert list((tmp_path / "runs").iterdir())
     rows = metrics["rows_to_answer"]  # --inspect: the test image 0 read row by row, and all test images
     assert 1 <= rows["median"] <= rows["p90"] <= rows["p99"] <= 28
@@ -121,7 +125,8 @@ def test_a_run_on_the_sample_writes_its_errors_logs_and_what_it_reads_row_by_row
     assert "Test image 0 (a 7), read row by row" in out
     table = [line.split() for line in out.splitlines() if line[:4].strip().isdigit() and line.rstrip().endswith("%")]
     assert [int(row[0]) for row in table] == list(range(1, 29)) and all(0 <= int(row[1]) <= 9 for row in table)
-    assert tf.io.decode_png(rows_png.read_bytes()).numpy().shape == (28 * 12, 28 * 12 + 4 + 120, 1)
+    guesses = [row[1] for row in table]
+    explains(drawn["rows.png"], rows_png, "Test image 0 (a 7), read row by row", names=guesses, signed=False)
 
 
 def test_the_article_recipe_counts_steps(run, capsys):
@@ -155,15 +160,19 @@ def test_a_killed_run_goes_on_from_its_last_epoch_and_ends_as_if_never_stopped(k
 
 def test_save_load_and_a_digit_of_ones_own(run, tmp_path, fails):
     path = str(tmp_path / "mnist.keras")
-    run(main, *QUICK, "--save", path)
     digit = mnist_rows.read_npz(mnist_rows.SAMPLE)["x_test"][0]  # a 7
     paper = (200 - digit.astype(np.int64) * 200 // 255).astype(np.uint8)  # dark ink on grey paper
     drawn = np.repeat(np.kron(paper, np.ones((2, 2), np.uint8))[..., None], 3, axis=-1)  # RGB, 56x56
     image = tmp_path / "seven.png"
     image.write_bytes(tf.io.encode_png(drawn).numpy())
     assert np.abs(mnist_rows.read_image(str(image), "--predict")[0] - digit / 255).mean() < 0.05  # resized, inverted, stretched back
+    trained = run(main, *QUICK, "--save", path, "--predict", str(image), "--inspect", str(image))  # a file, after training
     loaded = main(["--load", path, "--predict", str(image)])
     assert 0 <= loaded["prediction"] <= 9 and sum(loaded["probabilities"]) == pytest.approx(1, abs=1e-4)
+    assert loaded["prediction"] == trained["prediction"]
+    for image_or_number in (str(image), "3"):  # ... and with --load: a file, the test image of a number
+        rows = main(["--load", path, "--inspect", image_or_number])["rows_to_answer"]
+        assert rows == trained["rows_to_answer"]
     again = run(main, "--load", path, "--epochs", "0")
     assert again["epochs"] == 0 and again["examples"] == 1000
     not_image = tmp_path / "notes.txt"

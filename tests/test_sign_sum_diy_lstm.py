@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 import sign_sum_diy_lstm as diy
-from conftest import without_timings
+from conftest import explains, without_timings
 
 main = diy.main
 SHORT = ["--epochs", "3"]  # 1024 training sequences, 3 epochs: about a second
@@ -56,7 +56,7 @@ def test_steps_reads_every_gate_of_the_same_cell_as_the_while_loop():
     cell, (inputs, _) = diy.DiyLSTM(8), diy.all_sequences(3)
     outputs = cell(inputs).numpy()  # [64, 3, 8]: h after every step, from tf.while_loop
     inside = cell.steps(inputs)
-    assert set(inside) == {"forget", "input", "output", "conveyor"}
+    assert set(inside) == {"forget", "input", "candidate", "conveyor", "output"}
     assert all(values.shape == (64, 3, 8) for values in inside.values())
     assert np.allclose(inside["output"] * np.tanh(inside["conveyor"]), outputs, atol=1e-6)
 
@@ -87,9 +87,12 @@ def test_save_then_load_predicts_the_same_for_any_length(run, tmp_path, capsys):
     assert again["value"] == trained["value"]
 
 
-def test_inspect_after_training_and_from_a_saved_model(run, tmp_path, capsys):
-    path, png = tmp_path / "diy.keras", tmp_path / "inside.png"
-    trained = run(main, "--train-lengths", "1-4", "--epochs", "10", "--save", str(path), "--inspect", "-+I0")
+def test_inspect_after_training_and_from_a_saved_model(run, tmp_path, capsys, figures):
+    path, png, curve = tmp_path / "diy.keras", tmp_path / "inside.png", tmp_path / "curve.png"
+    drawn = figures(diy)
+    trained = run(main, "--train-lengths", "1-4", "--epochs", "10", "--save", str(path), "--inspect", "-+I0",
+                  "--curve-png", str(curve))
+    explains(drawn["curve.png"], curve, "Learning to sum: 10 epochs", names=["test error"], signed=False)
     for unit, r, r_all in (found.values() for found in trained["units"].values()):  # the sum's, the sign's
         assert 0 <= unit < 24 and -1 <= r <= 1 and abs(r) <= r_all + 1e-6  # all units do at least as well as one
     capsys.readouterr()
@@ -97,8 +100,10 @@ def test_inspect_after_training_and_from_a_saved_model(run, tmp_path, capsys):
     assert loaded["units"] == trained["units"]
     rows = [line.split() for line in capsys.readouterr().out.splitlines() if line[:5].strip().isdigit()]
     assert [row[1] for row in rows] == ["-", "+", "I", "0"] and all(len(row) == 14 for row in rows)
-    picture = tf.io.decode_png(png.read_bytes()).numpy()  # 24 conveyor units and 6 gates, 16 pixels a cell
-    assert picture.shape == (20 + 24 * 16 + 16 + 6 * 16, (4 + 2) * 16, 3)
+    (sum_unit, sum_r, _), (sign_unit, sign_r, _) = (found.values() for found in loaded["units"].values())
+    explains(drawn["inside.png"], png, "as it reads '-+I0'", symbols="-+I0",
+             names=[f"{sum_unit}: sum, r = {sum_r:+.2f}", f"{sign_unit}: sign, r = {sign_r:+.2f}", "Forget gate",
+                    "Input gate", "Candidate", "Conveyor C_t", "Output gate", "the model's"])
 
 
 def test_ctrl_c_still_evaluates_and_saves(run, tmp_path, stop_after):

@@ -1,0 +1,50 @@
+"""The four scripts' shared way of backing up, across two processes: a backup belongs to one living run, and
+a run that is gone leaves its backup to the next run of the same command."""
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import aesop_next_word
+import count_ones
+import mnist_rows
+import sign_sum_diy_lstm
+from conftest import ROOT
+
+SCRIPTS = [count_ones, sign_sum_diy_lstm, aesop_next_word, mnist_rows]
+COMMAND = argparse.Namespace(seed=4)  # the same command in both processes
+HOLDER = f"""
+import argparse, sys
+import {", ".join(script.__name__ for script in SCRIPTS)}
+held = [script.backup(argparse.Namespace(seed=4))[0] for script in ({", ".join(s.__name__ for s in SCRIPTS)})]
+print(*(callback.backup_dir for callback in held), sep="\\n", flush=True)
+sys.stdin.read()  # the locks held until the test kills this process
+"""
+
+
+def test_a_second_run_of_one_command_keeps_its_own_backup_and_resumes_only_a_dead_runs(tmp_path, capsys):
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              text=True, env={**os.environ, "TMPDIR": str(tmp_path)})
+    try:
+        held = [holder.stdout.readline().strip() for _ in SCRIPTS]  # the first run of each script, still living
+        for script, folder in zip(SCRIPTS, held):
+            assert folder.endswith("-1") and os.path.dirname(folder) == str(tmp_path / "lstm-backups")
+            os.makedirs(folder)  # it has trained 3 epochs
+            with open(os.path.join(folder, "training_metadata.json"), "w") as f:
+                json.dump({"epoch": 3}, f)
+            capsys.readouterr()
+            second, first_epoch = script.backup(COMMAND)  # the same command, started while the first still runs
+            assert second.backup_dir == folder[:-2] + "-2" and first_epoch == 0
+            assert f"Another run of this same command is running (its backup: {folder})" in capsys.readouterr().out
+            script.release(second)
+            assert not os.path.exists(second.backup_dir + ".lock")  # it ended: nothing of it is left
+    finally:
+        os.kill(holder.pid, signal.SIGKILL)  # the first runs die: the OS lets go of their locks
+        holder.wait()
+    for script, folder in zip(SCRIPTS, held):
+        third, first_epoch = script.backup(COMMAND)
+        assert third.backup_dir == folder and first_epoch == 3
+        assert "Resuming from epoch 3, where a run of this same command stopped" in capsys.readouterr().out
+        third.lock.close()
