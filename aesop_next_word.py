@@ -265,6 +265,8 @@ def curve_figure(points, ceiling, iterations):
     fig.suptitle(f"Learning the fable: {epochs[-1] if epochs else 0} epochs of {iterations:,} update(s)")
     loss.plot(epochs, [point["loss"] for point in points], ".-")
     loss.set(title="Training loss (cross-entropy, the epoch's mean)", ylabel="loss", yscale="log")
+    loss.yaxis.set_major_formatter("{x:g}")
+    loss.yaxis.set_minor_formatter("{x:g}")  # 0.3, not 3 x 10^-1
     accuracy.plot(epochs, [point["accuracy"] for point in points], ".-", label="training batches (the article's "
                   "Average Accuracy)")
     if points and "window_accuracy" in points[0]:

@@ -290,6 +290,8 @@ def curve_figure(points, passes, target, strings):
     fig.suptitle(f"Learning to count the ones: {epochs[-1] if epochs else 0} epochs")
     loss.plot(epochs, [point["loss"] for point in points], ".-")
     loss.set(title="Training loss (cross-entropy)", ylabel="loss", yscale="log")
+    loss.yaxis.set_major_formatter("{x:g}")
+    loss.yaxis.set_minor_formatter("{x:g}")  # 0.3, not 3 x 10^-1
     error.plot(epochs, [point["heldout_error"] for point in points], ".-", label="held-out error")
     error.axhline(target, color="tab:red", linestyle="--", label=f"the target, {target:.1%} (the article's)")
     error.set_yscale("symlog", linthresh=1 / strings)  # logarithmic down to one string wrong, then linear to 0
@@ -395,10 +397,13 @@ def inspect_figure(cell, answers, text, unit, r, strings):
     state = top.plot(steps, cell[:, unit], "o-", color="tab:red", label=f"unit {unit}'s cell state (left axis)")
     top.set_ylabel(f"unit {unit}'s cell state", color="tab:red")
     ones = top.twinx()
-    count = ones.step(steps, ones_so_far, "k--", where="mid", label="ones read so far (right axis)")
+    flipped = " (flipped: the unit counts downwards)" if r < 0 else ""
+    count = ones.step(steps, ones_so_far, "k--", where="mid", label=f"ones read so far (right axis{flipped})")
     ones.set_ylabel("ones read so far")
+    if r < 0:
+        ones.invert_yaxis()
     top.set_title(f"Unit {unit} counts: r = {r:+.3f} with the ones read so far, over {strings:,} held-out strings")
-    top.legend(handles=state + count, loc="upper left")
+    top.legend(handles=state + count, loc="best")
     limit = np.abs(cell).max()
     image = middle.imshow(cell.T, aspect="auto", cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
     middle.axhline(unit - 0.5, color="k")
@@ -410,7 +415,7 @@ def inspect_figure(cell, answers, text, unit, r, strings):
                           interpolation="nearest")
     bottom.plot(steps, ones_so_far, "o", color="tab:red", label="the true count")
     bottom.set(title="The model's answer if the string ended there", ylabel="count of ones (class)",
-               xlabel="bit read")
+               xlabel="bit read", yticks=range(0, answers.shape[1], 1 + answers.shape[1] // 12))
     bottom.legend(loc="upper left")
     fig.colorbar(image, ax=bottom, label="probability", format=lambda p, _: f"{p:.0%}")
     bottom.set_xticks(steps, labels=list(text))

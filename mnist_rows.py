@@ -254,6 +254,8 @@ def curve_figure(points, per_step, validation_size):
     fig.suptitle(f"Learning to read digits row by row: {x[-1] if x else 0} {'step' if per_step else 'epoch'}(s)")
     loss.plot(x, [point["loss"] for point in points], ".-")
     loss.set(title="Training loss (cross-entropy)", ylabel="loss", yscale="log")
+    loss.yaxis.set_major_formatter("{x:g}")
+    loss.yaxis.set_minor_formatter("{x:g}")  # 0.3, not 3 x 10^-1
     error.plot(x, [1 - point["accuracy"] for point in points], ".-", label="training batches")
     if points and "val_accuracy" in points[0]:
         error.plot(x, [1 - point["val_accuracy"] for point in points], ".-",

@@ -475,8 +475,9 @@ def inspect_figure(inside, sums, model_sums, text, units):
         for unit in found:
             ax.axhspan(unit - 0.5, unit + 0.5, fill=False, edgecolor="k", linewidth=1.5)
         ax.set(title=what[name], ylabel="unit")
-    for ax in panels[-2:]:
+    for ax in (panels[0], *panels[-2:]):
         ax.set_xticks(steps, labels=list(text))
+        ax.tick_params(labelbottom=True)
         ax.set_xlabel("symbol read")
         for label in ax.get_xticklabels():
             label.set_color("tab:red" if label.get_text() == "I" else "k")
@@ -530,6 +531,8 @@ def curve_figure(points, passes, sequences):
     fig.suptitle(f"Learning to sum: {epochs[-1] if epochs else 0} epochs")
     loss.plot(epochs, [point["loss"] for point in points], ".-")
     loss.set(title="Training loss (squared error of the sums)", ylabel="loss", yscale="log")
+    loss.yaxis.set_major_formatter("{x:g}")
+    loss.yaxis.set_minor_formatter("{x:g}")  # 0.3, not 3 x 10^-1
     error.plot(epochs, [point["test_error"] for point in points], ".-", label="test error")
     error.axhline(0, color="tab:red", linestyle="--", label="the target: every test sequence right")
     error.set_yscale("symlog", linthresh=1 / sequences)  # logarithmic down to one sequence wrong, then linear to 0

@@ -24,7 +24,7 @@ def examples():
     texts += [ast.get_docstring(ast.parse((ROOT / f"{script}.py").read_text())) for script in SCRIPTS]
     found = {}
     for text in texts:
-        for line in text.splitlines():
+        for line in re.sub(r"\\\n\s*", " ", text).splitlines():  # a command continued with \ is one line
             parts = [COMMAND.search(part) for part in line.split("&&")]
             chain = [shlex.split(match.group(1)) for match in parts if match]
             if chain:
