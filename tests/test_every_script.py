@@ -1,11 +1,15 @@
-"""The four scripts' shared way of backing up, across two processes: a backup belongs to one living run, and
-a run that is gone leaves its backup to the next run of the same command."""
+"""What the four scripts do alike: a backup belongs to one living run (across two processes), and a run that
+is gone leaves its backup to the next run of the same command; a picture asked without matplotlib is a one-line
+error before any training."""
 import argparse
+import importlib.util
 import json
 import os
 import signal
 import subprocess
 import sys
+
+import pytest
 
 import aesop_next_word
 import count_ones
@@ -48,3 +52,11 @@ def test_a_second_run_of_one_command_keeps_its_own_backup_and_resumes_only_a_dea
         assert third.backup_dir == folder and first_epoch == 3
         assert "Resuming from epoch 3, where a run of this same command stopped" in capsys.readouterr().out
         third.lock.close()
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda script: script.__name__)
+def test_a_picture_without_matplotlib_says_what_to_install(script, fails, tmp_path, monkeypatch):
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "matplotlib" else find_spec(name))
+    fails(script.main, ["--curve-png", str(tmp_path / "curve.png")],
+          "--curve-png draws with matplotlib, which is not installed: pip install matplotlib")
