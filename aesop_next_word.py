@@ -24,6 +24,7 @@ import itertools
 import json
 import math
 import os
+import pathlib
 import shutil
 import sys
 import tempfile
@@ -150,15 +151,15 @@ def epoch_batches(inputs, labels, batch_size, seed, first_epoch):
 
 def train(model, batches, steps, epochs, backup, progress, log):
     """_, acc, loss, onehot_pred = session.run([optimizer, accuracy, cost, pred], ...): model.fit, one traced
-    call per epoch, until the ceiling or the last epoch, backing up each epoch first and logging last.
-    Ctrl-C stops it cleanly. Returns the epochs done and the seconds."""
+    call per epoch, from the epoch the backup holds (if any) until the ceiling or the last epoch, backing up
+    each epoch first and logging last. Ctrl-C stops it cleanly. Returns the epochs done and the seconds."""
     started = time.perf_counter()
     try:
-        model.fit(batches, steps_per_epoch=steps, epochs=epochs, callbacks=[backup, progress, *log], shuffle=False,
-                  verbose=0)
+        model.fit(batches, steps_per_epoch=steps, epochs=epochs, initial_epoch=backup.first_epoch,
+                  callbacks=[backup, progress, *log], shuffle=False, verbose=0)
     except KeyboardInterrupt:
         print(f"\nInterrupted after epoch {progress.epochs_done}: evaluating what it has learned.")
-        shutil.rmtree(backup.backup_dir, ignore_errors=True)  # the run ends here, as when it finishes
+        shutil.rmtree(backup.folder, ignore_errors=True)  # the run ends here, as when it finishes
     finally:
         release(backup)
     return progress.epochs_done, time.perf_counter() - started
@@ -305,8 +306,8 @@ def generate(model, ids, reverse_dictionary, words, temperature, rng, probabilit
         logits = model.predict_on_batch(np.array([ids]))[0]  # [1, n_input] -> [vocab]
         if probabilities is not None:
             probabilities.append(np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum())
-        if temperature > 0:
-            p = np.exp((logits - logits.max()) / temperature)
+        if temperature > 0:  # in float64: a tiny temperature tends to the likeliest symbol, and does not overflow
+            p = np.exp((logits - logits.max()).astype(np.float64) / temperature)
             next_id = int(rng.choice(len(p), p=p / p.sum()))
         else:
             next_id = int(np.argmax(logits))
@@ -410,7 +411,8 @@ def fail(message):
 
 
 def checked(convert, test, wanted):
-    """An argparse type: the text converted, then tested; else a one-line error saying what to give."""
+    """An argparse type: the text converted, then tested; else a one-line error saying what to give (which
+    --help says too: `wanted`)."""
     def parse(text):
         try:
             if test(value := convert(text)):
@@ -418,23 +420,40 @@ def checked(convert, test, wanted):
         except ValueError:
             pass
         raise argparse.ArgumentTypeError(f"{text!r}: give {wanted}")
+    parse.wanted = wanted
     return parse
 
 
+def whole(low, high):
+    """An argparse type: a whole number from `low` to `high`, the range the script can serve."""
+    return checked(int, lambda n: low <= n <= high, f"a whole number from {low:,} to {high:,}")
+
+
 def writable(path, folder=False):
-    """Whether `path` can be written as a file (or a folder): its folder exists, and nothing of the other kind is there."""
-    return os.path.isdir(os.path.dirname(os.path.abspath(path))) and not (os.path.isfile if folder else os.path.isdir)(path)
+    """Whether `path` names a file (or a folder) that could be made: not empty, its folder there, nothing of the
+    other kind in its place. (Whether the folder lets this user write is tried before training: check_outputs.)"""
+    kind_in_the_way = os.path.isfile if folder else os.path.isdir
+    return bool(path) and os.path.isdir(os.path.dirname(os.path.abspath(path))) and not kind_in_the_way(path)
 
 
-POSITIVE = checked(int, lambda n: n > 0, "a whole number above 0")
-COUNT = checked(int, lambda n: n >= 0, "a whole number, 0 or more")
-RATE = checked(float, lambda x: 0 < x < math.inf, "a number above 0")
-TEMPERATURE = checked(float, lambda x: 0 <= x < math.inf, "a number, 0 or more")
+EPOCHS = whole(0, 100_000)
+BATCH_SIZE = whole(1, 100_000)
+RATE = checked(float, lambda x: 0 < x <= 10, "a number above 0, at most 10")
+N_INPUT_RANGE = whole(1, 100)
+HIDDEN = whole(1, 4096)
+LAYERS = whole(1, 8)
+SEED = whole(0, 2**32 - 1)  # what NumPy's seeding takes
+WORDS_RANGE = whole(0, 10_000)
+TEMPERATURE = checked(float, lambda x: 0 <= x <= 100, "a number from 0 to 100")
+TEXT_FILE = checked(str, bool, "the name of a UTF-8 text file")
+MODEL_FILE = checked(str, bool, "the name of a file written by --save")
 IN_A_FOLDER = "in a folder that exists"
-KERAS_FILE = checked(str, lambda path: path.endswith(".keras") and writable(path), f"a file name ending in .keras, {IN_A_FOLDER}")
+KERAS_FILE = checked(str, lambda path: path.endswith(".keras") and writable(path),
+                     f"a file name ending in .keras, {IN_A_FOLDER}")
 PNG_FILE = checked(str, lambda path: path.endswith(".png") and writable(path), f"a file name ending in .png, {IN_A_FOLDER}")
 JSON_FILE = checked(str, writable, f"a file name {IN_A_FOLDER}")
 FOLDER = checked(str, lambda path: writable(path, folder=True), f"a folder (not a file) {IN_A_FOLDER}")
+OUTPUTS = ("--save", "--inspect-png", "--curve-png", "--json", "--log-dir")  # every file or folder a run writes
 
 
 def parse_args(argv):
@@ -447,19 +466,25 @@ def parse_args(argv):
     add = parser.add_argument
     add("--recipe", choices=RECIPES, default="fast", help="'article': raw ids, batch 1, RMSProp, 50,000 iterations; "
         "'fast': a learned embedding, batches of 256 windows, Adam, stop at the ceiling (default: %(default)s)")
-    add("--epochs", type=COUNT, help=f"most epochs; the article's epoch is {DISPLAY_STEP} iterations "
+    add("--epochs", type=EPOCHS, help=f"most epochs, {EPOCHS.wanted}; the article's epoch is {DISPLAY_STEP} iterations "
         f"(default: {recipes('epochs')})")
-    add("--batch-size", type=POSITIVE, help=f"windows per update (default: {recipes('batch_size')})")
-    add("--lr", type=RATE, help=f"the optimizer's learning rate (default: {recipes('lr')})")
-    add("--text", metavar="FILE", help="train on this UTF-8 text, its symbols split on white space (default: the "
+    add("--batch-size", type=BATCH_SIZE, help=f"windows per update, {BATCH_SIZE.wanted} "
+        f"(default: {recipes('batch_size')})")
+    add("--lr", type=RATE, help=f"the optimizer's learning rate, {RATE.wanted} (default: {recipes('lr')})")
+    add("--text", type=TEXT_FILE, metavar="FILE", help="train on this UTF-8 text, its symbols split on white space (default: the "
         "fable of Listing 1, also in data/belling_the_cat.txt)")
-    add("--n-input", type=POSITIVE, help=f"symbols in (default: {N_INPUT}, or the loaded model's)")
-    add("--hidden", type=POSITIVE, help=f"units per LSTM layer (default: {N_HIDDEN}, or the loaded model's)")
-    add("--layers", type=POSITIVE, help="LSTM layers stacked (default: 1, or the loaded model's)")
-    add("--seed", type=COUNT, default=0, help="seeds the weights, the windows and sampling (default: %(default)s)")
+    add("--n-input", type=N_INPUT_RANGE, help=f"symbols in, {N_INPUT_RANGE.wanted} and fewer than the text has "
+        f"(default: {N_INPUT}, or the loaded model's)")
+    add("--hidden", type=HIDDEN, help=f"units per LSTM layer, {HIDDEN.wanted} (default: {N_HIDDEN}, or the loaded "
+        "model's)")
+    add("--layers", type=LAYERS, help=f"LSTM layers stacked, {LAYERS.wanted} (default: 1, or the loaded model's)")
+    add("--seed", type=SEED, default=0, help=f"seeds the weights, the windows and sampling; {SEED.wanted} "
+        "(default: %(default)s)")
     add("--generate", metavar="WORDS", help=f"continue from these words (default: {START!r} after training)")
-    add("--words", type=COUNT, default=WORDS, metavar="N", help="symbols to generate (default: %(default)s)")
-    add("--temperature", type=TEMPERATURE, default=0.0, help="0 picks the likeliest next symbol; above 0 samples, "
+    add("--words", type=WORDS_RANGE, default=WORDS, metavar="N", help=f"symbols to generate, {WORDS_RANGE.wanted} "
+        "(default: %(default)s)")
+    add("--temperature", type=TEMPERATURE, default=0.0, help=f"{TEMPERATURE.wanted}: 0 picks the likeliest next "
+        "symbol (and so does a tiny one, its limit); above 0 samples, "
         "more freely the higher (default: %(default)s)")
     add("--interactive", action="store_true", help="ask for words and tell stories until an empty line (default: off)")
     add("--inspect", metavar="WORDS", help="after training or at once with --load: tell --words symbols from these words "
@@ -469,9 +494,11 @@ def parse_args(argv):
     add("--curve-png", type=PNG_FILE, metavar="PATH", help="the loss and the accuracy after each epoch, as a picture "
         "(default: none)")
     add("--save", type=KERAS_FILE, metavar="PATH", help="write the model and its vocabulary here (default: none)")
-    add("--load", metavar="PATH", help="start from a model written by --save; with --generate or --interactive it "
+    add("--load", type=MODEL_FILE, metavar="PATH", help="start from a model written by --save; with --generate or "
+        "--interactive it "
         "answers at once (default: none)")
-    add("--overwrite", action="store_true", help="let --save and the PNG flags replace existing files (default: off)")
+    add("--overwrite", action="store_true", help="let --save, --json and the PNG flags replace existing files "
+        "(default: off)")
     add("--log-dir", type=FOLDER, metavar="DIR", help="write TensorBoard logs to a new folder in DIR (default: none)")
     add("--json", type=JSON_FILE, metavar="PATH", help="write the run's figures to this file (default: none)")
     add("--dry-run", action="store_true", help="train one batch, then evaluate and generate (default: off)")
@@ -480,11 +507,11 @@ def parse_args(argv):
 
 def read_text(path, n_input):
     """The training text as a list of symbols (split on white space), or a one-line error."""
-    if path is None:
-        return FABLE.split()
+    words = FABLE.split() if path is None else None
     try:
-        with open(path, encoding="utf-8") as f:
-            words = f.read().split()
+        if words is None:
+            with open(path, encoding="utf-8") as f:
+                words = f.read().split()
     except FileNotFoundError:
         fail(f"--text {path}: no such file")
     except UnicodeDecodeError as error:
@@ -492,7 +519,8 @@ def read_text(path, n_input):
     except OSError as error:
         fail(f"--text {path}: {error.strerror}")
     if len(words) < n_input + 1:
-        fail(f"--text {path}: {len(words)} symbols; it needs at least --n-input + 1 = {n_input + 1}")
+        fail(f"--n-input {n_input} needs a text of {n_input + 1} symbols or more (a window and its next symbol); "
+             f"{path or 'the fable'} has {len(words)}")
     return words
 
 
@@ -520,40 +548,78 @@ def settle(args):
         fail("--inspect-png draws what --inspect shows: give --inspect WORDS too")
     if args.generate is None and words is not None:  # the story starts where Listing 11's does, or where the text does
         args.generate = START if args.text is None and args.n_input == N_INPUT else " ".join(words[:args.n_input])
-    check_outputs(args, ("--save", "--inspect-png", "--curve-png"))
+    check_outputs(args, OUTPUTS, inputs=("--load", "--text"))
     return RECIPES[args.recipe], model, words, dictionary
 
 
-def check_outputs(args, flags):
-    """Each output file free (or --overwrite, or --save onto the model --load read), and matplotlib there if
-    a picture is asked; a one-line error before any training."""
-    for flag in flags:
+def check_outputs(args, outputs, inputs):
+    """Before any training, every file or folder the run will write: named by no other flag (but --save may
+    write the model --load read), free or --overwrite given, in a folder this user can write (a file made and
+    removed there), and matplotlib installed if it is a picture. A one-line error for the first that is not."""
+    named = {}
+    for flag in (*inputs, *outputs):
         path = getattr(args, flag[2:].replace("-", "_"))
-        same = flag == "--save" and args.load and os.path.abspath(args.load) == os.path.abspath(path or "")
-        if path and os.path.exists(path) and not (same or args.overwrite):
+        if not path:
+            continue
+        other = named.setdefault(os.path.realpath(path), flag)
+        if other != flag and flag in outputs and {flag, other} != {"--load", "--save"}:  # inputs may share one
+            fail(f"{flag} {path}: {other} names that file too; give each its own")
+        if flag in inputs:
+            continue
+        if flag != "--log-dir" and os.path.exists(path) and not (args.overwrite or other == "--load"):
             fail(f"{flag} {path}: the file exists; pass --overwrite to replace it, or choose another name")
-        if path and path.endswith(".png") and importlib.util.find_spec("matplotlib") is None:
+        folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
+        try:
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        except OSError as error:
+            fail(f"{flag} {path}: cannot write in {folder} ({error.strerror or error})")
+        if path.endswith(".png") and importlib.util.find_spec("matplotlib") is None:
             fail(f"{flag} draws with matplotlib, which is not installed: pip install matplotlib")
 
 
-def write_figure(figure, path, what):
-    """A matplotlib figure to a PNG (no screen needed), and one line saying what it shows and where."""
-    figure.savefig(path, dpi=120)
+def publish(args, flag, write):
+    """The file of `flag` written whole: write(temporary) beside it, then one rename into place. An existing
+    file is replaced only with --overwrite (or by --save onto the model --load read), checked again now: a name
+    taken while the run worked is left alone, the file written beside it under a free name, said in one line.
+    Returns the path written."""
+    path = getattr(args, flag[2:].replace("-", "_"))
+    stem, extension = os.path.splitext(path)
+    temporary, target = f"{stem}.tmp-{os.getpid()}{extension}", path
+    replace = args.overwrite or (flag == "--save" and args.load and os.path.realpath(args.load) == os.path.realpath(path))
+    try:
+        write(temporary)
+        for n in itertools.count(2):
+            try:
+                if not (replace and target == path):
+                    os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY))  # the name is this run's now
+                break
+            except FileExistsError:
+                target = f"{stem}-{n}{extension}"
+        os.replace(temporary, target)
+    except OSError as error:
+        fail(f"{flag} {path}: cannot write it ({error.strerror or error})")
+    finally:
+        with contextlib.suppress(OSError):
+            os.remove(temporary)
+    if target != path:
+        print(f"{flag} {path} appeared while this run worked: left alone, and this run's written to {target}")
+    return target
+
+
+def write_figure(figure, args, flag, what):
+    """A matplotlib figure to the PNG of `flag` (no screen needed), and one line saying what it shows and where."""
+    path = publish(args, flag, lambda temporary: figure.savefig(temporary, dpi=120))
     print(f"{what}: {path}")
 
 
-def save_model(model, path, settings):
-    """model.save to a temporary file beside `path`, the run's settings added, then one rename."""
-    temporary = f"{path}.tmp-{os.getpid()}.keras"
-    try:
+def save_model(model, args, settings):
+    """model.save, the run's settings added inside the .keras file, published whole (see publish)."""
+    def write(temporary):
         model.save(temporary)
         with zipfile.ZipFile(temporary, "a") as archive:
             archive.writestr(f"{SCRIPT[:-3]}.json", json.dumps(settings))  # which script, and how
-        os.replace(temporary, path)
-        print(f"Saved the model and its vocabulary to {path}")
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
+    print(f"Saved the model and its vocabulary to {publish(args, '--save', write)}")
 
 
 def load_model(path):
@@ -564,7 +630,7 @@ def load_model(path):
         with zipfile.ZipFile(path) as archive:
             settings = json.loads(archive.read(f"{SCRIPT[:-3]}.json"))
         return keras.models.load_model(path, compile=False), {key: settings[key] for key in [*SETTINGS, "dictionary"]}
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as problem:
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, EOFError) as problem:
         fail(f"--load {path}: not a model saved by {SCRIPT} ({type(problem).__name__}: {problem})")
 
 
@@ -590,18 +656,81 @@ def hold(path):
 def release(backup):
     """The end of a run: its lock let go, and removed with the backup if the run is over (a run that crashed
     leaves both: the backup for the next run of this command to resume from)."""
-    if not os.path.isdir(backup.backup_dir):
+    if not os.path.isdir(backup.folder):
         with contextlib.suppress(OSError):
             os.remove(backup.lock.name)
     backup.lock.close()
 
 
-def backup(args):
-    """Keras' BackupAndRestore in a folder named after this very script and command, and the epoch it
-    resumes from: a run killed and started again goes on with the weights and the optimizer's state. A folder belongs to one living run (its lock): the same command
-    started again while the first still runs gets a backup of its own, so the two never mix."""
+def digest(path):
+    """The SHA-256 of a file, to know it is the one a backup wrote."""
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+class Backup(keras.callbacks.Callback):
+    """A run's backup, written whole every epoch, and read back when the same command runs again after a kill.
+
+    keras.callbacks.BackupAndRestore writes the weights, then the epoch they belong to, in two steps: a kill
+    between the two, or a damaged file, resumes one epoch's weights with another's number, a run that ends
+    at figures no run gives. Here each epoch's weights (and the optimizer's state) go to a file of their own,
+    then `backup.json` (the epoch, that file, its SHA-256) replaces the last in one rename: a kill at any
+    moment leaves one whole epoch, which resumable() checks before a run takes it."""
+
+    def __init__(self, folder, lock, first_epoch):
+        super().__init__()
+        self.folder, self.lock, self.first_epoch = folder, lock, first_epoch
+
+    def on_train_begin(self, logs=None):
+        if self.first_epoch:  # the epoch resumable() checked: its weights and the optimizer's state
+            with open(os.path.join(self.folder, "backup.json")) as f:
+                weights = json.load(f)["weights"]
+            self.model.optimizer.build(self.model.trainable_variables)
+            self.model.load_weights(os.path.join(self.folder, weights))
+
+    def on_epoch_end(self, epoch, logs=None):
+        os.makedirs(self.folder, exist_ok=True)
+        weights = f"epoch-{epoch + 1}.weights.h5"
+        self.model.save_weights(os.path.join(self.folder, weights))
+        record = dict(epoch=epoch + 1, weights=weights, sha256=digest(os.path.join(self.folder, weights)))
+        with open(os.path.join(self.folder, "backup.tmp"), "w") as f:
+            json.dump(record, f)
+        os.replace(os.path.join(self.folder, "backup.tmp"), os.path.join(self.folder, "backup.json"))
+        for name in os.listdir(self.folder):  # the epochs before: no longer needed
+            if name.endswith(".weights.h5") and name != weights:
+                os.remove(os.path.join(self.folder, name))
+
+    def on_train_end(self, logs=None):
+        shutil.rmtree(self.folder, ignore_errors=True)  # the run is over: nothing to resume
+
+
+def resumable(folder):
+    """The epoch a backup holds whole, 0 if there is none; a backup that is not whole is set aside (renamed,
+    and said in one line), never resumed: a run goes on exactly where it stopped, or starts afresh."""
+    if not os.path.exists(folder):
+        return 0
+    try:
+        with open(os.path.join(folder, "backup.json")) as f:
+            record = json.load(f)
+        if digest(os.path.join(folder, record["weights"])) == record["sha256"]:
+            return int(record["epoch"])
+        problem = f"{record['weights']} is not the file it wrote"
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        problem = f"{type(error).__name__}: {error}"
+    aside = f"{folder}-set-aside-{time.strftime('%Y%m%d-%H%M%S')}"
+    os.replace(folder, aside)
+    print(f"The backup of a run of this same command is not whole ({problem}): set aside in {aside}; "
+          "starting afresh")
+    return 0
+
+
+def backup(args, words):
+    """The run's Backup, in a folder named after this very script, command and text (its words: a text edited
+    since is another run) that no living run holds (its lock), and the epoch it resumes from: a run killed and
+    started again goes on with the weights and the optimizer's state. The same command started again while
+    the first still runs gets a backup of its own, so the two never mix."""
     with open(__file__, "rb") as f:
-        key = hashlib.sha256(f.read() + json.dumps(vars(args), sort_keys=True).encode()).hexdigest()[:12]
+        key = hashlib.sha256(f.read() + json.dumps([vars(args), words], sort_keys=True).encode()).hexdigest()[:12]
     name = os.path.join(tempfile.gettempdir(), "lstm-backups", f"{SCRIPT[:-3]}-{key}")
     os.makedirs(os.path.dirname(name), exist_ok=True)
     for copy in itertools.count(1):  # the first folder that no living run holds
@@ -610,18 +739,10 @@ def backup(args):
             break
     if copy > 1:
         print(f"Another run of this same command is running (its backup: {name}-1): this run keeps its own, {folder}")
-    try:
-        with open(os.path.join(folder, "training_metadata.json")) as f:
-            first_epoch = int(json.load(f)["epoch"])
-    except FileNotFoundError:
-        first_epoch = 0
-    except (ValueError, KeyError, OSError) as problem:
-        fail(f"the backup in {folder} is unreadable ({problem}); delete that folder to start over")
+    first_epoch = resumable(folder)
     if first_epoch:
         print(f"Resuming from epoch {first_epoch}, where a run of this same command stopped (backup: {folder})")
-    callback = keras.callbacks.BackupAndRestore(folder, double_checkpoint=True)
-    callback.lock = lock  # let go when the run ends (see train)
-    return callback, first_epoch
+    return Backup(folder, lock, first_epoch), first_epoch
 
 
 def tensorboard(log_dir):
@@ -639,9 +760,7 @@ def finish(metrics, args, started):
     print(f"accuracy {metrics['value']:.1%} ({metrics['right']} of {metrics['examples']} windows right, ceiling "
           f"{metrics['ceiling']:.1%}), {metrics['epochs']} epochs, {metrics['total_seconds']:.1f} s")
     if args.json:
-        with open(f"{args.json}.tmp", "w") as f:
-            json.dump(metrics, f, indent=2)
-        os.replace(f"{args.json}.tmp", args.json)
+        publish(args, "--json", lambda temporary: pathlib.Path(temporary).write_text(json.dumps(metrics, indent=2)))
     return metrics
 
 
@@ -661,7 +780,7 @@ def main(argv=None):
         model = build_model(len(dictionary), args.n_input, args.hidden, args.layers, recipe["embedding"])
     print(f"{len(training_data)} symbols, {len(dictionary)} distinct, {len(labels)} windows of {args.n_input}; "
           f"{args.layers} x LSTM({args.hidden}), {model.count_params():,} parameters")
-    backup_callback, first_epoch = backup(args)
+    backup_callback, first_epoch = backup(args, training_data)
     if args.recipe == "article":
         batches, visited, following = article_batches(ids, args.n_input, args.epochs, args.seed, first_epoch)
         steps, progress = DISPLAY_STEP, ArticleProgress(visited, following, {i: w for w, i in dictionary.items()})
@@ -672,13 +791,13 @@ def main(argv=None):
     compile_model(model, recipe, args.lr, steps)
     print(f"recipe {args.recipe}: {'embedding' if recipe['embedding'] else 'raw ids'}, batch {args.batch_size}, "
           f"{recipe['optimizer']} {args.lr:g}, up to {args.epochs} epochs of {steps:,} update(s); seed {args.seed}")
-    curve = Curve(os.path.join(backup_callback.backup_dir, "curve.json"), first_epoch)
+    curve = Curve(os.path.join(backup_callback.folder, "curve.json"), first_epoch)
     epochs, train_seconds = train(model, batches, steps, 1 if args.dry_run else args.epochs, backup_callback, progress,
                                   [curve, *tensorboard(args.log_dir)])
     if args.save:
-        save_model(model, args.save, {**{key: getattr(args, key) for key in SETTINGS}, "dictionary": dictionary})
+        save_model(model, args, {**{key: getattr(args, key) for key in SETTINGS}, "dictionary": dictionary})
     if args.curve_png:
-        write_figure(curve_figure(curve.points, best / len(labels), steps), args.curve_png,
+        write_figure(curve_figure(curve.points, best / len(labels), steps), args, "--curve-png",
                      "The loss and the accuracy after each epoch")
 
     right = windows_right(model, inputs, labels)
@@ -698,10 +817,14 @@ def look_inside(model, dictionary, args, rng):
         return {}
     story, candidates, near = inspect(model, args.inspect, dictionary, args, rng)
     if args.inspect_png:
-        write_figure(inspect_figure(args.inspect, story, candidates), args.inspect_png,
+        write_figure(inspect_figure(args.inspect, story, candidates), args, "--inspect-png",
                      "Each step's five likeliest symbols and the one told")
     return dict(candidates=candidates, neighbours=near)
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # a second Ctrl-C, after the one that stopped training: stop at once
+        print(f"\n{SCRIPT}: stopped by Ctrl-C", file=sys.stderr)
+        raise SystemExit(130)

@@ -23,6 +23,7 @@ import itertools
 import json
 import math
 import os
+import pathlib
 import shutil
 import sys
 import tempfile
@@ -195,15 +196,17 @@ class EpochsDone(keras.callbacks.Callback):
 
 
 def train(model, batches, steps, epochs, validation_data, backup, progress, log):
-    """while iter < 800: sess.run(opt, ...): model.fit for `epochs` of `steps`, backing up each epoch first
-    and logging last. Ctrl-C stops it cleanly. Returns the epochs done and the seconds."""
+    """while iter < 800: sess.run(opt, ...): model.fit for `epochs` of `steps`, from the epoch the backup holds
+    (if any), backing up each epoch first and logging last. Ctrl-C stops it cleanly. Returns the epochs done
+    and the seconds."""
     started = time.perf_counter()
     try:
-        model.fit(batches, steps_per_epoch=steps, epochs=epochs, validation_data=validation_data, shuffle=False,
-                  validation_batch_size=1000, callbacks=[backup, *progress, *log], verbose=0)  # 0.4 s; Keras' 32: 1.0
+        model.fit(batches, steps_per_epoch=steps, epochs=epochs, initial_epoch=backup.first_epoch, shuffle=False,
+                  validation_data=validation_data, validation_batch_size=1000,  # 0.4 s an epoch; Keras' 32: 1.0 s
+                  callbacks=[backup, *progress, *log], verbose=0)
     except KeyboardInterrupt:
         print(f"\nInterrupted after epoch {progress[0].epochs_done}: evaluating what it has learned.")
-        shutil.rmtree(backup.backup_dir, ignore_errors=True)  # the run ends here, as when it finishes
+        shutil.rmtree(backup.folder, ignore_errors=True)  # the run ends here, as when it finishes
     finally:
         release(backup)
     return progress[0].epochs_done, time.perf_counter() - started
@@ -384,7 +387,8 @@ def fail(message):
 
 
 def checked(convert, test, wanted):
-    """An argparse type: the text converted, then tested; else a one-line error saying what to give."""
+    """An argparse type: the text converted, then tested; else a one-line error saying what to give (which
+    --help says too: `wanted`)."""
     def parse(text):
         try:
             if test(value := convert(text)):
@@ -392,23 +396,38 @@ def checked(convert, test, wanted):
         except ValueError:
             pass
         raise argparse.ArgumentTypeError(f"{text!r}: give {wanted}")
+    parse.wanted = wanted
     return parse
 
 
+def whole(low, high):
+    """An argparse type: a whole number from `low` to `high`, the range the script can serve."""
+    return checked(int, lambda n: low <= n <= high, f"a whole number from {low:,} to {high:,}")
+
+
 def writable(path, folder=False):
-    """Whether `path` can be written as a file (or a folder): its folder exists, and nothing of the other kind is there."""
-    return os.path.isdir(os.path.dirname(os.path.abspath(path))) and not (os.path.isfile if folder else os.path.isdir)(path)
+    """Whether `path` names a file (or a folder) that could be made: not empty, its folder there, nothing of the
+    other kind in its place. (Whether the folder lets this user write is tried before training: check_outputs.)"""
+    kind_in_the_way = os.path.isfile if folder else os.path.isdir
+    return bool(path) and os.path.isdir(os.path.dirname(os.path.abspath(path))) and not kind_in_the_way(path)
 
 
-POSITIVE = checked(int, lambda n: n > 0, "a whole number above 0")
-COUNT = checked(int, lambda n: n >= 0, "a whole number, 0 or more")
-RATE = checked(float, lambda x: 0 < x < math.inf, "a number above 0")
+EPOCHS = whole(0, 100_000)
+BATCH_SIZE = whole(1, 60_000)
+RATE = checked(float, lambda x: 0 < x <= 10, "a number above 0, at most 10")
+HIDDEN = whole(1, 4096)
+SEED = whole(0, 2**32 - 1)  # what NumPy's seeding takes
+IMAGE = checked(str, bool, "the name of an image file")
+TEST_IMAGE = checked(str, bool, "the number of a test image, or the name of an image file")
+MODEL_FILE = checked(str, bool, "the name of a file written by --save")
 IN_A_FOLDER = "in a folder that exists"
-KERAS_FILE = checked(str, lambda path: path.endswith(".keras") and writable(path), f"a file name ending in .keras, {IN_A_FOLDER}")
+KERAS_FILE = checked(str, lambda path: path.endswith(".keras") and writable(path),
+                     f"a file name ending in .keras, {IN_A_FOLDER}")
 PNG_FILE = checked(str, lambda path: path.endswith(".png") and writable(path), f"a file name ending in .png, {IN_A_FOLDER}")
 JSON_FILE = checked(str, writable, f"a file name {IN_A_FOLDER}")
 FOLDER = checked(str, lambda path: writable(path, folder=True), f"a folder (not a file) {IN_A_FOLDER}")
 DATA_DIR = checked(str, os.path.isdir, "a folder that exists, with mnist.npz or the four IDX files")
+OUTPUTS = ("--save", "--errors-png", "--inspect-png", "--curve-png", "--json", "--log-dir")  # all a run writes
 
 
 def parse_args(argv):
@@ -421,17 +440,19 @@ def parse_args(argv):
     add = parser.add_argument
     add("--recipe", choices=RECIPES, default="fast", help="'article': Adam 1e-3 for 799 steps; 'fast': a higher rate "
         "decayed to 0, clipping, digits shifted at random, 9 epochs (default: %(default)s)")
-    add("--epochs", type=COUNT, help=f"epochs (fast) or steps (article); 0 with --load only evaluates "
+    add("--epochs", type=EPOCHS, help=f"epochs (fast) or steps (article), {EPOCHS.wanted}; 0 with --load only evaluates "
         f"(default: {recipes('epochs')})")
-    add("--batch-size", type=POSITIVE, help=f"images per update (default: {recipes('batch_size')})")
-    add("--lr", type=RATE, help=f"Adam's learning rate (default: {recipes('lr')})")
-    add("--hidden", type=POSITIVE, help=f"LSTM units (default: {NUM_UNITS}, or the loaded model's)")
-    add("--seed", type=COUNT, default=0, help="seeds the weights, the batches and the shifts (default: %(default)s)")
+    add("--batch-size", type=BATCH_SIZE, help=f"images per update, {BATCH_SIZE.wanted} "
+        f"(default: {recipes('batch_size')})")
+    add("--lr", type=RATE, help=f"Adam's learning rate, {RATE.wanted} (default: {recipes('lr')})")
+    add("--hidden", type=HIDDEN, help=f"LSTM units, {HIDDEN.wanted} (default: {NUM_UNITS}, or the loaded model's)")
+    add("--seed", type=SEED, default=0, help=f"seeds the weights, the batches and the shifts; {SEED.wanted} "
+        "(default: %(default)s)")
     add("--data-dir", type=DATA_DIR, metavar="DIR", help="a folder with mnist.npz or the four IDX files, gzipped or "
         "not (default: Keras' download, else the bundled sample)")
     add("--errors-png", type=PNG_FILE, metavar="PATH", help="write the misclassified test digits to this PNG (default: none)")
-    add("--predict", metavar="IMAGE", help="classify this image, after training or at once with --load (default: none)")
-    add("--inspect", metavar="IMAGE", help="after training or at once with --load: the guess after each row of this "
+    add("--predict", type=IMAGE, metavar="IMAGE", help="classify this image, after training or at once with --load (default: none)")
+    add("--inspect", type=TEST_IMAGE, metavar="IMAGE", help="after training or at once with --load: the guess after each row of this "
         "image, or of the test image of this number; and after how many rows the test images get their answer "
         "(default: none)")
     add("--inspect-png", type=PNG_FILE, metavar="PATH", help="--inspect's digit with each row's guess beside it "
@@ -439,8 +460,9 @@ def parse_args(argv):
     add("--curve-png", type=PNG_FILE, metavar="PATH", help="the loss and the error after each epoch (each 10 steps "
         "with the article's recipe), as a picture (default: none)")
     add("--save", type=KERAS_FILE, metavar="PATH", help="write the trained model here (default: none)")
-    add("--load", metavar="PATH", help="start from a model written by --save (default: none)")
-    add("--overwrite", action="store_true", help="let --save and the PNG flags replace existing files (default: off)")
+    add("--load", type=MODEL_FILE, metavar="PATH", help="start from a model written by --save (default: none)")
+    add("--overwrite", action="store_true", help="let --save, --json and the PNG flags replace existing files "
+        "(default: off)")
     add("--log-dir", type=FOLDER, metavar="DIR", help="write TensorBoard logs and the misclassified digits to a new "
         "folder in DIR (default: none)")
     add("--json", type=JSON_FILE, metavar="PATH", help="write the run's figures to this file (default: none)")
@@ -459,27 +481,70 @@ def settle(args):
         setattr(args, key, RECIPES[args.recipe][key] if getattr(args, key) is None else getattr(args, key))
     if args.inspect_png and not args.inspect:
         fail("--inspect-png draws what --inspect shows: give --inspect IMAGE too")
-    check_outputs(args, ("--save", "--errors-png", "--inspect-png", "--curve-png"))
+    check_outputs(args, OUTPUTS, inputs=("--load", "--predict", "--inspect"))
     images = {flag: read_image(path, flag) for flag, path in (("--predict", args.predict), ("--inspect", args.inspect))
               if path and not (flag == "--inspect" and path.isdigit())}  # a number names a test image
     return RECIPES[args.recipe], model, images
 
 
-def check_outputs(args, flags):
-    """Each output file free (or --overwrite, or --save onto the model --load read), and matplotlib there if
-    a picture is asked; a one-line error before any training."""
-    for flag in flags:
+def check_outputs(args, outputs, inputs):
+    """Before any training, every file or folder the run will write: named by no other flag (but --save may
+    write the model --load read), free or --overwrite given, in a folder this user can write (a file made and
+    removed there), and matplotlib installed if it is a picture. A one-line error for the first that is not."""
+    named = {}
+    for flag in (*inputs, *outputs):
         path = getattr(args, flag[2:].replace("-", "_"))
-        same = flag == "--save" and args.load and os.path.abspath(args.load) == os.path.abspath(path or "")
-        if path and os.path.exists(path) and not (same or args.overwrite):
+        if not path:
+            continue
+        other = named.setdefault(os.path.realpath(path), flag)
+        if other != flag and flag in outputs and {flag, other} != {"--load", "--save"}:  # inputs may share one
+            fail(f"{flag} {path}: {other} names that file too; give each its own")
+        if flag in inputs:
+            continue
+        if flag != "--log-dir" and os.path.exists(path) and not (args.overwrite or other == "--load"):
             fail(f"{flag} {path}: the file exists; pass --overwrite to replace it, or choose another name")
-        if path and path.endswith(".png") and importlib.util.find_spec("matplotlib") is None:
+        folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
+        try:
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        except OSError as error:
+            fail(f"{flag} {path}: cannot write in {folder} ({error.strerror or error})")
+        if path.endswith(".png") and importlib.util.find_spec("matplotlib") is None:
             fail(f"{flag} draws with matplotlib, which is not installed: pip install matplotlib")
 
 
-def write_figure(figure, path, what):
-    """A matplotlib figure to a PNG (no screen needed), and one line saying what it shows and where."""
-    figure.savefig(path, dpi=120)
+def publish(args, flag, write):
+    """The file of `flag` written whole: write(temporary) beside it, then one rename into place. An existing
+    file is replaced only with --overwrite (or by --save onto the model --load read), checked again now: a name
+    taken while the run worked is left alone, the file written beside it under a free name, said in one line.
+    Returns the path written."""
+    path = getattr(args, flag[2:].replace("-", "_"))
+    stem, extension = os.path.splitext(path)
+    temporary, target = f"{stem}.tmp-{os.getpid()}{extension}", path
+    replace = args.overwrite or (flag == "--save" and args.load and os.path.realpath(args.load) == os.path.realpath(path))
+    try:
+        write(temporary)
+        for n in itertools.count(2):
+            try:
+                if not (replace and target == path):
+                    os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY))  # the name is this run's now
+                break
+            except FileExistsError:
+                target = f"{stem}-{n}{extension}"
+        os.replace(temporary, target)
+    except OSError as error:
+        fail(f"{flag} {path}: cannot write it ({error.strerror or error})")
+    finally:
+        with contextlib.suppress(OSError):
+            os.remove(temporary)
+    if target != path:
+        print(f"{flag} {path} appeared while this run worked: left alone, and this run's written to {target}")
+    return target
+
+
+def write_figure(figure, args, flag, what):
+    """A matplotlib figure to the PNG of `flag` (no screen needed), and one line saying what it shows and where."""
+    path = publish(args, flag, lambda temporary: figure.savefig(temporary, dpi=120))
     print(f"{what}: {path}")
 
 
@@ -491,6 +556,8 @@ def read_image(path, flag):
         fail(f"{flag} {path}: no such file")
     except tf.errors.InvalidArgumentError:
         fail(f"{flag} {path}: not an image TensorFlow can read (PNG, JPEG, GIF or BMP)")
+    except tf.errors.OpError as error:  # a folder, a file this user cannot read, ...
+        fail(f"{flag} {path}: cannot read it ({error.message})")
 
 
 def read_data_dir(folder):
@@ -536,7 +603,7 @@ def read_npz(path):
     try:
         with np.load(path) as npz:
             return check_digits({key: npz[key] for key in IDX_FILES}, path)
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
         fail(f"{path}: not a readable mnist.npz ({type(error).__name__}: {error})")
 
 
@@ -557,18 +624,13 @@ def check_digits(data, where):
     return data
 
 
-def save_model(model, path, settings):
-    """model.save to a temporary file beside `path`, the run's settings added, then one rename."""
-    temporary = f"{path}.tmp-{os.getpid()}.keras"
-    try:
+def save_model(model, args, settings):
+    """model.save, the run's settings added inside the .keras file, published whole (see publish)."""
+    def write(temporary):
         model.save(temporary)
         with zipfile.ZipFile(temporary, "a") as archive:
             archive.writestr(f"{SCRIPT[:-3]}.json", json.dumps(settings))  # which script, and how
-        os.replace(temporary, path)
-        print(f"Saved the model to {path}")
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
+    print(f"Saved the model to {publish(args, '--save', write)}")
 
 
 def load_model(path):
@@ -579,7 +641,7 @@ def load_model(path):
         with zipfile.ZipFile(path) as archive:
             settings = json.loads(archive.read(f"{SCRIPT[:-3]}.json"))
         return keras.models.load_model(path, compile=False), {"hidden": settings["hidden"]}
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as problem:
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, EOFError) as problem:
         fail(f"--load {path}: not a model saved by {SCRIPT} ({type(problem).__name__}: {problem})")
 
 
@@ -605,18 +667,84 @@ def hold(path):
 def release(backup):
     """The end of a run: its lock let go, and removed with the backup if the run is over (a run that crashed
     leaves both: the backup for the next run of this command to resume from)."""
-    if not os.path.isdir(backup.backup_dir):
+    if not os.path.isdir(backup.folder):
         with contextlib.suppress(OSError):
             os.remove(backup.lock.name)
     backup.lock.close()
 
 
-def backup(args):
-    """Keras' BackupAndRestore in a folder named after this very script and command, and the epoch it
-    resumes from: a run killed and started again goes on with the weights and the optimizer's state. A folder belongs to one living run (its lock): the same command
-    started again while the first still runs gets a backup of its own, so the two never mix."""
+def digest(path):
+    """The SHA-256 of a file, to know it is the one a backup wrote."""
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+class Backup(keras.callbacks.Callback):
+    """A run's backup, written whole every epoch, and read back when the same command runs again after a kill.
+
+    keras.callbacks.BackupAndRestore writes the weights, then the epoch they belong to, in two steps: a kill
+    between the two, or a damaged file, resumes one epoch's weights with another's number, a run that ends
+    at figures no run gives. Here each epoch's weights (and the optimizer's state) go to a file of their own,
+    then `backup.json` (the epoch, that file, its SHA-256) replaces the last in one rename: a kill at any
+    moment leaves one whole epoch, which resumable() checks before a run takes it."""
+
+    def __init__(self, folder, lock, first_epoch):
+        super().__init__()
+        self.folder, self.lock, self.first_epoch = folder, lock, first_epoch
+
+    def on_train_begin(self, logs=None):
+        if self.first_epoch:  # the epoch resumable() checked: its weights and the optimizer's state
+            with open(os.path.join(self.folder, "backup.json")) as f:
+                weights = json.load(f)["weights"]
+            self.model.optimizer.build(self.model.trainable_variables)
+            self.model.load_weights(os.path.join(self.folder, weights))
+
+    def on_epoch_end(self, epoch, logs=None):
+        os.makedirs(self.folder, exist_ok=True)
+        weights = f"epoch-{epoch + 1}.weights.h5"
+        self.model.save_weights(os.path.join(self.folder, weights))
+        record = dict(epoch=epoch + 1, weights=weights, sha256=digest(os.path.join(self.folder, weights)))
+        with open(os.path.join(self.folder, "backup.tmp"), "w") as f:
+            json.dump(record, f)
+        os.replace(os.path.join(self.folder, "backup.tmp"), os.path.join(self.folder, "backup.json"))
+        for name in os.listdir(self.folder):  # the epochs before: no longer needed
+            if name.endswith(".weights.h5") and name != weights:
+                os.remove(os.path.join(self.folder, name))
+
+    def on_train_end(self, logs=None):
+        shutil.rmtree(self.folder, ignore_errors=True)  # the run is over: nothing to resume
+
+
+def resumable(folder):
+    """The epoch a backup holds whole, 0 if there is none; a backup that is not whole is set aside (renamed,
+    and said in one line), never resumed: a run goes on exactly where it stopped, or starts afresh."""
+    if not os.path.exists(folder):
+        return 0
+    try:
+        with open(os.path.join(folder, "backup.json")) as f:
+            record = json.load(f)
+        if digest(os.path.join(folder, record["weights"])) == record["sha256"]:
+            return int(record["epoch"])
+        problem = f"{record['weights']} is not the file it wrote"
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        problem = f"{type(error).__name__}: {error}"
+    aside = f"{folder}-set-aside-{time.strftime('%Y%m%d-%H%M%S')}"
+    os.replace(folder, aside)
+    print(f"The backup of a run of this same command is not whole ({problem}): set aside in {aside}; "
+          "starting afresh")
+    return 0
+
+
+def backup(args, data):
+    """The run's Backup, in a folder named after this very script, command and data (its digits: other files in
+    --data-dir are another run) that no living run holds (its lock), and the epoch it resumes from: a run
+    killed and started again goes on with the weights and the optimizer's state. The same command started again while
+    the first still runs gets a backup of its own, so the two never mix."""
     with open(__file__, "rb") as f:
-        key = hashlib.sha256(f.read() + json.dumps(vars(args), sort_keys=True).encode()).hexdigest()[:12]
+        key = hashlib.sha256(f.read() + json.dumps(vars(args), sort_keys=True).encode())
+    for array in data.values():
+        key.update(array.tobytes())
+    key = key.hexdigest()[:12]
     name = os.path.join(tempfile.gettempdir(), "lstm-backups", f"{SCRIPT[:-3]}-{key}")
     os.makedirs(os.path.dirname(name), exist_ok=True)
     for copy in itertools.count(1):  # the first folder that no living run holds
@@ -625,18 +753,10 @@ def backup(args):
             break
     if copy > 1:
         print(f"Another run of this same command is running (its backup: {name}-1): this run keeps its own, {folder}")
-    try:
-        with open(os.path.join(folder, "training_metadata.json")) as f:
-            first_epoch = int(json.load(f)["epoch"])
-    except FileNotFoundError:
-        first_epoch = 0
-    except (ValueError, KeyError, OSError) as problem:
-        fail(f"the backup in {folder} is unreadable ({problem}); delete that folder to start over")
+    first_epoch = resumable(folder)
     if first_epoch:
         print(f"Resuming from epoch {first_epoch}, where a run of this same command stopped (backup: {folder})")
-    callback = keras.callbacks.BackupAndRestore(folder, double_checkpoint=True)
-    callback.lock = lock  # let go when the run ends (see train)
-    return callback, first_epoch
+    return Backup(folder, lock, first_epoch), first_epoch
 
 
 def log_figure(figure, log, name):
@@ -664,9 +784,7 @@ def finish(metrics, args, started):
     print(f"test accuracy {metrics['value']:.2%} ({metrics['right']:,} of {metrics['examples']:,} test images right, "
           f"from {metrics['data']}), {done}, {metrics['total_seconds']:.1f} s")
     if args.json:
-        with open(f"{args.json}.tmp", "w") as f:
-            json.dump(metrics, f, indent=2)
-        os.replace(f"{args.json}.tmp", args.json)
+        publish(args, "--json", lambda temporary: pathlib.Path(temporary).write_text(json.dumps(metrics, indent=2)))
     return metrics
 
 
@@ -689,7 +807,7 @@ def main(argv=None):
           f"test images; tf.unstack(x, {TIME_STEPS}, 1): {len(rows)} time steps of {rows[0].shape} (a batch's row t)")
     if model is None:
         model = build_model(args.hidden, recipe["article_init"])
-    backup_callback, first_epoch = backup(args)
+    backup_callback, first_epoch = backup(args, data)
     batches = epoch_batches(x_train, y_train, args.batch_size, args.seed, first_epoch, recipe["shift"])
     steps, epochs = (args.epochs, 1) if recipe["steps"] else (math.ceil(len(y_train) / args.batch_size), args.epochs)
     steps, epochs = (1, 1) if args.dry_run else (steps, epochs)
@@ -698,21 +816,21 @@ def main(argv=None):
           f"Adam {args.lr:g}, " + (f"{steps} steps" if recipe["steps"] else f"{epochs} epochs") + f"; seed {args.seed}")
     progress, log = EpochsDone(verbose=not recipe["steps"]), tensorboard(args.log_dir)
     progress.epochs_done = first_epoch
-    curve = ArticleLines() if recipe["steps"] else Curve(os.path.join(backup_callback.backup_dir, "curve.json"),
+    curve = ArticleLines() if recipe["steps"] else Curve(os.path.join(backup_callback.folder, "curve.json"),
                                                          first_epoch)
     epochs, train_seconds = train(model, batches, steps, epochs if args.epochs else 0, validation_data, backup_callback,
                                   [progress, curve], log)
     if args.save:
-        save_model(model, args.save, dict(hidden=args.hidden))
+        save_model(model, args, dict(hidden=args.hidden))
     if args.curve_png:
-        write_figure(curve_figure(curve.points, recipe["steps"], len(validation_data[1])), args.curve_png,
+        write_figure(curve_figure(curve.points, recipe["steps"], len(validation_data[1])), args, "--curve-png",
                      "The loss and the error as it trained")
 
     predicted, confidence = test_accuracy(model, x_test, y_test)
     wrong = mistakes(predicted, x_test, y_test)
     if args.errors_png:
         figure = errors_figure(x_test[wrong], y_test[wrong], predicted[wrong], confidence[wrong], len(y_test))
-        write_figure(figure, args.errors_png, "The misclassified test digits (the first 100 at most)")
+        write_figure(figure, args, "--errors-png", "The misclassified test digits (the first 100 at most)")
         log_figure(figure, log, "misclassified test digits")
     right = int(np.sum(predicted == y_test))
     metrics = dict(script=SCRIPT, recipe=args.recipe, metric="accuracy", value=right / len(y_test), examples=len(y_test),
@@ -736,9 +854,14 @@ def look_inside(model, args, images, x_test, y_test):
         fail(f"--inspect {args.inspect}: there are {len(x_test):,} test images, numbered 0 to {len(x_test) - 1:,}")
     answers, rows = inspect(model, image, name, x_test)
     if args.inspect_png:
-        write_figure(inspect_figure(image, answers, name), args.inspect_png, "The digit, and the guess after each row")
+        write_figure(inspect_figure(image, answers, name), args, "--inspect-png",
+                     "The digit, and the guess after each row")
     return dict(rows_to_answer=rows)
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # a second Ctrl-C, after the one that stopped training: stop at once
+        print(f"\n{SCRIPT}: stopped by Ctrl-C", file=sys.stderr)
+        raise SystemExit(130)

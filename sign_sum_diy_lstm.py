@@ -20,6 +20,7 @@ import itertools
 import json
 import math
 import os
+import pathlib
 import shutil
 import sys
 import tempfile
@@ -365,14 +366,16 @@ class TestCheck(keras.callbacks.Callback):
 
 
 def train(model, dataset, steps, epochs, backup, check, log):
-    """model.fit until the target or the last epoch, backing up each epoch first and logging the check's
-    figures last; Ctrl-C stops it cleanly. Returns the epochs done and the seconds."""
+    """model.fit from the epoch the backup holds (if any) until the target or the last epoch, backing up each
+    epoch first and logging the check's figures last; Ctrl-C stops it cleanly. Returns the epochs done and
+    the seconds."""
     started = time.perf_counter()
     try:
-        model.fit(dataset, steps_per_epoch=steps, epochs=epochs, callbacks=[backup, check, *log], shuffle=False, verbose=0)
+        model.fit(dataset, steps_per_epoch=steps, epochs=epochs, initial_epoch=backup.first_epoch,
+                  callbacks=[backup, check, *log], shuffle=False, verbose=0)
     except KeyboardInterrupt:
         print(f"\nInterrupted after epoch {check.epochs_done}: evaluating what it has learned.")
-        shutil.rmtree(backup.backup_dir, ignore_errors=True)  # the run ends here, as when it finishes
+        shutil.rmtree(backup.folder, ignore_errors=True)  # the run ends here, as when it finishes
     finally:
         release(backup)
     return check.epochs_done, time.perf_counter() - started
@@ -556,7 +559,8 @@ def fail(message):
 
 
 def checked(convert, test, wanted):
-    """An argparse type: the text converted, then tested; else a one-line error saying what to give."""
+    """An argparse type: the text converted, then tested; else a one-line error saying what to give (which
+    --help says too: `wanted`)."""
     def parse(text):
         try:
             if test(value := convert(text)):
@@ -564,12 +568,20 @@ def checked(convert, test, wanted):
         except ValueError:
             pass
         raise argparse.ArgumentTypeError(f"{text!r}: give {wanted}")
+    parse.wanted = wanted
     return parse
 
 
+def whole(low, high):
+    """An argparse type: a whole number from `low` to `high`, the range the script can serve."""
+    return checked(int, lambda n: low <= n <= high, f"a whole number from {low:,} to {high:,}")
+
+
 def writable(path, folder=False):
-    """Whether `path` can be written as a file (or a folder): its folder exists, and nothing of the other kind is there."""
-    return os.path.isdir(os.path.dirname(os.path.abspath(path))) and not (os.path.isfile if folder else os.path.isdir)(path)
+    """Whether `path` names a file (or a folder) that could be made: not empty, its folder there, nothing of the
+    other kind in its place. (Whether the folder lets this user write is tried before training: check_outputs.)"""
+    kind_in_the_way = os.path.isfile if folder else os.path.isdir
+    return bool(path) and os.path.isdir(os.path.dirname(os.path.abspath(path))) and not kind_in_the_way(path)
 
 
 def lengths(text):
@@ -578,18 +590,23 @@ def lengths(text):
     return sorted({n for low, _, high in spans for n in range(int(low), int(high or low) + 1)})
 
 
-POSITIVE = checked(int, lambda n: n > 0, "a whole number above 0")
-COUNT = checked(int, lambda n: n >= 0, "a whole number, 0 or more")
-RATE = checked(float, lambda x: 0 < x < math.inf, "a number above 0")
+EPOCHS = whole(0, 100_000)
+BATCH_SIZE = whole(1, 100_000)
+RATE = checked(float, lambda x: 0 < x <= 10, "a number above 0, at most 10")
 FRACTION = checked(float, lambda x: 0 <= x < 1, "a fraction from 0 up to 1")
+HIDDEN = whole(1, 1024)
+SEED = whole(0, 2**32 - 1)  # what NumPy's seeding takes
 SEQUENCE = checked(str, lambda text: encode_sequence(text) is not None, f"one or more of the symbols {' '.join(SYMBOLS)}")
 TRAIN_LENGTHS = checked(lengths, lambda n: n and 1 <= n[0] and n[-1] <= 10, "lengths from 1 to 10, as 6, 1-8 or 4,6")
 TEST_LENGTHS = checked(lengths, lambda n: n and 1 <= n[0] and n[-1] <= 40, "lengths from 1 to 40, as 6, 1-8 or 4,6")
 IN_A_FOLDER = "in a folder that exists"
-KERAS_FILE = checked(str, lambda path: path.endswith(".keras") and writable(path), f"a file name ending in .keras, {IN_A_FOLDER}")
+KERAS_FILE = checked(str, lambda path: path.endswith(".keras") and writable(path),
+                     f"a file name ending in .keras, {IN_A_FOLDER}")
 PNG_FILE = checked(str, lambda path: path.endswith(".png") and writable(path), f"a file name ending in .png, {IN_A_FOLDER}")
 JSON_FILE = checked(str, writable, f"a file name {IN_A_FOLDER}")
 FOLDER = checked(str, lambda path: writable(path, folder=True), f"a folder (not a file) {IN_A_FOLDER}")
+MODEL_FILE = checked(str, bool, "the name of a file written by --save")
+OUTPUTS = ("--save", "--inspect-png", "--curve-png", "--json", "--log-dir")  # every file or folder a run writes
 
 
 def parse_args(argv):
@@ -603,17 +620,22 @@ def parse_args(argv):
     add("--recipe", choices=RECIPES, default="fast", help="'article': the whole set in one batch, the summed squared "
         "error of the final sum; 'fast': the sum after every step as a target, small batches, a higher rate decayed "
         "to 0 (default: %(default)s)")
-    add("--epochs", type=COUNT, help=f"most epochs; 0 with --load only evaluates (default: {recipes('epochs')})")
-    add("--batch-size", type=POSITIVE, help=f"sequences per update (default: {recipes('batch_size')})")
-    add("--lr", type=RATE, help=f"Adam's learning rate (default: {recipes('lr')})")
-    add("--target-error", type=FRACTION, default=TARGET_ERROR, help="stop at this test error (default: %(default)s)")
+    add("--epochs", type=EPOCHS, help=f"most epochs, {EPOCHS.wanted}; 0 with --load only evaluates "
+        f"(default: {recipes('epochs')})")
+    add("--batch-size", type=BATCH_SIZE, help=f"sequences per update, {BATCH_SIZE.wanted} "
+        f"(default: {recipes('batch_size')})")
+    add("--lr", type=RATE, help=f"Adam's learning rate, {RATE.wanted} (default: {recipes('lr')})")
+    add("--target-error", type=FRACTION, default=TARGET_ERROR, help=f"stop at this test error, {FRACTION.wanted} "
+        "(default: %(default)s)")
     add("--train-lengths", type=TRAIN_LENGTHS, metavar="LENGTHS", help=f"lengths to train on, as 6, 1-8 or 4,6: a "
         f"quarter of each length's sequences (at most {MAX_TRAIN}) train, the rest (at most {MAX_SAMPLE}) test "
         f"(default: {SEQUENCE_LENGTH}, or the loaded model's)")
     add("--test-lengths", type=TEST_LENGTHS, metavar="LENGTHS", help="lengths to report the error for (default: 1 to "
         "twice the longest trained)")
-    add("--hidden", type=POSITIVE, help=f"the conveyor's size (default: {LSTM_SIZE}, or the loaded model's)")
-    add("--seed", type=COUNT, help="shuffles the sequences, seeds the weights and batches (default: 0, or the loaded model's)")
+    add("--hidden", type=HIDDEN, help=f"the conveyor's size, {HIDDEN.wanted} (default: {LSTM_SIZE}, or the loaded "
+        "model's)")
+    add("--seed", type=SEED, help=f"shuffles the sequences, seeds the weights and batches; {SEED.wanted} (default: 0, "
+        "or the loaded model's)")
     add("--predict", type=SEQUENCE, metavar="SEQUENCE", help="print the model's sum for this sequence of + - 0 I, any "
         "length, after training or at once with --load (default: none)")
     add("--inspect", type=SEQUENCE, metavar="SEQUENCE", help="after training or at once with --load: the gates and the "
@@ -624,8 +646,9 @@ def parse_args(argv):
     add("--check", action="store_true", help="only compare the hand-written cell with keras.layers.LSTM: outputs, "
         "gradients, speed (default: off)")
     add("--save", type=KERAS_FILE, metavar="PATH", help="write the trained model here (default: none)")
-    add("--load", metavar="PATH", help="start from a model written by --save (default: none)")
-    add("--overwrite", action="store_true", help="let --save and the PNG flags replace existing files (default: off)")
+    add("--load", type=MODEL_FILE, metavar="PATH", help="start from a model written by --save (default: none)")
+    add("--overwrite", action="store_true", help="let --save, --json and the PNG flags replace existing files "
+        "(default: off)")
     add("--log-dir", type=FOLDER, metavar="DIR", help="write TensorBoard logs to a new folder in DIR (default: none)")
     add("--json", type=JSON_FILE, metavar="PATH", help="write the run's figures to this file (default: none)")
     add("--dry-run", action="store_true", help="train one batch, then evaluate: checks an install (default: off)")
@@ -651,40 +674,78 @@ def settle(args):
         args.test_lengths = list(range(1, 2 * max(args.train_lengths) + 1))
     if args.inspect_png and not args.inspect:
         fail("--inspect-png draws what --inspect shows: give --inspect SEQUENCE too")
-    check_outputs(args, ("--save", "--inspect-png", "--curve-png"))
+    check_outputs(args, OUTPUTS, inputs=("--load",))
     return RECIPES[args.recipe], model
 
 
-def check_outputs(args, flags):
-    """Each output file free (or --overwrite, or --save onto the model --load read), and matplotlib there if
-    a picture is asked; a one-line error before any training."""
-    for flag in flags:
+def check_outputs(args, outputs, inputs):
+    """Before any training, every file or folder the run will write: named by no other flag (but --save may
+    write the model --load read), free or --overwrite given, in a folder this user can write (a file made and
+    removed there), and matplotlib installed if it is a picture. A one-line error for the first that is not."""
+    named = {}
+    for flag in (*inputs, *outputs):
         path = getattr(args, flag[2:].replace("-", "_"))
-        same = flag == "--save" and args.load and os.path.abspath(args.load) == os.path.abspath(path or "")
-        if path and os.path.exists(path) and not (same or args.overwrite):
+        if not path:
+            continue
+        other = named.setdefault(os.path.realpath(path), flag)
+        if other != flag and flag in outputs and {flag, other} != {"--load", "--save"}:  # inputs may share one
+            fail(f"{flag} {path}: {other} names that file too; give each its own")
+        if flag in inputs:
+            continue
+        if flag != "--log-dir" and os.path.exists(path) and not (args.overwrite or other == "--load"):
             fail(f"{flag} {path}: the file exists; pass --overwrite to replace it, or choose another name")
-        if path and path.endswith(".png") and importlib.util.find_spec("matplotlib") is None:
+        folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
+        try:
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        except OSError as error:
+            fail(f"{flag} {path}: cannot write in {folder} ({error.strerror or error})")
+        if path.endswith(".png") and importlib.util.find_spec("matplotlib") is None:
             fail(f"{flag} draws with matplotlib, which is not installed: pip install matplotlib")
 
 
-def write_figure(figure, path, what):
-    """A matplotlib figure to a PNG (no screen needed), and one line saying what it shows and where."""
-    figure.savefig(path, dpi=120)
+def publish(args, flag, write):
+    """The file of `flag` written whole: write(temporary) beside it, then one rename into place. An existing
+    file is replaced only with --overwrite (or by --save onto the model --load read), checked again now: a name
+    taken while the run worked is left alone, the file written beside it under a free name, said in one line.
+    Returns the path written."""
+    path = getattr(args, flag[2:].replace("-", "_"))
+    stem, extension = os.path.splitext(path)
+    temporary, target = f"{stem}.tmp-{os.getpid()}{extension}", path
+    replace = args.overwrite or (flag == "--save" and args.load and os.path.realpath(args.load) == os.path.realpath(path))
+    try:
+        write(temporary)
+        for n in itertools.count(2):
+            try:
+                if not (replace and target == path):
+                    os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY))  # the name is this run's now
+                break
+            except FileExistsError:
+                target = f"{stem}-{n}{extension}"
+        os.replace(temporary, target)
+    except OSError as error:
+        fail(f"{flag} {path}: cannot write it ({error.strerror or error})")
+    finally:
+        with contextlib.suppress(OSError):
+            os.remove(temporary)
+    if target != path:
+        print(f"{flag} {path} appeared while this run worked: left alone, and this run's written to {target}")
+    return target
+
+
+def write_figure(figure, args, flag, what):
+    """A matplotlib figure to the PNG of `flag` (no screen needed), and one line saying what it shows and where."""
+    path = publish(args, flag, lambda temporary: figure.savefig(temporary, dpi=120))
     print(f"{what}: {path}")
 
 
-def save_model(model, path, settings):
-    """model.save to a temporary file beside `path`, the run's settings added, then one rename."""
-    temporary = f"{path}.tmp-{os.getpid()}.keras"
-    try:
+def save_model(model, args, settings):
+    """model.save, the run's settings added inside the .keras file, published whole (see publish)."""
+    def write(temporary):
         model.save(temporary)
         with zipfile.ZipFile(temporary, "a") as archive:
             archive.writestr(f"{SCRIPT[:-3]}.json", json.dumps(settings))  # which script, and how
-        os.replace(temporary, path)
-        print(f"Saved the model to {path}")
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
+    print(f"Saved the model to {publish(args, '--save', write)}")
 
 
 def load_model(path):
@@ -695,7 +756,7 @@ def load_model(path):
         with zipfile.ZipFile(path) as archive:
             settings = json.loads(archive.read(f"{SCRIPT[:-3]}.json"))
         return keras.models.load_model(path, compile=False), {key: settings[key] for key in SETTINGS}
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as problem:
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, EOFError) as problem:
         fail(f"--load {path}: not a model saved by {SCRIPT} ({type(problem).__name__}: {problem})")
 
 
@@ -721,17 +782,79 @@ def hold(path):
 def release(backup):
     """The end of a run: its lock let go, and removed with the backup if the run is over (a run that crashed
     leaves both: the backup for the next run of this command to resume from)."""
-    if not os.path.isdir(backup.backup_dir):
+    if not os.path.isdir(backup.folder):
         with contextlib.suppress(OSError):
             os.remove(backup.lock.name)
     backup.lock.close()
 
 
+def digest(path):
+    """The SHA-256 of a file, to know it is the one a backup wrote."""
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+class Backup(keras.callbacks.Callback):
+    """A run's backup, written whole every epoch, and read back when the same command runs again after a kill.
+
+    keras.callbacks.BackupAndRestore writes the weights, then the epoch they belong to, in two steps: a kill
+    between the two, or a damaged file, resumes one epoch's weights with another's number, a run that ends
+    at figures no run gives. Here each epoch's weights (and the optimizer's state) go to a file of their own,
+    then `backup.json` (the epoch, that file, its SHA-256) replaces the last in one rename: a kill at any
+    moment leaves one whole epoch, which resumable() checks before a run takes it."""
+
+    def __init__(self, folder, lock, first_epoch):
+        super().__init__()
+        self.folder, self.lock, self.first_epoch = folder, lock, first_epoch
+
+    def on_train_begin(self, logs=None):
+        if self.first_epoch:  # the epoch resumable() checked: its weights and the optimizer's state
+            with open(os.path.join(self.folder, "backup.json")) as f:
+                weights = json.load(f)["weights"]
+            self.model.optimizer.build(self.model.trainable_variables)
+            self.model.load_weights(os.path.join(self.folder, weights))
+
+    def on_epoch_end(self, epoch, logs=None):
+        os.makedirs(self.folder, exist_ok=True)
+        weights = f"epoch-{epoch + 1}.weights.h5"
+        self.model.save_weights(os.path.join(self.folder, weights))
+        record = dict(epoch=epoch + 1, weights=weights, sha256=digest(os.path.join(self.folder, weights)))
+        with open(os.path.join(self.folder, "backup.tmp"), "w") as f:
+            json.dump(record, f)
+        os.replace(os.path.join(self.folder, "backup.tmp"), os.path.join(self.folder, "backup.json"))
+        for name in os.listdir(self.folder):  # the epochs before: no longer needed
+            if name.endswith(".weights.h5") and name != weights:
+                os.remove(os.path.join(self.folder, name))
+
+    def on_train_end(self, logs=None):
+        shutil.rmtree(self.folder, ignore_errors=True)  # the run is over: nothing to resume
+
+
+def resumable(folder):
+    """The epoch a backup holds whole, 0 if there is none; a backup that is not whole is set aside (renamed,
+    and said in one line), never resumed: a run goes on exactly where it stopped, or starts afresh."""
+    if not os.path.exists(folder):
+        return 0
+    try:
+        with open(os.path.join(folder, "backup.json")) as f:
+            record = json.load(f)
+        if digest(os.path.join(folder, record["weights"])) == record["sha256"]:
+            return int(record["epoch"])
+        problem = f"{record['weights']} is not the file it wrote"
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        problem = f"{type(error).__name__}: {error}"
+    aside = f"{folder}-set-aside-{time.strftime('%Y%m%d-%H%M%S')}"
+    os.replace(folder, aside)
+    print(f"The backup of a run of this same command is not whole ({problem}): set aside in {aside}; "
+          "starting afresh")
+    return 0
+
+
 def backup(args, passes=1):
-    """Keras' BackupAndRestore in a folder named after this very script and command, and the epoch (of the
-    article's, `passes` to one of Keras') it resumes from: a run killed and started again goes on with the
-    weights and the optimizer's state. A folder belongs to one living run (its lock): the same command
-    started again while the first still runs gets a backup of its own, so the two never mix."""
+    """The run's Backup, in a folder named after this very script and command that no living run holds (its
+    lock), and the epoch (of the article's, `passes` to one of Keras') it resumes from: a run killed and
+    started again goes on with the weights and the optimizer's state. The same command started again while
+    the first still runs gets a backup of its own, so the two never mix."""
     with open(__file__, "rb") as f:
         key = hashlib.sha256(f.read() + json.dumps(vars(args), sort_keys=True).encode()).hexdigest()[:12]
     name = os.path.join(tempfile.gettempdir(), "lstm-backups", f"{SCRIPT[:-3]}-{key}")
@@ -742,18 +865,10 @@ def backup(args, passes=1):
             break
     if copy > 1:
         print(f"Another run of this same command is running (its backup: {name}-1): this run keeps its own, {folder}")
-    try:
-        with open(os.path.join(folder, "training_metadata.json")) as f:
-            first_epoch = int(json.load(f)["epoch"]) * passes
-    except FileNotFoundError:
-        first_epoch = 0
-    except (ValueError, KeyError, OSError) as problem:
-        fail(f"the backup in {folder} is unreadable ({problem}); delete that folder to start over")
+    first_epoch = resumable(folder)
     if first_epoch:
-        print(f"Resuming from epoch {first_epoch}, where a run of this same command stopped (backup: {folder})")
-    callback = keras.callbacks.BackupAndRestore(folder, double_checkpoint=True)
-    callback.lock = lock  # let go when the run ends (see train)
-    return callback, first_epoch
+        print(f"Resuming from epoch {first_epoch * passes}, where a run of this same command stopped (backup: {folder})")
+    return Backup(folder, lock, first_epoch), first_epoch * passes
 
 
 def tensorboard(log_dir):
@@ -772,9 +887,7 @@ def finish(metrics, args, started):
     print(f"test error {metrics['value']:.2%} ({metrics['wrong']:,} of {metrics['examples']:,} test sequences wrong), "
           f"{verdict}, {metrics['epochs']} epochs, {metrics['total_seconds']:.1f} s")
     if args.json:
-        with open(f"{args.json}.tmp", "w") as f:
-            json.dump(metrics, f, indent=2)
-        os.replace(f"{args.json}.tmp", args.json)
+        publish(args, "--json", lambda temporary: pathlib.Path(temporary).write_text(json.dumps(metrics, indent=2)))
     return metrics
 
 
@@ -804,14 +917,14 @@ def main(argv=None):
     check = TestCheck(test, args.target_error, recipe, passes)
     check.epochs_done = first_epoch
     log = tensorboard(args.log_dir)
-    curve = Curve(os.path.join(backup_callback.backup_dir, "curve.json"), first_epoch // passes)
+    curve = Curve(os.path.join(backup_callback.folder, "curve.json"), first_epoch // passes)
     log = [curve, *log, *([GateHistograms(test[max(test)][0], log[0].log_dir)] if log else [])]
     epochs, train_seconds = train(model, dataset, steps, 1 if args.dry_run else args.epochs // passes, backup_callback,
                                   check, log)
     if args.save:
-        save_model(model, args.save, {key: getattr(args, key) for key in SETTINGS})
+        save_model(model, args, {key: getattr(args, key) for key in SETTINGS})
     if args.curve_png:
-        write_figure(curve_figure(curve.points, passes, num_test), args.curve_png,
+        write_figure(curve_figure(curve.points, passes, num_test), args, "--curve-png",
                      "The loss and the test error after each check")
 
     per_length = length_report(model, test_data, args.train_lengths)
@@ -831,7 +944,7 @@ def look_inside(model, args, test):
     units = find_units(model.layers[0], test)
     inside, sums, model_sums = inspect(model, args.inspect, units)
     if args.inspect_png:
-        write_figure(inspect_figure(inside, sums, model_sums, args.inspect, units), args.inspect_png,
+        write_figure(inspect_figure(inside, sums, model_sums, args.inspect, units), args, "--inspect-png",
                      "The running sums, and every gate and the conveyor after each symbol")
     return dict(units={name: dict(unit=unit, r=r, r_all=r_all) for name, (unit, r, r_all) in units.items()})
 
@@ -847,4 +960,8 @@ def check_cell():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # a second Ctrl-C, after the one that stopped training: stop at once
+        print(f"\n{SCRIPT}: stopped by Ctrl-C", file=sys.stderr)
+        raise SystemExit(130)

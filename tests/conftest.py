@@ -80,7 +80,7 @@ def kill_after(tmp_path):
         deadline = time.monotonic() + 120
         try:
             while time.monotonic() < deadline and process.poll() is None:
-                for path in tmp_path.glob("lstm-backups/*/training_metadata.json"):
+                for path in tmp_path.glob("lstm-backups/*/backup.json"):
                     try:
                         done = json.loads(path.read_text())["epoch"]
                     except ValueError:  # caught half written
@@ -104,9 +104,9 @@ def figures(monkeypatch):
     def figures(script):
         write = script.write_figure
 
-        def keep(figure, path, what):
-            drawn[pathlib.Path(path).name] = figure
-            write(figure, path, what)
+        def keep(figure, args, flag, what):
+            drawn[pathlib.Path(getattr(args, flag[2:].replace("-", "_"))).name] = figure
+            write(figure, args, flag, what)
         monkeypatch.setattr(script, "write_figure", keep)
         return drawn
     return figures

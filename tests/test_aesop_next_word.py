@@ -64,10 +64,10 @@ def test_the_article_recipe_prints_its_averages(run, capsys):
 
 @pytest.mark.parametrize("argv, message", [
     (["--lr", "0"], "argument --lr: '0': give a number above 0"),
-    (["--batch-size", "0"], "argument --batch-size: '0': give a whole number above 0"),
-    (["--n-input", "0"], "argument --n-input: '0': give a whole number above 0"),
-    (["--temperature", "-1"], "argument --temperature: '-1': give a number, 0 or more"),
-    (["--words", "-3"], "argument --words: '-3': give a whole number, 0 or more"),
+    (["--batch-size", "0"], "argument --batch-size: '0': give a whole number from 1 to 100,000"),
+    (["--n-input", "0"], "argument --n-input: '0': give a whole number from 1 to 100"),
+    (["--temperature", "-1"], "argument --temperature: '-1': give a number from 0 to 100"),
+    (["--words", "-3"], "argument --words: '-3': give a whole number from 0 to 10,000"),
     (["--save", "fable.h5"], "give a file name ending in .keras"),
     (["--json", "/"], "argument --json: '/': give a file name in a folder that exists"),
 ])
@@ -132,7 +132,7 @@ def test_ctrl_c_still_evaluates_and_saves(run, tmp_path, stop_after):
 
 def test_a_crashed_article_run_goes_on_from_its_last_thousand_iterations(stop_after, tmp_path, capsys):
     stop_after(aesop.ArticleProgress, epochs=1, error=RuntimeError("the machine went down"))
-    argv = ["--recipe", "article", *SMALL, "--epochs", "2", "--json", str(tmp_path / "metrics.json")]
+    argv = ["--recipe", "article", *SMALL, "--epochs", "2", "--json", str(tmp_path / "metrics.json"), "--overwrite"]
     with pytest.raises(RuntimeError):
         main(argv)
     capsys.readouterr()
@@ -153,8 +153,8 @@ def test_bad_words_and_bad_texts(fails, tmp_path):
     empty.write_text("")
     short.write_text("one two three")
     latin1.write_bytes("le renard et les raisins , très haut .".encode("latin-1"))
-    fails(main, ["--text", str(empty)], "0 symbols; it needs at least --n-input + 1 = 4")
-    fails(main, ["--text", str(short)], "3 symbols; it needs at least")
+    fails(main, ["--text", str(empty)], f"--n-input 3 needs a text of 4 symbols or more (a window and its next symbol); {empty} has 0")
+    fails(main, ["--text", str(short)], f"{short} has 3")
     fails(main, ["--text", str(latin1)], "not UTF-8 text")
     fails(main, ["--text", str(tmp_path / "missing.txt")], "no such file")
 

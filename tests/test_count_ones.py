@@ -109,7 +109,7 @@ def test_ctrl_c_still_evaluates_and_saves(run, tmp_path, stop_after):
 
 
 def test_a_killed_run_goes_on_from_its_last_epoch_and_ends_as_if_never_stopped(kill_after, tmp_path, capsys):
-    argv = [*TINY, "--epochs", "40", "--batch-size", "16", "--json", str(tmp_path / "metrics.json")]
+    argv = [*TINY, "--epochs", "40", "--batch-size", "16", "--json", str(tmp_path / "metrics.json"), "--overwrite"]
     done = kill_after("count_ones.py", argv, epochs=3)
     capsys.readouterr()
     resumed = main(argv)
@@ -135,13 +135,13 @@ def test_dry_run_and_tensorboard_logs(run, tmp_path):
     (["--predict", "0101001001101110011"], "exactly 20 characters, each 0 or 1"),
     (["--predict", "0101001001101110011x"], "argument --predict: '0101001001101110011x': give a string of 0s and 1s"),
     (["--length", "8", "--train-size", "256"], "to leave some held out"),
-    (["--length", "30"], "--length 30: give 1 to 24"),
-    (["--epochs", "-1"], "argument --epochs: '-1': give a whole number, 0 or more"),
+    (["--length", "30"], "argument --length: '30': give a whole number from 1 to 24"),
+    (["--epochs", "-1"], "argument --epochs: '-1': give a whole number from 0 to 100,000"),
     (["--lr", "0"], "argument --lr: '0': give a number above 0"),
     (["--lr", "fast"], "argument --lr: 'fast': give a number above 0"),
-    (["--batch-size", "0"], "argument --batch-size: '0': give a whole number above 0"),
-    (["--hidden", "0"], "argument --hidden: '0': give a whole number above 0"),
-    (["--balance", "-1"], "argument --balance: '-1': give a number, 0 or more"),
+    (["--batch-size", "0"], "argument --batch-size: '0': give a whole number from 1 to 1,000,000"),
+    (["--hidden", "0"], "argument --hidden: '0': give a whole number from 1 to 1,024"),
+    (["--balance", "-1"], "argument --balance: '-1': give a number from 0 to 10"),
     (["--target-error", "1"], "argument --target-error: '1': give a fraction from 0 up to 1"),
     (["--cell", "lstm2"], "invalid choice: 'lstm2'"),
     (["--inspect", "0110"], "--inspect 0110: give a string of exactly 20 characters"),

@@ -2,9 +2,11 @@
 is gone leaves its backup to the next run of the same command; a picture asked without matplotlib is a one-line
 error before any training."""
 import argparse
+import hashlib
 import importlib.util
 import json
 import os
+import pathlib
 import signal
 import subprocess
 import sys
@@ -19,13 +21,20 @@ from conftest import ROOT
 
 SCRIPTS = [count_ones, sign_sum_diy_lstm, aesop_next_word, mnist_rows]
 COMMAND = argparse.Namespace(seed=4)  # the same command in both processes
+DATA = {"aesop_next_word": (["a", "fable"],), "mnist_rows": ({},)}  # the text, the digits: part of a command
 HOLDER = f"""
 import argparse, sys
 import {", ".join(script.__name__ for script in SCRIPTS)}
-held = [script.backup(argparse.Namespace(seed=4))[0] for script in ({", ".join(s.__name__ for s in SCRIPTS)})]
-print(*(callback.backup_dir for callback in held), sep="\\n", flush=True)
+held = [script.backup(argparse.Namespace(seed=4), *{DATA}.get(script.__name__, ()))[0]
+        for script in ({", ".join(s.__name__ for s in SCRIPTS)})]
+print(*(callback.folder for callback in held), sep="\\n", flush=True)
 sys.stdin.read()  # the locks held until the test kills this process
 """
+
+
+def start(script):
+    """What a run of COMMAND does first: take a backup, and the epoch it resumes from."""
+    return script.backup(COMMAND, *DATA.get(script.__name__, ()))
 
 
 def test_a_second_run_of_one_command_keeps_its_own_backup_and_resumes_only_a_dead_runs(tmp_path, capsys):
@@ -35,21 +44,22 @@ def test_a_second_run_of_one_command_keeps_its_own_backup_and_resumes_only_a_dea
         held = [holder.stdout.readline().strip() for _ in SCRIPTS]  # the first run of each script, still living
         for script, folder in zip(SCRIPTS, held):
             assert folder.endswith("-1") and os.path.dirname(folder) == str(tmp_path / "lstm-backups")
-            os.makedirs(folder)  # it has trained 3 epochs
-            with open(os.path.join(folder, "training_metadata.json"), "w") as f:
-                json.dump({"epoch": 3}, f)
+            os.makedirs(folder)  # it has trained 3 epochs, and backed them up whole
+            (pathlib.Path(folder) / "epoch-3.weights.h5").write_bytes(b"the weights")
+            (pathlib.Path(folder) / "backup.json").write_text(json.dumps(
+                {"epoch": 3, "weights": "epoch-3.weights.h5", "sha256": hashlib.sha256(b"the weights").hexdigest()}))
             capsys.readouterr()
-            second, first_epoch = script.backup(COMMAND)  # the same command, started while the first still runs
-            assert second.backup_dir == folder[:-2] + "-2" and first_epoch == 0
+            second, first_epoch = start(script)  # the same command, started while the first still runs
+            assert second.folder == folder[:-2] + "-2" and first_epoch == 0
             assert f"Another run of this same command is running (its backup: {folder})" in capsys.readouterr().out
             script.release(second)
-            assert not os.path.exists(second.backup_dir + ".lock")  # it ended: nothing of it is left
+            assert not os.path.exists(second.folder + ".lock")  # it ended: nothing of it is left
     finally:
         os.kill(holder.pid, signal.SIGKILL)  # the first runs die: the OS lets go of their locks
         holder.wait()
     for script, folder in zip(SCRIPTS, held):
-        third, first_epoch = script.backup(COMMAND)
-        assert third.backup_dir == folder and first_epoch == 3
+        third, first_epoch = start(script)
+        assert third.folder == folder and first_epoch == 3
         assert "Resuming from epoch 3, where a run of this same command stopped" in capsys.readouterr().out
         third.lock.close()
 

@@ -149,7 +149,7 @@ def test_a_killed_run_goes_on_from_its_last_epoch_and_ends_as_if_never_stopped(k
     np.savez(tmp_path / "digits" / "mnist.npz", x_train=sample["x_train"][:660], y_train=sample["y_train"][:660],
              x_test=sample["x_test"][:200], y_test=sample["y_test"][:200])
     argv = ["--data-dir", str(tmp_path / "digits"), "--epochs", "4", "--batch-size", "64", "--hidden", "32",
-            "--json", str(tmp_path / "metrics.json")]
+            "--json", str(tmp_path / "metrics.json"), "--overwrite"]
     done = kill_after("mnist_rows.py", argv, epochs=2)
     capsys.readouterr()
     resumed = main(argv)

@@ -115,7 +115,7 @@ def test_ctrl_c_still_evaluates_and_saves(run, tmp_path, stop_after):
 
 def test_a_crashed_run_goes_on_from_its_last_epoch_and_ends_as_if_never_stopped(stop_after, tmp_path, capsys):
     stop_after(diy.TestCheck, epochs=3, error=RuntimeError("the machine went down"))
-    argv = ["--train-lengths", "1-4", "--epochs", "6", "--json", str(tmp_path / "metrics.json")]
+    argv = ["--train-lengths", "1-4", "--epochs", "6", "--json", str(tmp_path / "metrics.json"), "--overwrite"]
     with pytest.raises(RuntimeError):
         main(argv)
     capsys.readouterr()
@@ -140,10 +140,10 @@ def test_dry_run_with_tensorboard_logs(run, tmp_path):
     (["--train-lengths", "six"], "give lengths from 1 to 10"),
     (["--train-lengths", "1-11"], "give lengths from 1 to 10"),
     (["--test-lengths", "3-41"], "give lengths from 1 to 40"),
-    (["--epochs", "-2"], "argument --epochs: '-2': give a whole number, 0 or more"),
-    (["--batch-size", "0"], "argument --batch-size: '0': give a whole number above 0"),
+    (["--epochs", "-2"], "argument --epochs: '-2': give a whole number from 0 to 100,000"),
+    (["--batch-size", "0"], "argument --batch-size: '0': give a whole number from 1 to 100,000"),
     (["--lr", "0"], "argument --lr: '0': give a number above 0"),
-    (["--hidden", "0"], "argument --hidden: '0': give a whole number above 0"),
+    (["--hidden", "0"], "argument --hidden: '0': give a whole number from 1 to 1,024"),
     (["--load", "missing.keras"], "no such file"),
     (["--save", "diy.h5"], "give a file name ending in .keras"),
     (["--log-dir", __file__], "give a folder (not a file)"),
