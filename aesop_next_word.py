@@ -527,6 +527,7 @@ def read_text(path, n_input):
 def settle(args):
     """Flags, else the loaded model's settings, else the defaults; the text and its vocabulary (the
     loaded model's, when it only answers); a one-line error where flags conflict."""
+    check_outputs(args, OUTPUTS, inputs=("--load", "--text"))  # before any work
     model, saved = load_model(args.load) if args.load else (None, {})
     for key, default in SETTINGS.items():
         if saved and getattr(args, key) not in (None, saved[key]):
@@ -548,7 +549,6 @@ def settle(args):
         fail("--inspect-png draws what --inspect shows: give --inspect WORDS too")
     if args.generate is None and words is not None:  # the story starts where Listing 11's does, or where the text does
         args.generate = START if args.text is None and args.n_input == N_INPUT else " ".join(words[:args.n_input])
-    check_outputs(args, OUTPUTS, inputs=("--load", "--text"))
     return RECIPES[args.recipe], model, words, dictionary
 
 

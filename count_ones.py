@@ -528,6 +528,7 @@ def parse_args(argv):
 
 def settle(args):
     """Flags, else the loaded model's settings, else the defaults; a one-line error where flags conflict."""
+    check_outputs(args, OUTPUTS, inputs=("--load",))  # before any work
     model, saved = load_model(args.load) if args.load else (None, {})
     for key, default in SETTINGS.items():
         if saved and getattr(args, key) not in (None, saved[key]):
@@ -544,7 +545,6 @@ def settle(args):
             fail(f"{flag} {bits}: give a string of exactly {args.length} characters, each 0 or 1")
     if args.inspect_png and not args.inspect:
         fail("--inspect-png draws what --inspect shows: give --inspect BITS too")
-    check_outputs(args, OUTPUTS, inputs=("--load",))
     return RECIPES[args.recipe], model
 
 

@@ -473,6 +473,7 @@ def parse_args(argv):
 def settle(args):
     """Flags, else the loaded model's settings, else the defaults; --predict's image read; a one-line
     error where flags conflict."""
+    check_outputs(args, OUTPUTS, inputs=("--load", "--predict", "--inspect"))  # before any work
     model, saved = load_model(args.load) if args.load else (None, {})
     if saved and args.hidden not in (None, saved["hidden"]):
         fail(f"--hidden {args.hidden} does not fit {args.load}, trained with --hidden {saved['hidden']}")
@@ -481,7 +482,6 @@ def settle(args):
         setattr(args, key, RECIPES[args.recipe][key] if getattr(args, key) is None else getattr(args, key))
     if args.inspect_png and not args.inspect:
         fail("--inspect-png draws what --inspect shows: give --inspect IMAGE too")
-    check_outputs(args, OUTPUTS, inputs=("--load", "--predict", "--inspect"))
     images = {flag: read_image(path, flag) for flag, path in (("--predict", args.predict), ("--inspect", args.inspect))
               if path and not (flag == "--inspect" and path.isdigit())}  # a number names a test image
     return RECIPES[args.recipe], model, images

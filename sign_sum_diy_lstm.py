@@ -662,6 +662,7 @@ def parse_args(argv):
 
 def settle(args):
     """Flags, else the loaded model's settings, else the defaults; a one-line error where flags conflict."""
+    check_outputs(args, OUTPUTS, inputs=("--load",))  # before any work
     model, saved = load_model(args.load) if args.load else (None, {})
     for key, default in SETTINGS.items():
         if saved and getattr(args, key) not in (None, saved[key]):
@@ -674,7 +675,6 @@ def settle(args):
         args.test_lengths = list(range(1, 2 * max(args.train_lengths) + 1))
     if args.inspect_png and not args.inspect:
         fail("--inspect-png draws what --inspect shows: give --inspect SEQUENCE too")
-    check_outputs(args, OUTPUTS, inputs=("--load",))
     return RECIPES[args.recipe], model
 
 

@@ -142,6 +142,19 @@ def test_a_crashed_article_run_goes_on_from_its_last_thousand_iterations(stop_af
     assert without_timings(main(argv)) == without_timings(resumed)
 
 
+def test_a_text_edited_since_a_crash_is_another_run(stop_after, tmp_path, capsys):
+    story = tmp_path / "story.txt"
+    story.write_text("the cat sat on the mat . the dog sat on the log . " * 4)
+    stop_after(aesop.StopAtCeiling, epochs=2, error=RuntimeError("the machine went down"))
+    argv = [*SMALL, "--text", str(story), "--epochs", "4"]
+    with pytest.raises(RuntimeError):
+        main(argv)
+    story.write_text("the cat sat on the mat . the bird sat on the nest . " * 4)  # its first words kept
+    capsys.readouterr()
+    edited = main(argv)
+    assert "Resuming" not in capsys.readouterr().out and edited["epochs"] == 4  # not a 33-line traceback
+
+
 # Bad input: one line, exit status 2, nothing on disk harmed.
 
 def test_bad_words_and_bad_texts(fails, tmp_path):
@@ -172,3 +185,11 @@ def test_a_model_meets_only_its_own_vocabulary(run, fails, tmp_path):
     corrupt.write_bytes(b"PK not really")
     fails(main, ["--load", str(corrupt), "--generate", "had a general"], "not a model saved by aesop_next_word.py")
     assert path.read_bytes() == saved
+
+
+def test_a_tiny_temperature_means_its_limit_the_likeliest_symbol():
+    dictionary, reverse_dictionary = aesop.build_dataset(aesop.FABLE.split())
+    model = aesop.build_model(len(dictionary), 3, 8, 1, embedding=True)
+    rng = np.random.default_rng(0)
+    greedy = aesop.generate(model, [0, 1, 2], reverse_dictionary, 8, 0.0, rng)
+    assert aesop.generate(model, [0, 1, 2], reverse_dictionary, 8, 1e-50, rng) == greedy  # not NaN probabilities

@@ -3,6 +3,7 @@
 Runs go through main(argv) in this process, on 8-bit strings (256 in all) so that
 each takes a second or two."""
 import re
+import shutil
 
 import keras
 import numpy as np
@@ -108,16 +109,40 @@ def test_ctrl_c_still_evaluates_and_saves(run, tmp_path, stop_after):
     assert not list(tmp_path.glob("lstm-backups/*"))  # Ctrl-C ends the run: no backup is left to resume
 
 
-def test_a_killed_run_goes_on_from_its_last_epoch_and_ends_as_if_never_stopped(kill_after, tmp_path, capsys):
-    argv = [*TINY, "--epochs", "40", "--batch-size", "16", "--json", str(tmp_path / "metrics.json"), "--overwrite"]
-    done = kill_after("count_ones.py", argv, epochs=3)
-    capsys.readouterr()
-    resumed = main(argv)
-    assert f"Resuming from epoch {done}, where a run of this same command stopped" in capsys.readouterr().out
-    assert resumed["epochs"] == 40 and not list(tmp_path.glob("lstm-backups/*"))  # the backup goes as the run ends
-    never_stopped = main(argv)
-    assert "Resuming" not in capsys.readouterr().out
-    assert without_timings(resumed) == without_timings(never_stopped)
+DAMAGES = {  # what can befall a backup's files between a kill and the next run
+    "intact": lambda path: None,
+    "cut short": lambda path: path.write_bytes(path.read_bytes()[: path.stat().st_size // 2]),
+    "damaged": lambda path: path.write_bytes(bytes(255 - b for b in path.read_bytes())),
+    "deleted": lambda path: path.unlink(),
+}
+
+
+def test_a_crashed_run_resumes_exactly_or_starts_afresh_whatever_befell_its_backup(stop_after, tmp_path, capsys):
+    """A crash leaves the backup as kill -9 does (no clean-up runs); the kill itself is tried in test_mnist_rows."""
+    argv = [*TINY, "--epochs", "5", "--batch-size", "32", "--json", str(tmp_path / "metrics.json"), "--overwrite"]
+    stop_after(count_ones.HeldOutCheck, epochs=2, error=RuntimeError("the machine went down"))
+    with pytest.raises(RuntimeError):
+        main(argv)
+    (crashed,) = (tmp_path / "lstm-backups").glob("*-1")
+    shutil.copytree(crashed, tmp_path / "as-crashed")
+    resumed = []
+    for name in ("backup.json", "epoch-2.weights.h5"):
+        for damage, befall in DAMAGES.items():
+            if name == "backup.json" and damage == "intact":
+                continue  # once is enough
+            shutil.rmtree(crashed, ignore_errors=True)
+            shutil.copytree(tmp_path / "as-crashed", crashed)
+            befall(crashed / name)
+            capsys.readouterr()
+            resumed.append(without_timings(main(argv)))
+            out = capsys.readouterr().out
+            if damage == "intact":  # the run goes on where it stopped ...
+                assert "Resuming from epoch 2, where a run of this same command stopped" in out
+            else:  # ... or says it cannot, sets the backup aside and starts afresh: never an inexact resume
+                assert "is not whole" in out and "set aside in" in out and "Resuming" not in out, (name, damage)
+            assert not crashed.exists()  # the backup goes as the run ends
+    never_stopped = without_timings(main(argv))
+    assert all(run == never_stopped for run in resumed)
 
 
 def test_dry_run_and_tensorboard_logs(run, tmp_path):

@@ -10,6 +10,7 @@ import pathlib
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -70,3 +71,39 @@ def test_a_picture_without_matplotlib_says_what_to_install(script, fails, tmp_pa
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "matplotlib" else find_spec(name))
     fails(script.main, ["--curve-png", str(tmp_path / "curve.png")],
           "--curve-png draws with matplotlib, which is not installed: pip install matplotlib")
+
+
+def test_a_model_whose_name_was_taken_while_it_trained_is_saved_beside_it(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "m.keras"
+    train = sign_sum_diy_lstm.train
+
+    def another_run_saves_first(*args):
+        done = train(*args)
+        path.write_bytes(b"another run's model")  # as a second run of another seed saves, while this one trains
+        return done
+    monkeypatch.setattr(sign_sum_diy_lstm, "train", another_run_saves_first)
+    sign_sum_diy_lstm.main(["--train-lengths", "1-3", "--epochs", "2", "--save", str(path)])
+    assert path.read_bytes() == b"another run's model"  # left alone ...
+    assert f"--save {path} appeared while this run worked: left alone, and this run's written to " \
+           f"{tmp_path / 'm-2.keras'}" in capsys.readouterr().out
+    assert sign_sum_diy_lstm.main(["--load", str(tmp_path / "m-2.keras"), "--predict", "+-+"])["prediction"] in range(-3, 4)
+
+
+def test_a_second_ctrl_c_stops_at_once(tmp_path):
+    """The first Ctrl-C stops training and starts the evaluation of 4 million strings; the second ends it all."""
+    process = subprocess.Popen([sys.executable, str(ROOT / "count_ones.py"), "--length", "22", "--epochs", "50"],
+                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "TMPDIR": str(tmp_path)})
+    for line in process.stdout:  # the first epoch is done
+        if line.startswith("train_input"):
+            break
+    while not list(tmp_path.glob("lstm-backups/*/backup.json")):
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    for line in process.stdout:
+        if line.startswith("Interrupted after epoch"):
+            break
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130 and "Traceback" not in err
+    assert err.rstrip().splitlines()[-1] == "count_ones.py: stopped by Ctrl-C"
