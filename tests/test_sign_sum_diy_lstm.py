@@ -63,11 +63,11 @@ def test_steps_reads_every_gate_of_the_same_cell_as_the_while_loop():
 
 # Runs, as a user makes them.
 
-def test_a_short_run_learns_and_repeats_exactly_with_the_same_seed(run):
+def test_a_short_run_learns(run):
+    """(That the same seed repeats a run exactly, the test of a crashed run shows.)"""
     first = run(main, "--target-error", "0.05")  # stops as soon as 95% of the test sums are right
     assert first["script"] == "sign_sum_diy_lstm.py" and first["metric"] == "test_error"
     assert first["examples"] == 3072 and first["value"] <= 0.05 and first["epochs"] < 50
-    assert without_timings(run(main, "--target-error", "0.05")) == without_timings(first)
 
 
 def test_any_length_trains_and_is_scored_per_length(run):
