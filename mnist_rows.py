@@ -556,8 +556,8 @@ def read_image(path, flag):
         fail(f"{flag} {path}: no such file")
     except tf.errors.InvalidArgumentError:
         fail(f"{flag} {path}: not an image TensorFlow can read (PNG, JPEG, GIF or BMP)")
-    except tf.errors.OpError as error:  # a folder, a file this user cannot read, ...
-        fail(f"{flag} {path}: cannot read it ({error.message})")
+    except tf.errors.OpError:  # a folder, a file this user may not read, ...
+        fail(f"{flag} {path}: {'a folder, not an image' if os.path.isdir(path) else 'cannot read it'}")
 
 
 def read_data_dir(folder):

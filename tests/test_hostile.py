@@ -59,7 +59,7 @@ def outputs(script):
 
 def path_cases():
     """(script, argv, flag) for the outputs: a missing folder, a folder in the file's place, a folder no one may
-    write, an existing file without --overwrite, two flags on one file."""
+    write, an existing file without --overwrite, two flags on one file; for the inputs: a missing file, a folder."""
     for script in SCRIPTS:
         for flag in outputs(script):
             suffix, given = OUTPUT_SUFFIX.get(flag, ".png"), ["--inspect", INSPECT[script]] * (flag == "--inspect-png")
@@ -70,6 +70,11 @@ def path_cases():
             if os.path.isdir("/proc"):  # root may write anywhere but in a pseudo-filesystem
                 yield script, [*given, flag, f"/proc/out{suffix}"], flag
         yield script, ["--curve-png", "both.png", "--json", "both.png", "--overwrite"], "--json"
+        for flag in ("--load", "--text", "--predict", "--inspect", "--data-dir"):  # what a run reads
+            if flag in flags(script):
+                yield script, [flag, "missing.file"], flag
+                if flag != "--data-dir":
+                    yield script, [flag, "a-folder"], flag
         yield script, ["--load", "existing.keras", "--json", "existing.keras", "--overwrite"], "--json"
 
 
