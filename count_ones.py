@@ -214,6 +214,16 @@ def epoch_batches(train_input, train_output, weights, batch_size, seed, first_ep
             .prefetch(tf.data.AUTOTUNE))
 
 
+def schedule(args, recipe):
+    """The article's epochs in Keras' terms: `passes` of them make one epoch of Keras' (the held-out check
+    runs between two: see RECIPES), of `steps` batches; and how many of Keras' epochs to run at most.
+    --dry-run: one batch, once."""
+    if args.dry_run:
+        return 1, 1, 1
+    passes = math.gcd(recipe["check_every"], args.epochs) or 1
+    return passes, passes * math.ceil(args.train_size / args.batch_size), args.epochs // passes
+
+
 class HeldOutCheck(keras.callbacks.Callback):
     """The article's `print('Epoch {:2d} error {:3.1f}%')`, with the probability it gives one string's
     true count; the error on a fixed slice of held-out strings, and a stop once the whole held-out set
@@ -772,9 +782,8 @@ def main(argv=None):
     show_first(train_input, train_output, args.length)
     if model is None:
         model = build_model(args.length, args.cell, args.hidden, args.layers, recipe["article_init"])
-    passes = 1 if args.dry_run else math.gcd(recipe["check_every"], args.epochs) or 1  # see RECIPES
-    steps = 1 if args.dry_run else passes * math.ceil(args.train_size / args.batch_size)
-    compile_model(model, recipe, args.lr, steps, args.epochs // passes)
+    passes, steps, epochs = schedule(args, recipe)
+    compile_model(model, recipe, args.lr, steps, epochs)
     print(f"{args.layers} x {args.cell.upper()}({args.hidden}), {model.count_params():,} parameters; recipe {args.recipe}"
           f": batch {args.batch_size}, Adam {args.lr:g}, balance {args.balance:g}, up to {args.epochs} epochs; seed {args.seed}")
 
@@ -784,8 +793,7 @@ def main(argv=None):
     weights = class_weights(train_output, args.length, args.balance)[train_output]
     batches = epoch_batches(train_input, train_output, weights, args.batch_size, args.seed, check.epochs_done)
     curve = Curve(os.path.join(backup_callback.folder, "curve.json"), check.epochs_done // passes)
-    epochs, train_seconds = train(model, batches, steps, 1 if args.dry_run else args.epochs // passes, backup_callback,
-                                  check, [curve, *tensorboard(args.log_dir)])
+    epochs, train_seconds = train(model, batches, steps, epochs, backup_callback, check, [curve, *tensorboard(args.log_dir)])
     if args.save:
         save_model(model, args, {key: getattr(args, key) for key in SETTINGS})
     if args.curve_png:

@@ -344,6 +344,15 @@ def batches(train, batch_size, every_step, seed, first_epoch):
     return tf.data.Dataset.from_generator(generate, output_signature=signature).prefetch(2), steps
 
 
+def schedule(args, recipe):
+    """The article's epochs in Keras' terms: `passes` of them make one epoch of Keras' (the test check runs
+    between two: see RECIPES), and how many of Keras' epochs to run at most. --dry-run: one batch, once."""
+    if args.dry_run:
+        return 1, 1
+    passes = math.gcd(recipe["check_every"], args.epochs) or 1
+    return passes, args.epochs // passes
+
+
 class TestCheck(keras.callbacks.Callback):
     """The article's line every few epochs, `Epoch 20 | incorrect 77.4% | mean squ error 8864.7`, from
     the error on the test sequences of the trained lengths, and a stop once it is at the target."""
@@ -904,11 +913,11 @@ def main(argv=None):
         return {**(predict(model, args.predict) if args.predict else {}), **look_inside(model, args, test)}
     if model is None:
         model = build_model(args.hidden)
-    passes = 1 if args.dry_run else math.gcd(recipe["check_every"], args.epochs) or 1  # see RECIPES
+    passes, epochs = schedule(args, recipe)
     backup_callback, first_epoch = backup(args, passes)
     dataset, steps = batches(train_data, args.batch_size, recipe["every_step"], args.seed, first_epoch)
-    steps = 1 if args.dry_run else steps * passes
-    compile_model(model, recipe, args.lr, steps, args.epochs // passes)
+    steps = 1 if args.dry_run else steps * passes  # one epoch of Keras' holds `passes` of the article's
+    compile_model(model, recipe, args.lr, steps, epochs)
     num_train, num_test = (sum(len(inputs) for inputs, _ in data.values()) for data in (train_data, test))
     print(f"{num_train:,} training and {num_test:,} test sequences of lengths {args.train_lengths}; "
           f"DiyLSTM({args.hidden}), {model.count_params():,} parameters")
@@ -919,8 +928,7 @@ def main(argv=None):
     log = tensorboard(args.log_dir)
     curve = Curve(os.path.join(backup_callback.folder, "curve.json"), first_epoch // passes)
     log = [curve, *log, *([GateHistograms(test[max(test)][0], log[0].log_dir)] if log else [])]
-    epochs, train_seconds = train(model, dataset, steps, 1 if args.dry_run else args.epochs // passes, backup_callback,
-                                  check, log)
+    epochs, train_seconds = train(model, dataset, steps, epochs, backup_callback, check, log)
     if args.save:
         save_model(model, args, {key: getattr(args, key) for key in SETTINGS})
     if args.curve_png:
