@@ -1,22 +1,21 @@
 """Three words in, the next word out: an LSTM that learns a fable, then tells it.
 
-Follows "LSTM by Example using Tensorflow" (2017), ported to TensorFlow 2 / Keras 3.
-The section markers below are the article's listings, in its order; what the article
-does not have sits under headings of its own, and everything that only serves the
-terminal is below the divider at the end.
+Follows "LSTM by Example using Tensorflow" (2017), ported to TensorFlow 2 / Keras 3. The section
+markers below are the article's listings, in its order; what the article does not have sits under
+headings of its own, and everything that only serves the terminal is below the divider at the end.
 
-    python aesop_next_word.py                                   # trains, then tells the story from "had a general"
+    python aesop_next_word.py                  # trains, then tells the story from "had a general"
     python aesop_next_word.py --save fable.keras
     python aesop_next_word.py --load fable.keras --generate "the old mouse" --words 32
-    python aesop_next_word.py --load fable.keras --interactive  # the original's prompt loop
-    python aesop_next_word.py --recipe article                  # the author's own: batch 1, 50,000 iterations
-    python aesop_next_word.py --text my_story.txt               # any UTF-8 text, any language
+    python aesop_next_word.py --load fable.keras --interactive   # the original's prompt loop
+    python aesop_next_word.py --recipe article   # the author's own: batch 1, 50,000 iterations
+    python aesop_next_word.py --text my_story.txt                # any UTF-8 text, any language
 
-Results: see the README's table, each figure with the command that measured it.
-"""
+Results: see the README's table, each figure with the command that measured it."""
+
 import argparse
-import contextlib
 import collections
+import contextlib
 import difflib
 import hashlib
 import importlib.util
@@ -33,30 +32,34 @@ import zipfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's start-up chatter
 
+import keras
 import numpy as np
 import tensorflow as tf
-import keras
 
 # Settings: Listing 4's n_input and n_hidden, and what the article prints; each a flag below.
-N_INPUT = 3             # symbols in, one out; the article asks what 4 or 5 do
-N_HIDDEN = 512          # units in the LSTM cell
-DISPLAY_STEP = 1000     # the article prints its averages every 1000 iterations
-WORDS = 32              # Listing 11: "Truncated to max of 32 predictions"
-START = "had a general" # Listing 11's three words
+N_INPUT = 3  # symbols in, one out; the article asks what 4 or 5 do
+N_HIDDEN = 512  # units in the LSTM cell
+DISPLAY_STEP = 1000  # the article prints its averages every 1000 iterations
+WORDS = 32  # Listing 11: "Truncated to max of 32 predictions"
+START = "had a general"  # Listing 11's three words
 
 RECIPES = {
-    # The author's: each id fed as a raw float, batch 1, RMSProp at 1e-3, 50,000 iterations
-    # (50 epochs of 1000) over windows that start at a random offset 0-4 and advance by 4.
-    # XLA (jit_compile, see compile_model) makes its 50,000 tiny steps 4.6 times faster.
-    "article": dict(embedding=False, optimizer="rmsprop", lr=1e-3, epochs=50, batch_size=1, jit_compile=True),
-    # Ours: a learned embedding instead of raw ids (the article's own final note: an id
-    # loses the meaning of a word), batches of 256 windows (the fable's 201 are one
-    # batch), Adam at 1e-2; stops when the accuracy reaches the ceiling (see ceiling()).
-    "fast": dict(embedding=True, optimizer="adam", lr=1e-2, epochs=100, batch_size=256, jit_compile=False),
+    # The author's: each id fed as a raw float, batch 1, RMSProp at 1e-3, 50,000 iterations (50
+    # epochs of 1000) over windows that start at a random offset 0-4 and advance by 4. XLA
+    # (jit_compile, see compile_model) makes its 50,000 tiny steps 4.6 times faster.
+    "article": dict(
+        embedding=False, optimizer="rmsprop", lr=1e-3, epochs=50, batch_size=1, jit_compile=True
+    ),
+    # Ours: a learned embedding instead of raw ids (the article's own final note: an id loses the
+    # meaning of a word), batches of 256 windows (the fable's 201 are one batch), Adam at 1e-2;
+    # stops when the accuracy reaches the ceiling (see ceiling()).
+    "fast": dict(
+        embedding=True, optimizer="adam", lr=1e-2, epochs=100, batch_size=256, jit_compile=False
+    ),
 }
 
-# Listing 1. A short story from Aesop's Fables with 112 unique symbols. Words and
-# punctuation marks are both considered symbols. (The same text is data/belling_the_cat.txt.)
+# Listing 1. A short story from Aesop's Fables with 112 unique symbols. Words and punctuation marks
+# are both considered symbols. (The same text is data/belling_the_cat.txt.)
 FABLE = """\
 long ago , the mice had a general council to consider what measures they could take to outwit \
 their common enemy , the cat . some said this , and some said that but at last a young mouse got \
@@ -73,7 +76,8 @@ remedies ."""
 
 # Listing 2. Function for building the dictionary and reverse dictionary.
 def build_dataset(words):
-    """Symbol -> id by frequency, id 0 the most frequent (ties in order of first appearance), and back."""
+    """Symbol -> id by frequency, id 0 the most frequent (ties in order of first appearance), and
+    back."""
     count = collections.Counter(words).most_common()
     dictionary = dict()
     for word, _ in count:
@@ -86,30 +90,44 @@ def build_dataset(words):
 def RNN(n_input, n_hidden, layers, embedding, vocab_size):
     """x [batch, n_input] ids -> outputs[-1] [batch, n_hidden], as Keras layers.
 
-    The article feeds each id as a raw float: tf.reshape and tf.split make
-    [batch, n_input, 1]. With `embedding`, each id becomes a learned vector instead:
-    [batch, n_input, 64]. unroll=True writes the steps out, as static_rnn did; not on a GPU,
-    where it would turn off Keras' cuDNN kernel."""
+    The article feeds each id as a raw float: tf.reshape and tf.split make [batch, n_input, 1].
+    With `embedding`, each id becomes a learned vector instead: [batch, n_input, 64]. unroll=True
+    writes the steps out, as static_rnn did; not on a GPU, where it would turn off Keras' cuDNN
+    kernel."""
     unroll = not tf.config.list_physical_devices("GPU")
-    x = [keras.layers.Embedding(vocab_size, 64) if embedding else keras.layers.Reshape((n_input, 1))]
+    x = [
+        keras.layers.Embedding(vocab_size, 64) if embedding else keras.layers.Reshape((n_input, 1))
+    ]
     # rnn.BasicLSTMCell(n_hidden); rnn.static_rnn; and Listing 10 below stacks `layers` of them
-    return x + [keras.layers.LSTM(n_hidden, unroll=unroll, return_sequences=i < layers - 1) for i in range(layers)]
+    return x + [
+        keras.layers.LSTM(n_hidden, unroll=unroll, return_sequences=i < layers - 1)
+        for i in range(layers)
+    ]
 
 
-# Listing 4. Constants and training parameters: vocab_size = len(dictionary), n_input and
-# n_hidden (N_INPUT, N_HIDDEN above), and weights['out'], biases['out']: tf.random_normal.
+# Listing 4. Constants and training parameters: vocab_size = len(dictionary), n_input and n_hidden
+# (N_INPUT, N_HIDDEN above), and weights['out'], biases['out']: tf.random_normal.
 def build_model(vocab_size, n_input, n_hidden, layers, embedding):
-    """pred = RNN(x) x weights['out'] + biases['out']: [batch, n_input] -> [batch, vocab_size] logits."""
+    """pred = RNN(x) x weights['out'] + biases['out']: [batch, n_input] -> [batch, vocab_size]
+    logits."""
     random_normal = keras.initializers.RandomNormal(stddev=1.0)
-    return keras.Sequential([keras.Input(shape=(n_input,)), *RNN(n_input, n_hidden, layers, embedding, vocab_size),
-                             keras.layers.Dense(vocab_size, kernel_initializer=random_normal,
-                                                bias_initializer="zeros" if embedding else random_normal)],
-                            name="aesop_next_word")
+    return keras.Sequential(
+        [
+            keras.Input(shape=(n_input,)),
+            *RNN(n_input, n_hidden, layers, embedding, vocab_size),
+            keras.layers.Dense(
+                vocab_size,
+                kernel_initializer=random_normal,
+                bias_initializer="zeros" if embedding else random_normal,
+            ),
+        ],
+        name="aesop_next_word",
+    )
 
 
-# Listing 5. Symbols to vector of int as input; Listing 6. One-hot vector as label.
-# The article's label is a one-hot row of vocab_size; Keras' *sparse* cross-entropy takes
-# the symbol's id instead and reads the same entry, so the labels here are ids.
+# Listing 5. Symbols to vector of int as input; Listing 6. One-hot vector as label. The article's
+# label is a one-hot row of vocab_size; Keras' *sparse* cross-entropy takes the symbol's id instead
+# and reads the same entry, so the labels here are ids.
 def windows(ids, n_input):
     """Every window of the text: inputs [len - n_input, n_input] ids, labels [len - n_input] ids."""
     ids = np.asarray(ids)
@@ -118,8 +136,8 @@ def windows(ids, n_input):
 
 
 def article_windows(ids, n_input, iterations, rng):
-    """The windows the author's loop visits, in order: a random start 0..n_input+1, then
-    steps of n_input + 1, and a new random start whenever a window would run off the end."""
+    """The windows the author's loop visits, in order: a random start 0..n_input+1, then steps of
+    n_input + 1, and a new random start whenever a window would run off the end."""
     starts, offset = [], rng.integers(0, n_input + 2)
     for _ in range(iterations):
         if offset > len(ids) - (n_input + 1):
@@ -132,31 +150,54 @@ def article_windows(ids, n_input, iterations, rng):
 
 # Listing 7. Training step optimization
 def article_batches(ids, n_input, epochs, seed, first_epoch):
-    """One window a step, in the order the author's loop visits them (article_windows), 1000 steps an
-    epoch, from `first_epoch` on. Returns the batches, and the windows visited (Listing 8 shows them)."""
-    inputs, labels = article_windows(ids, n_input, epochs * DISPLAY_STEP, np.random.default_rng(seed))
-    return tf.data.Dataset.from_tensor_slices((inputs, labels)).skip(first_epoch * DISPLAY_STEP).batch(1), inputs, labels
+    """One window a step, in the order the author's loop visits them (article_windows), 1000
+    steps an epoch, from `first_epoch` on. Returns the batches, and the windows visited (Listing
+    8 shows them)."""
+    inputs, labels = article_windows(
+        ids, n_input, epochs * DISPLAY_STEP, np.random.default_rng(seed)
+    )
+    return (
+        tf.data.Dataset.from_tensor_slices((inputs, labels))
+        .skip(first_epoch * DISPLAY_STEP)
+        .batch(1),
+        inputs,
+        labels,
+    )
 
 
 def epoch_batches(inputs, labels, batch_size, seed, first_epoch):
     """Every window, batched in a new order each epoch. The order of epoch e depends on (seed, e)
     alone, so a run resumed at epoch e trains on the very batches of a run never stopped."""
+
     def one_epoch(epoch):
         order = tf.random.experimental.stateless_shuffle(tf.range(len(labels)), seed=[seed, epoch])
         return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
+
     seed, inputs, labels = tf.constant(seed, tf.int64), tf.constant(inputs), tf.constant(labels)
-    return (tf.data.Dataset.range(first_epoch, 2**62).flat_map(one_epoch)
-            .map(lambda i: (tf.gather(inputs, i), tf.gather(labels, i))).prefetch(tf.data.AUTOTUNE))
+    return (
+        tf.data.Dataset.range(first_epoch, 2**62)
+        .flat_map(one_epoch)
+        .map(lambda i: (tf.gather(inputs, i), tf.gather(labels, i)))
+        .prefetch(tf.data.AUTOTUNE)
+    )
 
 
 def train(model, batches, steps, epochs, backup, progress, log):
-    """_, acc, loss, onehot_pred = session.run([optimizer, accuracy, cost, pred], ...): model.fit, one traced
-    call per epoch, from the epoch the backup holds (if any) until the ceiling or the last epoch, backing up
-    each epoch first and logging last. Ctrl-C stops it cleanly. Returns the epochs done and the seconds."""
+    """_, acc, loss, onehot_pred = session.run([optimizer, accuracy, cost, pred], ...):
+    model.fit, one traced call per epoch, from the epoch the backup holds (if any) until the
+    ceiling or the last epoch, backing up each epoch first and logging last. Ctrl-C stops it
+    cleanly. Returns the epochs done and the seconds."""
     started = time.perf_counter()
     try:
-        model.fit(batches, steps_per_epoch=steps, epochs=epochs, initial_epoch=backup.first_epoch,
-                  callbacks=[backup, progress, *log], shuffle=False, verbose=0)
+        model.fit(
+            batches,
+            steps_per_epoch=steps,
+            epochs=epochs,
+            initial_epoch=backup.first_epoch,
+            callbacks=[backup, progress, *log],
+            shuffle=False,
+            verbose=0,
+        )
     except KeyboardInterrupt:
         print(f"\nInterrupted after epoch {progress.epochs_done}: evaluating what it has learned.")
         shutil.rmtree(backup.folder, ignore_errors=True)  # the run ends here, as when it finishes
@@ -167,9 +208,9 @@ def train(model, batches, steps, epochs, backup, progress, log):
 
 # Listing 8. Sample prediction and accuracy data per training subsession (1000 steps)
 class ArticleProgress(keras.callbacks.Callback):
-    """`Iter= 50000, Average Loss= 0.415811, Average Accuracy= 91.20%` and `['this', 'means', 'we'] -
-    [should] vs [should]`: an epoch is 1000 iterations, so Keras' epoch means are the article's
-    averages; the guess is the model's for the last window it trained on."""
+    """`Iter= 50000, Average Loss= 0.415811, Average Accuracy= 91.20%` and `['this', 'means',
+    'we'] - [should] vs [should]`: an epoch is 1000 iterations, so Keras' epoch means are the
+    article's averages; the guess is the model's for the last window it trained on."""
 
     def __init__(self, inputs, labels, reverse_dictionary):
         super().__init__()
@@ -177,23 +218,33 @@ class ArticleProgress(keras.callbacks.Callback):
         self.epochs_done, self.average_accuracy = 0, None
 
     def on_epoch_end(self, epoch, logs):
-        self.epochs_done, self.average_accuracy, last = epoch + 1, logs["accuracy"], (epoch + 1) * DISPLAY_STEP - 1
-        print(f"Iter= {self.epochs_done * DISPLAY_STEP}, Average Loss= {logs['loss']:.6f}, "
-              f"Average Accuracy= {self.average_accuracy:.2%}")
-        guess = int(np.argmax(self.model.predict_on_batch(self.inputs[last:last + 1])))
-        print(f"{[self.reverse_dictionary[int(i)] for i in self.inputs[last]]} - "
-              f"[{self.reverse_dictionary[int(self.labels[last])]}] vs [{self.reverse_dictionary[guess]}]", flush=True)
+        self.epochs_done, self.average_accuracy, last = (
+            epoch + 1,
+            logs["accuracy"],
+            (epoch + 1) * DISPLAY_STEP - 1,
+        )
+        print(
+            f"Iter= {self.epochs_done * DISPLAY_STEP}, Average Loss= {logs['loss']:.6f}, "
+            f"Average Accuracy= {self.average_accuracy:.2%}"
+        )
+        guess = int(np.argmax(self.model.predict_on_batch(self.inputs[last : last + 1])))
+        print(
+            f"{[self.reverse_dictionary[int(i)] for i in self.inputs[last]]} - "
+            f"[{self.reverse_dictionary[int(self.labels[last])]}] vs "
+            f"[{self.reverse_dictionary[guess]}]",
+            flush=True,
+        )
 
 
 # ## Beyond the article: the honest figure, and the ceiling no model can pass
 def ceiling(words, n_input):
     """The best accuracy any model can reach on every window, and the contexts that cap it.
 
-    When the same n_input symbols are followed by different symbols in the text, no
-    model can be right both times: at best it picks the commonest follower."""
+    When the same n_input symbols are followed by different symbols in the text, no model can be
+    right both times: at best it picks the commonest follower."""
     followers = collections.defaultdict(collections.Counter)
     for i in range(len(words) - n_input):
-        followers[tuple(words[i:i + n_input])][words[i + n_input]] += 1
+        followers[tuple(words[i : i + n_input])][words[i + n_input]] += 1
     best = sum(max(counter.values()) for counter in followers.values())
     ambiguous = {context: counter for context, counter in followers.items() if len(counter) > 1}
     return best, ambiguous
@@ -216,26 +267,38 @@ class StopAtCeiling(keras.callbacks.Callback):
         self.epochs_done, right = epoch + 1, windows_right(self.model, self.inputs, self.labels)
         logs["window_accuracy"] = right / len(self.labels)
         if self.epochs_done % self.print_every == 0 or right >= self.best:
-            print(f"Epoch {self.epochs_done:3d}: {right} of {len(self.labels)} windows right "
-                  f"({right / len(self.labels):.1%}), loss {logs['loss']:.4f}", flush=True)
+            print(
+                f"Epoch {self.epochs_done:3d}: {right} of {len(self.labels)} windows right "
+                f"({right / len(self.labels):.1%}), loss {logs['loss']:.4f}",
+                flush=True,
+            )
         self.model.stop_training = right >= self.best
 
 
 def ceiling_report(best, ambiguous, right, n, n_input, average_accuracy):
-    """The ceiling and what sets it, the windows right, and the article's Average Accuracy (if any) beside them."""
-    print(f"\nCeiling: {best} of {n} windows ({best / n:.1%}); the same {n_input} symbols "
-          f"go on differently in {len(ambiguous)} place(s):")
+    """The ceiling and what sets it, the windows right, and the article's Average Accuracy (if
+    any) beside them."""
+    print(
+        f"\nCeiling: {best} of {n} windows ({best / n:.1%}); the same {n_input} symbols "
+        f"go on differently in {len(ambiguous)} place(s):"
+    )
     for context, counter in list(ambiguous.items())[:5]:
-        print(f"  {' '.join(context)!r} -> " + " or ".join(f"{w!r} ({k}x)" for w, k in counter.items()))
+        print(
+            f"  {' '.join(context)!r} -> "
+            + " or ".join(f"{w!r} ({k}x)" for w, k in counter.items())
+        )
     print(f"{right} of {n} windows right ({right / n:.1%})")
     if average_accuracy is not None:
-        print(f"The article's Average Accuracy (training, the last {DISPLAY_STEP} iterations): {average_accuracy:.2%}")
+        print(
+            f"The article's Average Accuracy (training, the last {DISPLAY_STEP} iterations): "
+            f"{average_accuracy:.2%}"
+        )
 
 
 # ## Beyond the article: the learning curve
 class Curve(keras.callbacks.Callback):
-    """Every epoch's figures (loss, accuracy), kept in `path` beside the backup as well, so that a run
-    resumed after a kill still draws its whole curve."""
+    """Every epoch's figures (loss, accuracy), kept in `path` beside the backup as well, so that
+    a run resumed after a kill still draws its whole curve."""
 
     def __init__(self, path, first_epoch):
         super().__init__()
@@ -247,34 +310,48 @@ class Curve(keras.callbacks.Callback):
             self.points = []
 
     def on_epoch_end(self, epoch, logs):
-        self.points.append(dict(epoch=epoch + 1, **{key: float(value) for key, value in logs.items()}))
+        self.points.append(
+            dict(epoch=epoch + 1, **{key: float(value) for key, value in logs.items()})
+        )
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
         with open(f"{self.path}.tmp", "w") as f:
             json.dump(self.points, f)
         os.replace(f"{self.path}.tmp", self.path)
 
 
-
 def curve_figure(points, ceiling, iterations):
-    """--curve-png's figure: the loss and the accuracy after each epoch (the windows right, where the fast
-    recipe counts them), the ceiling as a line."""
+    """--curve-png's figure: the loss and the accuracy after each epoch (the windows right, where
+    the fast recipe counts them), the ceiling as a line."""
     from matplotlib.figure import Figure  # only where a picture is asked
 
     epochs = [point["epoch"] for point in points]
     fig = Figure(figsize=(7, 6), layout="constrained")
     loss, accuracy = fig.subplots(2, 1, sharex=True)
-    fig.suptitle(f"Learning the fable: {epochs[-1] if epochs else 0} epochs of {iterations:,} update(s)")
+    fig.suptitle(
+        f"Learning the fable: {epochs[-1] if epochs else 0} epochs of {iterations:,} update(s)"
+    )
     loss.plot(epochs, [point["loss"] for point in points], ".-")
     loss.set(title="Training loss (cross-entropy, the epoch's mean)", ylabel="loss", yscale="log")
     loss.yaxis.set_major_formatter("{x:g}")
     loss.yaxis.set_minor_formatter("{x:g}")  # 0.3, not 3 x 10^-1
-    accuracy.plot(epochs, [point["accuracy"] for point in points], ".-", label="training batches (the article's "
-                  "Average Accuracy)")
+    accuracy.plot(
+        epochs,
+        [point["accuracy"] for point in points],
+        ".-",
+        label="training batches (the article's Average Accuracy)",
+    )
     if points and "window_accuracy" in points[0]:
-        accuracy.plot(epochs, [point["window_accuracy"] for point in points], ".-", label="every window of the text")
+        accuracy.plot(
+            epochs,
+            [point["window_accuracy"] for point in points],
+            ".-",
+            label="every window of the text",
+        )
     accuracy.axhline(ceiling, color="tab:red", linestyle="--", label=f"the ceiling, {ceiling:.1%}")
     accuracy.yaxis.set_major_formatter(lambda y, _: f"{y:.0%}")
-    accuracy.set(title="Accuracy of the next symbol", xlabel="epoch", ylabel="accuracy", ylim=(0, 1.02))
+    accuracy.set(
+        title="Accuracy of the next symbol", xlabel="epoch", ylabel="accuracy", ylim=(0, 1.02)
+    )
     accuracy.legend(loc="lower right")
     return fig
 
@@ -283,30 +360,42 @@ def curve_figure(points, ceiling, iterations):
 def compile_model(model, recipe, lr, steps):
     """cost = reduce_mean(softmax_cross_entropy_with_logits); RMSPropOptimizer(0.001), or Adam.
 
-    The `steps` iterations of an epoch run in one call into the traced graph. With the
-    recipe's jit_compile, XLA fuses each step's many small operations (the optimizer's update of
-    the 512 x 2048 recurrent kernel alone is a dozen passes over 4 MB): one window a step
-    takes 1.0 instead of 4.8 ms here (benchmarks/parts.py). The fast recipe's dozen steps do not
-    repay XLA's compile."""
-    optimizer = {"rmsprop": keras.optimizers.RMSprop, "adam": keras.optimizers.Adam}[recipe["optimizer"]](lr)
-    model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"], steps_per_execution=steps, jit_compile=recipe["jit_compile"])
+    The `steps` iterations of an epoch run in one call into the traced graph. With the recipe's
+    jit_compile, XLA fuses each step's many small operations (the optimizer's update of the 512 x
+    2048 recurrent kernel alone is a dozen passes over 4 MB): one window a step takes 1.0 instead
+    of 4.8 ms here (benchmarks/parts.py). The fast recipe's dozen steps do not repay XLA's
+    compile."""
+    optimizer = {"rmsprop": keras.optimizers.RMSprop, "adam": keras.optimizers.Adam}[
+        recipe["optimizer"]
+    ](lr)
+    model.compile(
+        optimizer=optimizer,
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+        steps_per_execution=steps,
+        jit_compile=recipe["jit_compile"],
+    )
 
 
-# Listing 10. Improved LSTM: rnn.MultiRNNCell([BasicLSTMCell, BasicLSTMCell]) is `--layers 2`,
-# which RNN() above builds as two keras.layers.LSTM, the first handing on all its outputs.
+# Listing 10. Improved LSTM: rnn.MultiRNNCell([BasicLSTMCell, BasicLSTMCell]) is `--layers 2`, which
+# RNN() above builds as two keras.layers.LSTM, the first handing on all its outputs.
 
 
 # Listing 11. Sample story generated; Listing 12. Inputs with a sequence not found in the story
 def generate(model, ids, reverse_dictionary, words, temperature, rng, probabilities=None):
-    """Feed back each predicted symbol as the next input: greedy, or sampled at `temperature`. Each step's
-    probabilities of every symbol, [vocab], are appended to `probabilities` if given (for --inspect)."""
+    """Feed back each predicted symbol as the next input: greedy, or sampled at `temperature`.
+    Each step's probabilities of every symbol, [vocab], are appended to `probabilities` if given
+    (for --inspect)."""
     ids, story = list(ids), [reverse_dictionary[i] for i in ids]
     for _ in range(words):
         logits = model.predict_on_batch(np.array([ids]))[0]  # [1, n_input] -> [vocab]
         if probabilities is not None:
-            probabilities.append(np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum())
-        if temperature > 0:  # in float64: a tiny temperature tends to the likeliest symbol, and does not overflow
+            probabilities.append(
+                np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+            )
+        if (
+            temperature > 0
+        ):  # in float64: a tiny temperature tends to the likeliest symbol, and does not overflow
             p = np.exp((logits - logits.max()).astype(np.float64) / temperature)
             next_id = int(rng.choice(len(p), p=p / p.sum()))
         else:
@@ -324,16 +413,28 @@ def parse_words(text, dictionary, n_input):
     for word in words:
         if word not in dictionary:
             near = difflib.get_close_matches(word, dictionary, n=1)
-            return None, f"{word!r} is not in the text's vocabulary" + (f"; the nearest known word is {near[0]!r}" if near else "")
+            return None, f"{word!r} is not in the text's vocabulary" + (
+                f"; the nearest known word is {near[0]!r}" if near else ""
+            )
     return [dictionary[word] for word in words], None
 
 
 def tell(model, dictionary, start, args, rng):
-    """Listing 11's story from `start` (if any); then, if asked, the author's own prompt loop: ask for words,
-    tell the story, ask again, until an empty line or Ctrl-D."""
+    """Listing 11's story from `start` (if any); then, if asked, the author's own prompt loop:
+    ask for words, tell the story, ask again, until an empty line or Ctrl-D."""
     reverse_dictionary = {i: word for word, i in dictionary.items()}
-    story = generate(model, parse_words(start, dictionary, args.n_input)[0], reverse_dictionary, args.words,
-                     args.temperature, rng) if start else ""
+    story = (
+        generate(
+            model,
+            parse_words(start, dictionary, args.n_input)[0],
+            reverse_dictionary,
+            args.words,
+            args.temperature,
+            rng,
+        )
+        if start
+        else ""
+    )
     if story:
         print(f"\n{story}\n")
     while args.interactive:
@@ -344,21 +445,33 @@ def tell(model, dictionary, start, args, rng):
         if not (text or "").strip():
             break
         ids, problem = parse_words(text, dictionary, args.n_input)
-        print(problem or generate(model, ids, reverse_dictionary, args.words, args.temperature, rng))
+        print(
+            problem or generate(model, ids, reverse_dictionary, args.words, args.temperature, rng)
+        )
     return story
 
 
 # ## Beyond the article: where the story could have gone, and what the embedding learned
 def inspect(model, start, dictionary, args, rng):
-    """The table of --inspect: the story from `start` and, at each step, the five likeliest next symbols;
-    then, for a model with a learned embedding, the nearest neighbours of each of `start`'s words."""
+    """The table of --inspect: the story from `start` and, at each step, the five likeliest next
+    symbols; then, for a model with a learned embedding, the nearest neighbours of each of
+    `start`'s words."""
     reverse_dictionary, probabilities = {i: word for word, i in dictionary.items()}, []
-    story = generate(model, parse_words(start, dictionary, args.n_input)[0], reverse_dictionary, args.words,
-                     args.temperature, rng, probabilities).split()[args.n_input:]
+    story = generate(
+        model,
+        parse_words(start, dictionary, args.n_input)[0],
+        reverse_dictionary,
+        args.words,
+        args.temperature,
+        rng,
+        probabilities,
+    ).split()[args.n_input :]
     print("\nWhere the story could have gone: at each step the symbol told, and the five likeliest")
     candidates = []
     for step, (word, p) in enumerate(zip(story, probabilities), 1):
-        candidates.append([[reverse_dictionary[int(i)], float(p[i])] for i in np.argsort(p)[::-1][:5]])
+        candidates.append(
+            [[reverse_dictionary[int(i)], float(p[i])] for i in np.argsort(p)[::-1][:5]]
+        )
         print(f"{step:4d} {word:>12} | " + "  ".join(f"{w} {q:.0%}" for w, q in candidates[-1]))
     near = {}
     if isinstance(model.layers[0], keras.layers.Embedding):
@@ -366,42 +479,59 @@ def inspect(model, start, dictionary, args, rng):
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         for word in dict.fromkeys(start.split()):
             similarity = vectors @ vectors[dictionary[word]]  # cosine similarity with every symbol
-            near[word] = [[reverse_dictionary[int(i)], float(similarity[i])] for i in np.argsort(-similarity)[1:6]]
-            print(f"The embedding's nearest to {word!r}: " + ", ".join(f"{w} {q:.2f}" for w, q in near[word]))
+            near[word] = [
+                [reverse_dictionary[int(i)], float(similarity[i])]
+                for i in np.argsort(-similarity)[1:6]
+            ]
+            print(
+                f"The embedding's nearest to {word!r}: "
+                + ", ".join(f"{w} {q:.2f}" for w, q in near[word])
+            )
     else:
         print("The article's recipe feeds each id as a number: it has no embedding to look into.")
     return story, candidates, near
 
 
 def inspect_figure(start, story, candidates, columns=4):
-    """--inspect-png's figure: a panel per step of the story, the five likeliest next symbols as bars of
-    their probability, the one told in red."""
+    """--inspect-png's figure: a panel per step of the story, the five likeliest next symbols as
+    bars of their probability, the one told in red."""
     from matplotlib.figure import Figure  # only where a picture is asked
 
     rows = max(math.ceil(len(story) / columns), 1)
     fig = Figure(figsize=(3.4 * columns, 1.6 * rows + 0.8), layout="constrained")
     panels = fig.subplots(rows, columns, sharex=True, squeeze=False).ravel()
-    fig.suptitle(f"The story told from {start!r}: at each step the five likeliest next symbols (red: the one "
-                 "told)", fontsize="x-large")
+    fig.suptitle(
+        f"The story told from {start!r}: at each step the five likeliest next symbols (red: the "
+        f"one "
+        "told)",
+        fontsize="x-large",
+    )
     words = start.split() + story
     context = len(start.split())
     for step, (ax, word, row) in enumerate(zip(panels, story, candidates)):
         names, p = zip(*row)
-        bars = ax.barh(range(len(names)), p, color=["tab:red" if name == word else "tab:gray" for name in names])
+        bars = ax.barh(
+            range(len(names)),
+            p,
+            color=["tab:red" if name == word else "tab:gray" for name in names],
+        )
         ax.bar_label(bars, labels=[f"{q:.0%}" for q in p], padding=2, fontsize=8)
         ax.set_yticks(range(len(names)), labels=names)
         ax.invert_yaxis()  # the likeliest on top
         ax.set_xlim(0, 1.15)
         ax.xaxis.set_major_formatter(lambda x, _: f"{x:.0%}" if x <= 1 else "")
-        ax.set_title(f"{step + 1}. {' '.join(words[step:step + context])} \u2192 {word}", fontsize=9)
-    for ax in panels[len(story):]:
+        ax.set_title(
+            f"{step + 1}. {' '.join(words[step : step + context])} \u2192 {word}", fontsize=9
+        )
+    for ax in panels[len(story) :]:
         ax.set_axis_off()
     return fig
 
 
 # --- Running it from the terminal: not in the article ---
 SCRIPT = os.path.basename(__file__)
-SETTINGS = dict(n_input=N_INPUT, hidden=N_HIDDEN, layers=1)  # what a saved model was trained with, with its dictionary
+# what a saved model was trained with, with its dictionary
+SETTINGS = dict(n_input=N_INPUT, hidden=N_HIDDEN, layers=1)
 
 
 def fail(message):
@@ -411,8 +541,9 @@ def fail(message):
 
 
 def checked(convert, test, wanted):
-    """An argparse type: the text converted, then tested; else a one-line error saying what to give (which
-    --help says too: `wanted`)."""
+    """An argparse type: the text converted, then tested; else a one-line error saying what to
+    give (which --help says too: `wanted`)."""
+
     def parse(text):
         try:
             if test(value := convert(text)):
@@ -420,6 +551,7 @@ def checked(convert, test, wanted):
         except ValueError:
             pass
         raise argparse.ArgumentTypeError(f"{text!r}: give {wanted}")
+
     parse.wanted = wanted
     return parse
 
@@ -430,10 +562,15 @@ def whole(low, high):
 
 
 def writable(path, folder=False):
-    """Whether `path` names a file (or a folder) that could be made: not empty, its folder there, nothing of the
-    other kind in its place. (Whether the folder lets this user write is tried before training: check_outputs.)"""
+    """Whether `path` names a file (or a folder) that could be made: not empty, its folder there,
+    nothing of the other kind in its place. (Whether the folder lets this user write is tried
+    before training: check_outputs.)"""
     kind_in_the_way = os.path.isfile if folder else os.path.isdir
-    return bool(path) and os.path.isdir(os.path.dirname(os.path.abspath(path))) and not kind_in_the_way(path)
+    return (
+        bool(path)
+        and os.path.isdir(os.path.dirname(os.path.abspath(path)))
+        and not kind_in_the_way(path)
+    )
 
 
 EPOCHS = whole(0, 100_000)
@@ -448,60 +585,177 @@ TEMPERATURE = checked(float, lambda x: 0 <= x <= 100, "a number from 0 to 100")
 TEXT_FILE = checked(str, bool, "the name of a UTF-8 text file")
 MODEL_FILE = checked(str, bool, "the name of a file written by --save")
 IN_A_FOLDER = "in a folder that exists"
-KERAS_FILE = checked(str, lambda path: path.endswith(".keras") and writable(path),
-                     f"a file name ending in .keras, {IN_A_FOLDER}")
-PNG_FILE = checked(str, lambda path: path.endswith(".png") and writable(path), f"a file name ending in .png, {IN_A_FOLDER}")
+KERAS_FILE = checked(
+    str,
+    lambda path: path.endswith(".keras") and writable(path),
+    f"a file name ending in .keras, {IN_A_FOLDER}",
+)
+PNG_FILE = checked(
+    str,
+    lambda path: path.endswith(".png") and writable(path),
+    f"a file name ending in .png, {IN_A_FOLDER}",
+)
 JSON_FILE = checked(str, writable, f"a file name {IN_A_FOLDER}")
-FOLDER = checked(str, lambda path: writable(path, folder=True), f"a folder (not a file) {IN_A_FOLDER}")
-OUTPUTS = ("--save", "--inspect-png", "--curve-png", "--json", "--log-dir")  # every file or folder a run writes
+FOLDER = checked(
+    str, lambda path: writable(path, folder=True), f"a folder (not a file) {IN_A_FOLDER}"
+)
+# every file or folder a run writes
+OUTPUTS = (
+    "--save",
+    "--inspect-png",
+    "--curve-png",
+    "--json",
+    "--log-dir",
+)
 
 
 def parse_args(argv):
     """The flags, each checked by its type; settle() checks what spans several."""
+
     def recipes(key):
-        return "the recipe's: " + ", ".join(f"{name} {recipe[key]:g}" for name, recipe in RECIPES.items())
-    parser = argparse.ArgumentParser(description="Predict the next word from three with an LSTM, then tell a story "
-                                                 "(LSTM by Example, in TensorFlow 2).")
+        return "the recipe's: " + ", ".join(
+            f"{name} {recipe[key]:g}" for name, recipe in RECIPES.items()
+        )
+
+    parser = argparse.ArgumentParser(
+        description="Predict the next word from three with an LSTM, then tell a story "
+        "(LSTM by Example, in TensorFlow 2)."
+    )
     parser.error = fail  # argparse's own errors too: one line, exit status 2
     add = parser.add_argument
-    add("--recipe", choices=RECIPES, default="fast", help="'article': raw ids, batch 1, RMSProp, 50,000 iterations; "
-        "'fast': a learned embedding, batches of 256 windows, Adam, stop at the ceiling (default: %(default)s)")
-    add("--epochs", type=EPOCHS, help=f"most epochs, {EPOCHS.wanted}; the article's epoch is {DISPLAY_STEP} iterations "
-        f"(default: {recipes('epochs')})")
-    add("--batch-size", type=BATCH_SIZE, help=f"windows per update, {BATCH_SIZE.wanted} "
-        f"(default: {recipes('batch_size')})")
-    add("--lr", type=RATE, help=f"the optimizer's learning rate, {RATE.wanted} (default: {recipes('lr')})")
-    add("--text", type=TEXT_FILE, metavar="FILE", help="train on this UTF-8 text, its symbols split on white space (default: the "
-        "fable of Listing 1, also in data/belling_the_cat.txt)")
-    add("--n-input", type=N_INPUT_RANGE, help=f"symbols in, {N_INPUT_RANGE.wanted} and fewer than the text has "
-        f"(default: {N_INPUT}, or the loaded model's)")
-    add("--hidden", type=HIDDEN, help=f"units per LSTM layer, {HIDDEN.wanted} (default: {N_HIDDEN}, or the loaded "
-        "model's)")
-    add("--layers", type=LAYERS, help=f"LSTM layers stacked, {LAYERS.wanted} (default: 1, or the loaded model's)")
-    add("--seed", type=SEED, default=0, help=f"seeds the weights, the windows and sampling; {SEED.wanted} "
-        "(default: %(default)s)")
-    add("--generate", metavar="WORDS", help=f"continue from these words (default: {START!r} after training)")
-    add("--words", type=WORDS_RANGE, default=WORDS, metavar="N", help=f"symbols to generate, {WORDS_RANGE.wanted} "
-        "(default: %(default)s)")
-    add("--temperature", type=TEMPERATURE, default=0.0, help=f"{TEMPERATURE.wanted}: 0 picks the likeliest next "
+    add(
+        "--recipe",
+        choices=RECIPES,
+        default="fast",
+        help="'article': raw ids, batch 1, RMSProp, 50,000 iterations; "
+        "'fast': a learned embedding, batches of 256 windows, Adam, stop at the ceiling (default: "
+        "%(default)s)",
+    )
+    add(
+        "--epochs",
+        type=EPOCHS,
+        help=f"most epochs, {EPOCHS.wanted}; the article's epoch is {DISPLAY_STEP} iterations "
+        f"(default: {recipes('epochs')})",
+    )
+    add(
+        "--batch-size",
+        type=BATCH_SIZE,
+        help=f"windows per update, {BATCH_SIZE.wanted} (default: {recipes('batch_size')})",
+    )
+    add(
+        "--lr",
+        type=RATE,
+        help=f"the optimizer's learning rate, {RATE.wanted} (default: {recipes('lr')})",
+    )
+    add(
+        "--text",
+        type=TEXT_FILE,
+        metavar="FILE",
+        help="train on this UTF-8 text, its symbols split on white space (default: the "
+        "fable of Listing 1, also in data/belling_the_cat.txt)",
+    )
+    add(
+        "--n-input",
+        type=N_INPUT_RANGE,
+        help=f"symbols in, {N_INPUT_RANGE.wanted} and fewer than the text has "
+        f"(default: {N_INPUT}, or the loaded model's)",
+    )
+    add(
+        "--hidden",
+        type=HIDDEN,
+        help=f"units per LSTM layer, {HIDDEN.wanted} (default: {N_HIDDEN}, or the loaded model's)",
+    )
+    add(
+        "--layers",
+        type=LAYERS,
+        help=f"LSTM layers stacked, {LAYERS.wanted} (default: 1, or the loaded model's)",
+    )
+    add(
+        "--seed",
+        type=SEED,
+        default=0,
+        help=f"seeds the weights, the windows and sampling; {SEED.wanted} (default: %(default)s)",
+    )
+    add(
+        "--generate",
+        metavar="WORDS",
+        help=f"continue from these words (default: {START!r} after training)",
+    )
+    add(
+        "--words",
+        type=WORDS_RANGE,
+        default=WORDS,
+        metavar="N",
+        help=f"symbols to generate, {WORDS_RANGE.wanted} (default: %(default)s)",
+    )
+    add(
+        "--temperature",
+        type=TEMPERATURE,
+        default=0.0,
+        help=f"{TEMPERATURE.wanted}: 0 picks the likeliest next "
         "symbol (and so does a tiny one, its limit); above 0 samples, "
-        "more freely the higher (default: %(default)s)")
-    add("--interactive", action="store_true", help="ask for words and tell stories until an empty line (default: off)")
-    add("--inspect", metavar="WORDS", help="after training or at once with --load: tell --words symbols from these words "
-        "with the five likeliest at each step, and each word's nearest in the embedding (default: none)")
-    add("--inspect-png", type=PNG_FILE, metavar="PATH", help="--inspect's steps and likeliest symbols as a picture "
-        "(default: none)")
-    add("--curve-png", type=PNG_FILE, metavar="PATH", help="the loss and the accuracy after each epoch, as a picture "
-        "(default: none)")
-    add("--save", type=KERAS_FILE, metavar="PATH", help="write the model and its vocabulary here (default: none)")
-    add("--load", type=MODEL_FILE, metavar="PATH", help="start from a model written by --save; with --generate or "
+        "more freely the higher (default: %(default)s)",
+    )
+    add(
+        "--interactive",
+        action="store_true",
+        help="ask for words and tell stories until an empty line (default: off)",
+    )
+    add(
+        "--inspect",
+        metavar="WORDS",
+        help="after training or at once with --load: tell --words symbols from these words "
+        "with the five likeliest at each step, and each word's nearest in the embedding (default: "
+        "none)",
+    )
+    add(
+        "--inspect-png",
+        type=PNG_FILE,
+        metavar="PATH",
+        help="--inspect's steps and likeliest symbols as a picture (default: none)",
+    )
+    add(
+        "--curve-png",
+        type=PNG_FILE,
+        metavar="PATH",
+        help="the loss and the accuracy after each epoch, as a picture (default: none)",
+    )
+    add(
+        "--save",
+        type=KERAS_FILE,
+        metavar="PATH",
+        help="write the model and its vocabulary here (default: none)",
+    )
+    add(
+        "--load",
+        type=MODEL_FILE,
+        metavar="PATH",
+        help="start from a model written by --save; with --generate or "
         "--interactive it "
-        "answers at once (default: none)")
-    add("--overwrite", action="store_true", help="let --save, --json and the PNG flags replace existing files "
-        "(default: off)")
-    add("--log-dir", type=FOLDER, metavar="DIR", help="write TensorBoard logs to a new folder in DIR (default: none)")
-    add("--json", type=JSON_FILE, metavar="PATH", help="write the run's figures to this file (default: none)")
-    add("--dry-run", action="store_true", help="train one batch, then evaluate and generate (default: off)")
+        "answers at once (default: none)",
+    )
+    add(
+        "--overwrite",
+        action="store_true",
+        help="let --save, --json and the PNG flags replace existing files (default: off)",
+    )
+    add(
+        "--log-dir",
+        type=FOLDER,
+        metavar="DIR",
+        help="write TensorBoard logs to a new folder in DIR (default: none)",
+    )
+    add(
+        "--json",
+        type=JSON_FILE,
+        metavar="PATH",
+        help="write the run's figures to this file (default: none)",
+    )
+    add(
+        "--dry-run",
+        action="store_true",
+        help="train one batch, then evaluate and generate (default: off)",
+    )
     return parser.parse_args(argv)
 
 
@@ -519,55 +773,91 @@ def read_text(path, n_input):
     except OSError as error:
         fail(f"--text {path}: {error.strerror}")
     if len(words) < n_input + 1:
-        fail(f"--n-input {n_input} needs a text of {n_input + 1} symbols or more (a window and its next symbol); "
-             f"{path or 'the fable'} has {len(words)}")
+        fail(
+            f"--n-input {n_input} needs a text of {n_input + 1} symbols or more (a window and its "
+            f"next symbol); "
+            f"{path or 'the fable'} has {len(words)}"
+        )
     return words
 
 
 def settle(args):
-    """Flags, else the loaded model's settings, else the defaults; the text and its vocabulary (the
-    loaded model's, when it only answers); a one-line error where flags conflict."""
+    """Flags, else the loaded model's settings, else the defaults; the text and its vocabulary
+    (the loaded model's, when it only answers); a one-line error where flags conflict."""
     check_outputs(args, OUTPUTS, inputs=("--load", "--text"))  # before any work
     model, saved = load_model(args.load) if args.load else (None, {})
     for key, default in SETTINGS.items():
         if saved and getattr(args, key) not in (None, saved[key]):
             flag = f"--{key.replace('_', '-')}"
-            fail(f"{flag} {getattr(args, key)} does not fit {args.load}, trained with {flag} {saved[key]}")
-        setattr(args, key, saved.get(key, default) if getattr(args, key) is None else getattr(args, key))
+            fail(
+                f"{flag} {getattr(args, key)} does not fit {args.load}, trained with {flag} "
+                f"{saved[key]}"
+            )
+        setattr(
+            args, key, saved.get(key, default) if getattr(args, key) is None else getattr(args, key)
+        )
     for key in ("epochs", "batch_size", "lr"):
-        setattr(args, key, RECIPES[args.recipe][key] if getattr(args, key) is None else getattr(args, key))
-    words = None if model is not None and (args.generate is not None or args.interactive or args.inspect) and not args.text else \
-        read_text(args.text, args.n_input)
+        setattr(
+            args,
+            key,
+            RECIPES[args.recipe][key] if getattr(args, key) is None else getattr(args, key),
+        )
+    words = (
+        None
+        if model is not None
+        and (args.generate is not None or args.interactive or args.inspect)
+        and not args.text
+        else read_text(args.text, args.n_input)
+    )
     dictionary = saved["dictionary"] if words is None else build_dataset(words)[0]
     if saved and dictionary != saved["dictionary"]:
-        fail(f"--load {args.load}: the model was trained on another vocabulary ({len(saved['dictionary'])} symbols) "
-             f"than this text's ({len(dictionary)})")
+        fail(
+            f"--load {args.load}: the model was trained on another vocabulary "
+            f"({len(saved['dictionary'])} symbols) "
+            f"than this text's ({len(dictionary)})"
+        )
     for flag, text in (("--generate", args.generate), ("--inspect", args.inspect)):
         if text is not None and (problem := parse_words(text, dictionary, args.n_input)[1]):
             fail(f"{flag}: {problem}")
     if args.inspect_png and not args.inspect:
         fail("--inspect-png draws what --inspect shows: give --inspect WORDS too")
-    if args.generate is None and words is not None:  # the story starts where Listing 11's does, or where the text does
-        args.generate = START if args.text is None and args.n_input == N_INPUT else " ".join(words[:args.n_input])
+    if (
+        args.generate is None and words is not None
+    ):  # the story starts where Listing 11's does, or where the text does
+        args.generate = (
+            START
+            if args.text is None and args.n_input == N_INPUT
+            else " ".join(words[: args.n_input])
+        )
     return RECIPES[args.recipe], model, words, dictionary
 
 
 def check_outputs(args, outputs, inputs):
-    """Before any training, every file or folder the run will write: named by no other flag (but --save may
-    write the model --load read), free or --overwrite given, in a folder this user can write (a file made and
-    removed there), and matplotlib installed if it is a picture. A one-line error for the first that is not."""
+    """Before any training, every file or folder the run will write: named by no other flag (but
+    --save may write the model --load read), free or --overwrite given, in a folder this user can
+    write (a file made and removed there), and matplotlib installed if it is a picture. A
+    one-line error for the first that is not."""
     named = {}
     for flag in (*inputs, *outputs):
         path = getattr(args, flag[2:].replace("-", "_"))
         if not path:
             continue
         other = named.setdefault(os.path.realpath(path), flag)
-        if other != flag and flag in outputs and {flag, other} != {"--load", "--save"}:  # inputs may share one
+        if (
+            other != flag and flag in outputs and {flag, other} != {"--load", "--save"}
+        ):  # inputs may share one
             fail(f"{flag} {path}: {other} names that file too; give each its own")
         if flag in inputs:
             continue
-        if flag != "--log-dir" and os.path.exists(path) and not (args.overwrite or other == "--load"):
-            fail(f"{flag} {path}: the file exists; pass --overwrite to replace it, or choose another name")
+        if (
+            flag != "--log-dir"
+            and os.path.exists(path)
+            and not (args.overwrite or other == "--load")
+        ):
+            fail(
+                f"{flag} {path}: the file exists; pass --overwrite to replace it, or choose "
+                f"another name"
+            )
         folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
         try:
             with tempfile.TemporaryFile(dir=folder):
@@ -579,20 +869,23 @@ def check_outputs(args, outputs, inputs):
 
 
 def publish(args, flag, write):
-    """The file of `flag` written whole: write(temporary) beside it, then one rename into place. An existing
-    file is replaced only with --overwrite (or by --save onto the model --load read), checked again now: a name
-    taken while the run worked is left alone, the file written beside it under a free name, said in one line.
-    Returns the path written."""
+    """The file of `flag` written whole: write(temporary) beside it, then one rename into place.
+    An existing file is replaced only with --overwrite (or by --save onto the model --load read),
+    checked again now: a name taken while the run worked is left alone, the file written beside
+    it under a free name, said in one line. Returns the path written."""
     path = getattr(args, flag[2:].replace("-", "_"))
     stem, extension = os.path.splitext(path)
     temporary, target = f"{stem}.tmp-{os.getpid()}{extension}", path
-    replace = args.overwrite or (flag == "--save" and args.load and os.path.realpath(args.load) == os.path.realpath(path))
+    replace = args.overwrite or (
+        flag == "--save" and args.load and os.path.realpath(args.load) == os.path.realpath(path)
+    )
     try:
         write(temporary)
         for n in itertools.count(2):
             try:
                 if not (replace and target == path):
-                    os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY))  # the name is this run's now
+                    # the name is this run's now
+                    os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
                 break
             except FileExistsError:
                 target = f"{stem}-{n}{extension}"
@@ -603,22 +896,29 @@ def publish(args, flag, write):
         with contextlib.suppress(OSError):
             os.remove(temporary)
     if target != path:
-        print(f"{flag} {path} appeared while this run worked: left alone, and this run's written to {target}")
+        print(
+            f"{flag} {path} appeared while this run worked: left alone, and this run's written to "
+            f"{target}"
+        )
     return target
 
 
 def write_figure(figure, args, flag, what):
-    """A matplotlib figure to the PNG of `flag` (no screen needed), and one line saying what it shows and where."""
+    """A matplotlib figure to the PNG of `flag` (no screen needed), and one line saying what it
+    shows and where."""
     path = publish(args, flag, lambda temporary: figure.savefig(temporary, dpi=120))
     print(f"{what}: {path}")
 
 
 def save_model(model, args, settings):
-    """model.save, the run's settings added inside the .keras file, published whole (see publish)."""
+    """model.save, the run's settings added inside the .keras file, published whole (see
+    publish)."""
+
     def write(temporary):
         model.save(temporary)
         with zipfile.ZipFile(temporary, "a") as archive:
             archive.writestr(f"{SCRIPT[:-3]}.json", json.dumps(settings))  # which script, and how
+
     print(f"Saved the model and its vocabulary to {publish(args, '--save', write)}")
 
 
@@ -629,23 +929,29 @@ def load_model(path):
     try:
         with zipfile.ZipFile(path) as archive:
             settings = json.loads(archive.read(f"{SCRIPT[:-3]}.json"))
-        return keras.models.load_model(path, compile=False), {key: settings[key] for key in [*SETTINGS, "dictionary"]}
+        return keras.models.load_model(path, compile=False), {
+            key: settings[key] for key in [*SETTINGS, "dictionary"]
+        }
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, EOFError) as problem:
         fail(f"--load {path}: not a model saved by {SCRIPT} ({type(problem).__name__}: {problem})")
 
 
 def hold(path):
-    """An OS lock on the file `path` for as long as this run lives (the OS lets go when the process ends,
-    killed or not), or None if another living run holds it."""
+    """An OS lock on the file `path` for as long as this run lives (the OS lets go when the
+    process ends, killed or not), or None if another living run holds it."""
     handle = open(path, "a")
     try:
         if os.name == "nt":
             import msvcrt
+
             msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
         else:
             import fcntl
+
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        if os.fstat(handle.fileno()).st_ino != os.stat(path).st_ino:  # a run that ended removed it meanwhile
+        if (
+            os.fstat(handle.fileno()).st_ino != os.stat(path).st_ino
+        ):  # a run that ended removed it meanwhile
             raise OSError
         return handle
     except OSError:
@@ -654,8 +960,8 @@ def hold(path):
 
 
 def release(backup):
-    """The end of a run: its lock let go, and removed with the backup if the run is over (a run that crashed
-    leaves both: the backup for the next run of this command to resume from)."""
+    """The end of a run: its lock let go, and removed with the backup if the run is over (a run
+    that crashed leaves both: the backup for the next run of this command to resume from)."""
     if not os.path.isdir(backup.folder):
         with contextlib.suppress(OSError):
             os.remove(backup.lock.name)
@@ -669,13 +975,15 @@ def digest(path):
 
 
 class Backup(keras.callbacks.Callback):
-    """A run's backup, written whole every epoch, and read back when the same command runs again after a kill.
+    """A run's backup, written whole every epoch, and read back when the same command runs again
+    after a kill.
 
-    keras.callbacks.BackupAndRestore writes the weights, then the epoch they belong to, in two steps: a kill
-    between the two, or a damaged file, resumes one epoch's weights with another's number, a run that ends
-    at figures no run gives. Here each epoch's weights (and the optimizer's state) go to a file of their own,
-    then `backup.json` (the epoch, that file, its SHA-256) replaces the last in one rename: a kill at any
-    moment leaves one whole epoch, which resumable() checks before a run takes it."""
+    keras.callbacks.BackupAndRestore writes the weights, then the epoch they belong to, in two
+    steps: a kill between the two, or a damaged file, resumes one epoch's weights with another's
+    number, a run that ends at figures no run gives. Here each epoch's weights (and the
+    optimizer's state) go to a file of their own, then `backup.json` (the epoch, that file, its
+    SHA-256) replaces the last in one rename: a kill at any moment leaves one whole epoch, which
+    resumable() checks before a run takes it."""
 
     def __init__(self, folder, lock, first_epoch):
         super().__init__()
@@ -692,10 +1000,14 @@ class Backup(keras.callbacks.Callback):
         os.makedirs(self.folder, exist_ok=True)
         weights = f"epoch-{epoch + 1}.weights.h5"
         self.model.save_weights(os.path.join(self.folder, weights))
-        record = dict(epoch=epoch + 1, weights=weights, sha256=digest(os.path.join(self.folder, weights)))
+        record = dict(
+            epoch=epoch + 1, weights=weights, sha256=digest(os.path.join(self.folder, weights))
+        )
         with open(os.path.join(self.folder, "backup.tmp"), "w") as f:
             json.dump(record, f)
-        os.replace(os.path.join(self.folder, "backup.tmp"), os.path.join(self.folder, "backup.json"))
+        os.replace(
+            os.path.join(self.folder, "backup.tmp"), os.path.join(self.folder, "backup.json")
+        )
         for name in os.listdir(self.folder):  # the epochs before: no longer needed
             if name.endswith(".weights.h5") and name != weights:
                 os.remove(os.path.join(self.folder, name))
@@ -705,8 +1017,9 @@ class Backup(keras.callbacks.Callback):
 
 
 def resumable(folder):
-    """The epoch a backup holds whole, 0 if there is none; a backup that is not whole is set aside (renamed,
-    and said in one line), never resumed: a run goes on exactly where it stopped, or starts afresh."""
+    """The epoch a backup holds whole, 0 if there is none; a backup that is not whole is set
+    aside (renamed, and said in one line), never resumed: a run goes on exactly where it stopped,
+    or starts afresh."""
     if not os.path.exists(folder):
         return 0
     try:
@@ -719,18 +1032,23 @@ def resumable(folder):
         problem = f"{type(error).__name__}: {error}"
     aside = f"{folder}-set-aside-{time.strftime('%Y%m%d-%H%M%S')}"
     os.replace(folder, aside)
-    print(f"The backup of a run of this same command is not whole ({problem}): set aside in {aside}; "
-          "starting afresh")
+    print(
+        f"The backup of a run of this same command is not whole ({problem}): set aside in {aside}; "
+        "starting afresh"
+    )
     return 0
 
 
 def backup(args, words):
-    """The run's Backup, in a folder named after this very script, command and text (its words: a text edited
-    since is another run) that no living run holds (its lock), and the epoch it resumes from: a run killed and
-    started again goes on with the weights and the optimizer's state. The same command started again while
-    the first still runs gets a backup of its own, so the two never mix."""
+    """The run's Backup, in a folder named after this very script, command and text (its words: a
+    text edited since is another run) that no living run holds (its lock), and the epoch it
+    resumes from: a run killed and started again goes on with the weights and the optimizer's
+    state. The same command started again while the first still runs gets a backup of its own, so
+    the two never mix."""
     with open(__file__, "rb") as f:
-        key = hashlib.sha256(f.read() + json.dumps([vars(args), words], sort_keys=True).encode()).hexdigest()[:12]
+        key = hashlib.sha256(
+            f.read() + json.dumps([vars(args), words], sort_keys=True).encode()
+        ).hexdigest()[:12]
     name = os.path.join(tempfile.gettempdir(), "lstm-backups", f"{SCRIPT[:-3]}-{key}")
     os.makedirs(os.path.dirname(name), exist_ok=True)
     for copy in itertools.count(1):  # the first folder that no living run holds
@@ -738,29 +1056,50 @@ def backup(args, words):
         if lock := hold(f"{folder}.lock"):
             break
     if copy > 1:
-        print(f"Another run of this same command is running (its backup: {name}-1): this run keeps its own, {folder}")
+        print(
+            f"Another run of this same command is running (its backup: {name}-1): this run keeps "
+            f"its own, {folder}"
+        )
     first_epoch = resumable(folder)
     if first_epoch:
-        print(f"Resuming from epoch {first_epoch}, where a run of this same command stopped (backup: {folder})")
+        print(
+            f"Resuming from epoch {first_epoch}, where a run of this same command stopped (backup: "
+            f"{folder})"
+        )
     return Backup(folder, lock, first_epoch), first_epoch
 
 
 def tensorboard(log_dir):
-    """Keras' TensorBoard callback writing to a new folder in --log-dir (so runs show side by side), if asked."""
+    """Keras' TensorBoard callback writing to a new folder in --log-dir (so runs show side by
+    side), if asked."""
     if not log_dir:
         return []
     print(f"TensorBoard: tensorboard --logdir {log_dir}")
-    return [keras.callbacks.TensorBoard(os.path.join(log_dir, f"{SCRIPT[:-3]}-{time.strftime('%Y%m%d-%H%M%S')}"))]
+    return [
+        keras.callbacks.TensorBoard(
+            os.path.join(log_dir, f"{SCRIPT[:-3]}-{time.strftime('%Y%m%d-%H%M%S')}")
+        )
+    ]
 
 
 def finish(metrics, args, started):
     """The one summary line, and every figure of the run to --json (written whole, then renamed)."""
-    metrics.update(total_seconds=round(time.perf_counter() - started, 2), tensorflow=tf.__version__,
-                   keras=keras.__version__)
-    print(f"accuracy {metrics['value']:.1%} ({metrics['right']} of {metrics['examples']} windows right, ceiling "
-          f"{metrics['ceiling']:.1%}), {metrics['epochs']} epochs, {metrics['total_seconds']:.1f} s")
+    metrics.update(
+        total_seconds=round(time.perf_counter() - started, 2),
+        tensorflow=tf.__version__,
+        keras=keras.__version__,
+    )
+    print(
+        f"accuracy {metrics['value']:.1%} ({metrics['right']} of {metrics['examples']} windows "
+        f"right, ceiling "
+        f"{metrics['ceiling']:.1%}), {metrics['epochs']} epochs, {metrics['total_seconds']:.1f} s"
+    )
     if args.json:
-        publish(args, "--json", lambda temporary: pathlib.Path(temporary).write_text(json.dumps(metrics, indent=2)))
+        publish(
+            args,
+            "--json",
+            lambda temporary: pathlib.Path(temporary).write_text(json.dumps(metrics, indent=2)),
+        )
     return metrics
 
 
@@ -771,54 +1110,107 @@ def main(argv=None):
     keras.utils.set_random_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     if training_data is None:  # a loaded model answers at once
-        return dict(story=tell(model, dictionary, args.generate, args, rng), **look_inside(model, dictionary, args, rng))
+        return dict(
+            story=tell(model, dictionary, args.generate, args, rng),
+            **look_inside(model, dictionary, args, rng),
+        )
 
     ids = [dictionary[word] for word in training_data]
     inputs, labels = windows(ids, args.n_input)
     best, ambiguous = ceiling(training_data, args.n_input)
     if model is None:
-        model = build_model(len(dictionary), args.n_input, args.hidden, args.layers, recipe["embedding"])
-    print(f"{len(training_data)} symbols, {len(dictionary)} distinct, {len(labels)} windows of {args.n_input}; "
-          f"{args.layers} x LSTM({args.hidden}), {model.count_params():,} parameters")
+        model = build_model(
+            len(dictionary), args.n_input, args.hidden, args.layers, recipe["embedding"]
+        )
+    print(
+        f"{len(training_data)} symbols, {len(dictionary)} distinct, {len(labels)} windows of "
+        f"{args.n_input}; "
+        f"{args.layers} x LSTM({args.hidden}), {model.count_params():,} parameters"
+    )
     backup_callback, first_epoch = backup(args, training_data)
     if args.recipe == "article":
-        batches, visited, following = article_batches(ids, args.n_input, args.epochs, args.seed, first_epoch)
-        steps, progress = DISPLAY_STEP, ArticleProgress(visited, following, {i: w for w, i in dictionary.items()})
+        batches, visited, following = article_batches(
+            ids, args.n_input, args.epochs, args.seed, first_epoch
+        )
+        steps, progress = (
+            DISPLAY_STEP,
+            ArticleProgress(visited, following, {i: w for w, i in dictionary.items()}),
+        )
     else:
         batches = epoch_batches(inputs, labels, args.batch_size, args.seed, first_epoch)
-        steps, progress = math.ceil(len(labels) / args.batch_size), StopAtCeiling(inputs, labels, best)
+        steps, progress = (
+            math.ceil(len(labels) / args.batch_size),
+            StopAtCeiling(inputs, labels, best),
+        )
     steps, progress.epochs_done = 1 if args.dry_run else steps, first_epoch
     compile_model(model, recipe, args.lr, steps)
-    print(f"recipe {args.recipe}: {'embedding' if recipe['embedding'] else 'raw ids'}, batch {args.batch_size}, "
-          f"{recipe['optimizer']} {args.lr:g}, up to {args.epochs} epochs of {steps:,} update(s); seed {args.seed}")
+    print(
+        f"recipe {args.recipe}: {'embedding' if recipe['embedding'] else 'raw ids'}, batch "
+        f"{args.batch_size}, "
+        f"{recipe['optimizer']} {args.lr:g}, up to {args.epochs} epochs of {steps:,} update(s); "
+        f"seed {args.seed}"
+    )
     curve = Curve(os.path.join(backup_callback.folder, "curve.json"), first_epoch)
-    epochs, train_seconds = train(model, batches, steps, 1 if args.dry_run else args.epochs, backup_callback, progress,
-                                  [curve, *tensorboard(args.log_dir)])
+    epochs, train_seconds = train(
+        model,
+        batches,
+        steps,
+        1 if args.dry_run else args.epochs,
+        backup_callback,
+        progress,
+        [curve, *tensorboard(args.log_dir)],
+    )
     if args.save:
-        save_model(model, args, {**{key: getattr(args, key) for key in SETTINGS}, "dictionary": dictionary})
+        save_model(
+            model, args, {**{key: getattr(args, key) for key in SETTINGS}, "dictionary": dictionary}
+        )
     if args.curve_png:
-        write_figure(curve_figure(curve.points, best / len(labels), steps), args, "--curve-png",
-                     "The loss and the accuracy after each epoch")
+        write_figure(
+            curve_figure(curve.points, best / len(labels), steps),
+            args,
+            "--curve-png",
+            "The loss and the accuracy after each epoch",
+        )
 
     right = windows_right(model, inputs, labels)
     ceiling_report(best, ambiguous, right, len(labels), args.n_input, progress.average_accuracy)
-    metrics = dict(script=SCRIPT, recipe=args.recipe, metric="accuracy", value=right / len(labels), examples=len(labels),
-                   right=right, ceiling=best / len(labels), epochs=epochs, iterations=epochs * steps,
-                   average_accuracy=progress.average_accuracy, train_seconds=round(train_seconds, 2),
-                   story=tell(model, dictionary, args.generate, args, rng), **look_inside(model, dictionary, args, rng),
-                   n_input=args.n_input, hidden=args.hidden,
-                   layers=args.layers, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
+    metrics = dict(
+        script=SCRIPT,
+        recipe=args.recipe,
+        metric="accuracy",
+        value=right / len(labels),
+        examples=len(labels),
+        right=right,
+        ceiling=best / len(labels),
+        epochs=epochs,
+        iterations=epochs * steps,
+        average_accuracy=progress.average_accuracy,
+        train_seconds=round(train_seconds, 2),
+        story=tell(model, dictionary, args.generate, args, rng),
+        **look_inside(model, dictionary, args, rng),
+        n_input=args.n_input,
+        hidden=args.hidden,
+        layers=args.layers,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+    )
     return finish(metrics, args, started)
 
 
 def look_inside(model, dictionary, args, rng):
-    """--inspect and --inspect-png: the likeliest symbols at each step of a story, the embedding's neighbours."""
+    """--inspect and --inspect-png: the likeliest symbols at each step of a story, the
+    embedding's neighbours."""
     if not args.inspect:
         return {}
     story, candidates, near = inspect(model, args.inspect, dictionary, args, rng)
     if args.inspect_png:
-        write_figure(inspect_figure(args.inspect, story, candidates), args, "--inspect-png",
-                     "Each step's five likeliest symbols and the one told")
+        write_figure(
+            inspect_figure(args.inspect, story, candidates),
+            args,
+            "--inspect-png",
+            "Each step's five likeliest symbols and the one told",
+        )
     return dict(candidates=candidates, neighbours=near)
 
 

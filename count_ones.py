@@ -1,17 +1,17 @@
 """Count the ones in a binary string with an LSTM.
 
-Follows "A noob's guide to implementing RNN-LSTM using Tensorflow" (2016), ported
-to TensorFlow 2 / Keras 3. The section markers below are the article's headings;
-what the article does not have sits under headings of its own, and everything
-that only serves the terminal is below the divider at the end.
+Follows "A noob's guide to implementing RNN-LSTM using Tensorflow" (2016), ported to TensorFlow 2 /
+Keras 3. The section markers below are the article's headings; what the article does not have sits
+under headings of its own, and everything that only serves the terminal is below the divider at the
+end.
 
-    python count_ones.py                                  # trains, then scores every held-out string
-    python count_ones.py --save ones.keras                # ... and keeps the model
+    python count_ones.py                        # trains, then scores every held-out string
+    python count_ones.py --save ones.keras      # ... and keeps the model
     python count_ones.py --load ones.keras --predict 01010010011011100110
-    python count_ones.py --recipe article                 # the article's own recipe, to 0.1% error
+    python count_ones.py --recipe article       # the article's own recipe, to 0.1% error
 
-Results: see the README's table, each figure with the command that measured it.
-"""
+Results: see the README's table, each figure with the command that measured it."""
+
 import argparse
 import contextlib
 import hashlib
@@ -29,32 +29,52 @@ import zipfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's start-up chatter
 
+import keras
 import numpy as np
 import tensorflow as tf
-import keras
 
 # Settings: what the article fixed, each a flag below.
-LENGTH = 20             # bits per string: 2**20 = 1,048,576 strings in all
-NUM_EXAMPLES = 10_000   # training strings: the article trains on under 1% of them
-NUM_HIDDEN = 24         # the article's LSTM width
-TARGET_ERROR = 0.001    # the article's final figure: "Epoch 5000 error 0.1%"
+LENGTH = 20  # bits per string: 2**20 = 1,048,576 strings in all
+NUM_EXAMPLES = 10_000  # training strings: the article trains on under 1% of them
+NUM_HIDDEN = 24  # the article's LSTM width
+TARGET_ERROR = 0.001  # the article's final figure: "Epoch 5000 error 0.1%"
 EXAMPLE = "10011011101001101110"  # the string the article prints the prediction of while it trains
-CHECK_SIZE = 20_000     # held-out strings scored every few epochs to decide when to stop
-MAX_LENGTH = 24         # the longest allowed: 2**24, some 16.8 million strings, to score
+CHECK_SIZE = 20_000  # held-out strings scored every few epochs to decide when to stop
+MAX_LENGTH = 24  # the longest allowed: 2**24, some 16.8 million strings, to score
 
 RECIPES = {
-    # The article's: batch 1000, Adam at its default rate, the cross-entropy summed
-    # over the batch, up to 5000 epochs, the output layer initialised as it was. The
-    # held-out check runs every `check_every` epochs, and that many make one of Keras'.
-    "article": dict(batch_size=1000, lr=1e-3, epochs=5000, balance=0.0, loss_reduction="sum",
-                    article_init=True, schedule="constant", clipnorm=None, check_every=10, print_every=50),
-    # Ours: the same 10,000 strings and model. More updates per epoch (batch 50) at a
-    # higher rate, which a cosine schedule brings down to zero so that the last epochs
-    # settle; clipping the gradient tames the spikes a high rate causes. And every class
-    # weighs alike (see class_weights): the rare classes are where the errors are.
-    # benchmarks/sweeps/count_ones-*.md hold the sweeps that chose it.
-    "fast": dict(batch_size=50, lr=3e-2, epochs=20, balance=1.0, loss_reduction="sum_over_batch_size",
-                 article_init=False, schedule="cosine", clipnorm=1.0, check_every=1, print_every=5),
+    # The article's: batch 1000, Adam at its default rate, the cross-entropy summed over the batch,
+    # up to 5000 epochs, the output layer initialised as it was. The held-out check runs every
+    # `check_every` epochs, and that many make one of Keras'.
+    "article": dict(
+        batch_size=1000,
+        lr=1e-3,
+        epochs=5000,
+        balance=0.0,
+        loss_reduction="sum",
+        article_init=True,
+        schedule="constant",
+        clipnorm=None,
+        check_every=10,
+        print_every=50,
+    ),
+    # Ours: the same 10,000 strings and model. More updates per epoch (batch 50) at a higher rate,
+    # which a cosine schedule brings down to zero so that the last epochs settle; clipping the
+    # gradient tames the spikes a high rate causes. And every class weighs alike (see
+    # class_weights): the rare classes are where the errors are. benchmarks/sweeps/count_ones-*.md
+    # hold the sweeps that chose it.
+    "fast": dict(
+        batch_size=50,
+        lr=3e-2,
+        epochs=20,
+        balance=1.0,
+        loss_reduction="sum_over_batch_size",
+        article_init=False,
+        schedule="cosine",
+        clipnorm=1.0,
+        check_every=1,
+        print_every=5,
+    ),
 }
 
 
@@ -68,51 +88,58 @@ def to_bits(codes, length):
 
 
 # ## Generating the training output data
-# The article's target is a one-hot row of 21: [0, 0, 0, 0, 1, 0, ..., 0] for a string of
-# 4 ones. Keras' *sparse* cross-entropy takes the class number (4) instead and reads the
-# same entry of -log(prediction), so the scripts keep class numbers: [n] instead of [n, 21].
+# The article's target is a one-hot row of 21: [0, 0, 0, 0, 1, 0, ..., 0] for a string of 4 ones.
+# Keras' *sparse* cross-entropy takes the class number (4) instead and reads the same entry of
+# -log(prediction), so the scripts keep class numbers: [n] instead of [n, 21].
 def one_hot(counts, length):
     """The article's train_output, [n] -> [n, length + 1]."""
     return np.eye(length + 1, dtype=np.int64)[counts]
 
 
 def show_first(train_input, train_output, length):
-    """As the article prints the first values of train_input: the first string, its class, its one-hot row."""
+    """As the article prints the first values of train_input: the first string, its class, its
+    one-hot row."""
     bits = "".join(str(int(bit)) for bit in train_input[0, :, 0])
-    print(f"train_input {train_input.shape}, the first: {bits} -> class {train_output[0]}, "
-          f"one-hot {one_hot(train_output[:1], length)[0]}")
+    print(
+        f"train_input {train_input.shape}, the first: {bits} -> class {train_output[0]}, "
+        f"one-hot {one_hot(train_output[:1], length)[0]}"
+    )
 
 
 # ## Generating the test data
 def make_data(length, train_size, seed):
-    """All 2**length strings, shuffled by `seed`; the first `train_size` train, the rest is held out.
+    """All 2**length strings, shuffled by `seed`; the first `train_size` train, the rest is held
+    out.
 
-    A string is handled as the integer it spells (its code): the article's lists of
-    lists become one NumPy shift, and a held-out string is just a code.
-    Returns train_input [n, length, 1], train_output [n], test_codes [m], test_output [m],
-    where an output is the class: the count of ones, 0..length."""
-    codes = np.random.default_rng(seed).permutation(2**length)           # shuffle(train_input)
-    counts = sum((codes >> bit) & 1 for bit in range(length))            # the class of each string
-    train_input = to_bits(codes[:train_size], length)                    # till NUM_EXAMPLES
-    return train_input, counts[:train_size], codes[train_size:], counts[train_size:]  # everything beyond
+    A string is handled as the integer it spells (its code): the article's lists of lists become
+    one NumPy shift, and a held-out string is just a code. Returns train_input [n, length, 1],
+    train_output [n], test_codes [m], test_output [m], where an output is the class: the count of
+    ones, 0..length."""
+    codes = np.random.default_rng(seed).permutation(2**length)  # shuffle(train_input)
+    counts = sum((codes >> bit) & 1 for bit in range(length))  # the class of each string
+    train_input = to_bits(codes[:train_size], length)  # till NUM_EXAMPLES
+    # everything beyond: the article's test_input, kept as codes (the bits are made when needed)
+    test_codes = codes[train_size:]
+    return train_input, counts[:train_size], test_codes, counts[train_size:]
 
 
 # ## Beyond the article: the rare classes
 def missing_classes(train_output, test_output, length):
     """Counts of ones that no training string has, and how many held-out strings have them.
 
-    The model can never predict a class it never saw, so those strings are wrong
-    whatever it learns: the error cannot go below doomed / len(test_output)."""
+    The model can never predict a class it never saw, so those strings are wrong whatever it
+    learns: the error cannot go below doomed / len(test_output)."""
     missing = np.setdiff1d(np.arange(length + 1), train_output)
     return missing, int(np.isin(test_output, missing).sum())
 
 
 def class_weights(train_output, length, balance):
-    """A weight per class, (1 / its share of the training strings) ** balance, 1 on average per string.
+    """A weight per class, (1 / its share of the training strings) ** balance, 1 on average per
+    string.
 
-    Counts of ones are binomial: 10,000 strings hold about 1,800 with 10 ones but only
-    about 12 with 3 ones or 17, and those rare classes are where the held-out errors
-    stay longest. balance=0 weighs every string alike (the article); 1 weighs every class alike."""
+    Counts of ones are binomial: 10,000 strings hold about 1,800 with 10 ones but only about 12
+    with 3 ones or 17, and those rare classes are where the held-out errors stay longest.
+    balance=0 weighs every string alike (the article); 1 weighs every class alike."""
     counts = np.bincount(train_output, minlength=length + 1)
     weights = np.where(counts > 0, (len(train_output) / np.maximum(counts, 1)) ** balance, 0.0)
     return weights / ((weights * counts).sum() / len(train_output))
@@ -120,20 +147,23 @@ def class_weights(train_output, length, balance):
 
 # ## Designing the model
 def build_model(length, cell, hidden, layers, article_init):
-    """data [batch, length, 1] -> LSTM (or GRU, or simple RNN) x layers -> prediction [batch, length + 1].
+    """data [batch, length, 1] -> LSTM (or GRU, or simple RNN) x layers -> prediction [batch, length
+    + 1].
 
     Keras' layer steps through the bits in a while loop, as the article's dynamic_rnn did;
     writing the 20 steps out (unroll=True) was no faster here (benchmarks/parts.py)."""
     rnn = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU, "rnn": keras.layers.SimpleRNN}[cell]
     model = keras.Sequential(name=f"count_ones_{cell}")
-    model.add(keras.Input(shape=(length, 1)))                      # data: [None, 20, 1]
+    model.add(keras.Input(shape=(length, 1)))  # data: [None, 20, 1]
     for i in range(layers):  # "adding multiple layers": each but the last hands on all its outputs
         # val, state = dynamic_rnn(cell, data); last = val[:, -1]: Keras returns `last` unless asked
         model.add(rnn(hidden, return_sequences=i < layers - 1))  # [batch, 20, 1] -> [batch, 24]
     init = {}
     if article_init:  # weight: tf.truncated_normal, bias: tf.constant(0.1)
-        init = dict(kernel_initializer=keras.initializers.TruncatedNormal(stddev=1.0),
-                    bias_initializer=keras.initializers.Constant(0.1))
+        init = dict(
+            kernel_initializer=keras.initializers.TruncatedNormal(stddev=1.0),
+            bias_initializer=keras.initializers.Constant(0.1),
+        )
     # prediction = softmax(matmul(last, weight) + bias): [batch, 24] -> [batch, 21]
     model.add(keras.layers.Dense(length + 1, activation="softmax", **init))
     return model
@@ -142,20 +172,28 @@ def build_model(length, cell, hidden, layers, article_init):
 def compile_model(model, recipe, lr, steps, epochs):
     """cross_entropy, optimizer = tf.train.AdamOptimizer(), minimize: one compile call.
 
-    Keras clips the probabilities before the log as the article did by hand; the
-    article *summed* the loss over the batch (reduction="sum"), Keras' default is the mean.
-    The `steps` batches of an epoch run in one call into the traced graph."""
-    rate = keras.optimizers.schedules.CosineDecay(lr, max(steps * epochs, 1)) if recipe["schedule"] == "cosine" else lr
-    model.compile(optimizer=keras.optimizers.Adam(rate, clipnorm=recipe["clipnorm"]),
-                  loss=keras.losses.SparseCategoricalCrossentropy(reduction=recipe["loss_reduction"]),
-                  metrics=["accuracy"], steps_per_execution=steps,
-                  jit_compile=False)  # XLA was 40 times slower on this model on a CPU
+    Keras clips the probabilities before the log as the article did by hand; the article *summed*
+    the loss over the batch (reduction="sum"), Keras' default is the mean. The `steps` batches of
+    an epoch run in one call into the traced graph."""
+    rate = (
+        keras.optimizers.schedules.CosineDecay(lr, max(steps * epochs, 1))
+        if recipe["schedule"] == "cosine"
+        else lr
+    )
+    # XLA was 40 times slower on this model on a CPU
+    model.compile(
+        optimizer=keras.optimizers.Adam(rate, clipnorm=recipe["clipnorm"]),
+        loss=keras.losses.SparseCategoricalCrossentropy(reduction=recipe["loss_reduction"]),
+        metrics=["accuracy"],
+        steps_per_execution=steps,
+        jit_compile=False,
+    )
 
 
 # ## Calculating the error on test data
 def error(prediction, target):
-    """mistakes = not_equal(argmax(target), argmax(prediction)); error = reduce_mean(mistakes); target here
-    is the class itself."""
+    """mistakes = not_equal(argmax(target), argmax(prediction)); error = reduce_mean(mistakes);
+    target here is the class itself."""
     return float(np.mean(np.argmax(prediction, axis=-1) != target))
 
 
@@ -163,17 +201,18 @@ def error(prediction, target):
 def every_string_classifier(model, length):
     """A traced function: the class the model gives each of the 2**length strings, indexed by code.
 
-    The held-out set is 99% of all strings, and an LSTM reads left to right, so
-    strings that share a prefix share the state after it. Reading the tree of
-    prefixes (2 strings of 1 bit, 4 of 2 bits, ...) costs 2**(length + 1) steps of
-    the cell instead of length * 2**length: one bit of every string at once.
-    The result equals model.predict on each string (tests/test_count_ones.py checks)."""
+    The held-out set is 99% of all strings, and an LSTM reads left to right, so strings that
+    share a prefix share the state after it. Reading the tree of prefixes (2 strings of 1 bit, 4
+    of 2 bits, ...) costs 2**(length + 1) steps of the cell instead of length * 2**length: one
+    bit of every string at once. The result equals model.predict on each string
+    (tests/test_count_ones.py checks)."""
     rnns, dense = model.layers[:-1], model.layers[-1]
     split = length // 2  # the first half of the bits for all prefixes at once, the rest in chunks
     chunk = min(4, 2**split)
 
     def grow(states, levels):
-        """Each prefix's states -> its two children's (next bit 0, next bit 1), `levels` times: [n, .] -> [2n, .] ..."""
+        """Each prefix's states -> its two children's (next bit 0, next bit 1), `levels` times:
+        [n, .] -> [2n, .] ..."""
         for _ in range(levels):
             x = tf.tile(tf.constant([[0.0], [1.0]]), [tf.shape(states[0][0])[0], 1])
             states = [[tf.repeat(s, 2, axis=0) for s in layer_states] for layer_states in states]
@@ -183,41 +222,62 @@ def every_string_classifier(model, length):
 
     @tf.function
     def classify_every_string():
-        # the states of every layer for the one empty prefix: [1, hidden] each; then for all 2**split prefixes
-        _, states = grow([[tf.zeros((1, layer.cell.units))] * len(tf.nest.flatten(layer.cell.state_size))
-                          for layer in rnns], split)
-        # The other levels a few prefixes at a time: the same steps, on tensors small enough to stay in the
-        # CPU's cache (0.9 instead of 2.4 s for all 2**20 strings here). [2**split / chunk, chunk, .]
+        # the states of every layer for the one empty prefix: [1, hidden] each; then for all
+        # 2**split prefixes
+        _, states = grow(
+            [
+                [tf.zeros((1, layer.cell.units))] * len(tf.nest.flatten(layer.cell.state_size))
+                for layer in rnns
+            ],
+            split,
+        )
+        # The other levels a few prefixes at a time: the same steps, on tensors small enough to stay
+        # in the CPU's cache (0.9 instead of 2.4 s for all 2**20 strings here). [2**split / chunk,
+        # chunk, .]
         chunks = tuple(tf.reshape(s, (-1, chunk, s.shape[-1])) for s in tf.nest.flatten(states))
 
         def the_rest(chunk_states):
             x, _ = grow(tf.nest.pack_sequence_as(states, list(chunk_states)), length - split)
             return tf.argmax(dense(x), axis=-1)  # [chunk * 2**(length - split), hidden] -> classes
-        return tf.reshape(tf.map_fn(the_rest, chunks, fn_output_signature=tf.int64), [-1])  # [2**length]
+
+        # [2**length]
+        return tf.reshape(tf.map_fn(the_rest, chunks, fn_output_signature=tf.int64), [-1])
 
     return classify_every_string
 
 
 # ## Execution of the graph
 def epoch_batches(train_input, train_output, weights, batch_size, seed, first_epoch):
-    """The article's `for j in range(no_of_batches)`, in a new order every epoch, with each string's weight.
+    """The article's `for j in range(no_of_batches)`, in a new order every epoch, with each string's
+    weight.
 
-    The order of epoch e depends on (seed, e) alone, so a run resumed at epoch e
-    trains on the very batches that a run never stopped would have."""
+    The order of epoch e depends on (seed, e) alone, so a run resumed at epoch e trains on the
+    very batches that a run never stopped would have."""
+
     def one_epoch(epoch):
-        order = tf.random.experimental.stateless_shuffle(tf.range(len(train_output)), seed=[seed, epoch])
+        order = tf.random.experimental.stateless_shuffle(
+            tf.range(len(train_output)), seed=[seed, epoch]
+        )
         return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
+
     seed = tf.constant(seed, tf.int64)
-    train_input, train_output, weights = (tf.constant(x) for x in (train_input, train_output, weights))
-    return (tf.data.Dataset.range(first_epoch, 2**62).flat_map(one_epoch)
-            .map(lambda i: (tf.gather(train_input, i), tf.gather(train_output, i), tf.gather(weights, i)))
-            .prefetch(tf.data.AUTOTUNE))
+    train_input, train_output, weights = (
+        tf.constant(x) for x in (train_input, train_output, weights)
+    )
+    return (
+        tf.data.Dataset.range(first_epoch, 2**62)
+        .flat_map(one_epoch)
+        .map(
+            lambda i: (tf.gather(train_input, i), tf.gather(train_output, i), tf.gather(weights, i))
+        )
+        .prefetch(tf.data.AUTOTUNE)
+    )
 
 
 def schedule(args, recipe):
-    """The article's epochs in Keras' terms: `passes` of them make one epoch of Keras' (the held-out check
-    runs between two: see RECIPES), of `steps` batches; and how many of Keras' epochs to run at most.
-    --dry-run: one batch, once."""
+    """The article's epochs in Keras' terms: `passes` of them make one epoch of Keras' (the
+    held-out check runs between two: see RECIPES), of `steps` batches; and how many of Keras'
+    epochs to run at most. --dry-run: one batch, once."""
     if args.dry_run:
         return 1, 1, 1
     passes = math.gcd(recipe["check_every"], args.epochs) or 1
@@ -225,28 +285,49 @@ def schedule(args, recipe):
 
 
 class HeldOutCheck(keras.callbacks.Callback):
-    """The article's `print('Epoch {:2d} error {:3.1f}%')`, with the probability it gives one string's
-    true count; the error on a fixed slice of held-out strings, and a stop once the whole held-out set
-    is at the target (the slice says when to look)."""
+    """The article's `print('Epoch {:2d} error {:3.1f}%')`, with the probability it gives one
+    string's true count; the error on a fixed slice of held-out strings, and a stop once the
+    whole held-out set is at the target (the slice says when to look)."""
 
-    def __init__(self, classify_every_string, test_codes, test_output, length, example, target, recipe, passes):
+    def __init__(
+        self,
+        classify_every_string,
+        test_codes,
+        test_output,
+        length,
+        example,
+        target,
+        recipe,
+        passes,
+    ):
         super().__init__()
-        self.classify_every_string, self.test_codes, self.test_output = classify_every_string, test_codes, test_output
+        self.classify_every_string, self.test_codes, self.test_output = (
+            classify_every_string,
+            test_codes,
+            test_output,
+        )
         self.example = example or (EXAMPLE * 2)[:length]  # --predict's string, else the article's
-        self.check_output = test_output[:CHECK_SIZE]  # the slice, and the example last: one call into the model
+        # the slice, and the example last: one call into the model
+        self.check_output = test_output[:CHECK_SIZE]
         self.check_input = to_bits(np.append(test_codes[:CHECK_SIZE], int(self.example, 2)), length)
         self.target, self.passes, self.print_every = target, passes, recipe["print_every"]
         self.epochs_done, self.predicted = 0, None
 
     def on_epoch_end(self, epoch, logs):
-        self.epochs_done = (epoch + 1) * self.passes  # the article's epochs: `passes` of them in one of Keras'
+        self.epochs_done = (
+            epoch + 1
+        ) * self.passes  # the article's epochs: `passes` of them in one of Keras'
         prediction = self.model.predict_on_batch(self.check_input)
         logs["heldout_error"] = incorrect = error(prediction[:-1], self.check_output)
         if self.epochs_done % self.print_every == 0:
             probability = prediction[-1, self.example.count("1")]
-            print(f"Epoch {self.epochs_done:4d} error {incorrect:.3%} on {len(self.check_output):,} held-out strings, "
-                  f"loss {logs['loss']:.4f}; {self.example}: {probability:.1%} on {self.example.count('1')} ones",
-                  flush=True)
+            print(
+                f"Epoch {self.epochs_done:4d} error {incorrect:.3%} on {len(self.check_output):,} "
+                f"held-out strings, "
+                f"loss {logs['loss']:.4f}; {self.example}: {probability:.1%} on "
+                f"{self.example.count('1')} ones",
+                flush=True,
+            )
         if incorrect <= self.target:  # the slice is there: is the whole held-out set?
             predicted = self.classify_every_string().numpy()[self.test_codes]
             if np.mean(predicted != self.test_output) <= self.target:
@@ -255,13 +336,20 @@ class HeldOutCheck(keras.callbacks.Callback):
 
 
 def train(model, batches, steps, epochs, backup, check, log):
-    """model.fit from the epoch the backup holds (if any) until the target or the last epoch, backing up each
-    epoch first and logging the check's figures last; Ctrl-C stops it cleanly. Returns the epochs done and
-    the seconds."""
+    """model.fit from the epoch the backup holds (if any) until the target or the last epoch,
+    backing up each epoch first and logging the check's figures last; Ctrl-C stops it cleanly.
+    Returns the epochs done and the seconds."""
     started = time.perf_counter()
     try:
-        model.fit(batches, steps_per_epoch=steps, epochs=epochs, initial_epoch=backup.first_epoch,
-                  callbacks=[backup, check, *log], shuffle=False, verbose=0)
+        model.fit(
+            batches,
+            steps_per_epoch=steps,
+            epochs=epochs,
+            initial_epoch=backup.first_epoch,
+            callbacks=[backup, check, *log],
+            shuffle=False,
+            verbose=0,
+        )
     except KeyboardInterrupt:
         print(f"\nInterrupted after epoch {check.epochs_done}: evaluating what it has learned.")
         shutil.rmtree(backup.folder, ignore_errors=True)  # the run ends here, as when it finishes
@@ -272,8 +360,8 @@ def train(model, batches, steps, epochs, backup, check, log):
 
 # ## Beyond the article: the learning curve
 class Curve(keras.callbacks.Callback):
-    """Every epoch's figures (loss, held-out error), kept in `path` beside the backup as well, so that a run
-    resumed after a kill still draws its whole curve."""
+    """Every epoch's figures (loss, held-out error), kept in `path` beside the backup as well, so
+    that a run resumed after a kill still draws its whole curve."""
 
     def __init__(self, path, first_epoch):
         super().__init__()
@@ -285,7 +373,9 @@ class Curve(keras.callbacks.Callback):
             self.points = []
 
     def on_epoch_end(self, epoch, logs):
-        self.points.append(dict(epoch=epoch + 1, **{key: float(value) for key, value in logs.items()}))
+        self.points.append(
+            dict(epoch=epoch + 1, **{key: float(value) for key, value in logs.items()})
+        )
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
         with open(f"{self.path}.tmp", "w") as f:
             json.dump(self.points, f)
@@ -293,7 +383,8 @@ class Curve(keras.callbacks.Callback):
 
 
 def curve_figure(points, passes, target, strings):
-    """--curve-png's figure: the training loss and the held-out error after each check, the target as a line."""
+    """--curve-png's figure: the training loss and the held-out error after each check, the
+    target as a line."""
     from matplotlib.figure import Figure  # only where a picture is asked
 
     epochs = [point["epoch"] * passes for point in points]
@@ -305,29 +396,38 @@ def curve_figure(points, passes, target, strings):
     loss.yaxis.set_major_formatter("{x:g}")
     loss.yaxis.set_minor_formatter("{x:g}")  # 0.3, not 3 x 10^-1
     error.plot(epochs, [point["heldout_error"] for point in points], ".-", label="held-out error")
-    error.axhline(target, color="tab:red", linestyle="--", label=f"the target, {target:.1%} (the article's)")
-    error.set_yscale("symlog", linthresh=1 / strings)  # logarithmic down to one string wrong, then linear to 0
+    error.axhline(
+        target, color="tab:red", linestyle="--", label=f"the target, {target:.1%} (the article's)"
+    )
+    # logarithmic down to one string wrong, then linear to 0
+    error.set_yscale("symlog", linthresh=1 / strings)
     error.yaxis.set_major_formatter(lambda y, _: f"{y * 100:g}%")
     error.set_ylim(0, 1)
-    error.set(title=f"Error on {strings:,} held-out strings (log scale, 0 at the bottom)", xlabel="epoch",
-              ylabel="error")
+    error.set(
+        title=f"Error on {strings:,} held-out strings (log scale, 0 at the bottom)",
+        xlabel="epoch",
+        ylabel="error",
+    )
     error.legend()
     return fig
 
 
 def predict(model, text):
     """print sess.run(prediction, {data: [[[1],[0],...]]}), said in words."""
-    probabilities = model.predict_on_batch(to_bits([int(text, 2)], len(text)))[0]  # [1, length, 1] -> [length + 1]
+    # [1, length, 1] -> [length + 1]
+    probabilities = model.predict_on_batch(to_bits([int(text, 2)], len(text)))[0]
     top = np.argsort(probabilities)[::-1][:3]
-    print(f"{text} has {text.count('1')} ones; the model says {top[0]}. "
-          f"Top probabilities: " + ", ".join(f"{k} ones {probabilities[k]:.2%}" for k in top))
+    print(
+        f"{text} has {text.count('1')} ones; the model says {top[0]}. "
+        f"Top probabilities: " + ", ".join(f"{k} ones {probabilities[k]:.2%}" for k in top)
+    )
     return dict(prediction=int(top[0]), probabilities=probabilities.tolist())
 
 
 # ## Results ("Epoch 5000 error 0.1%"), and where the errors are
 def results(check, train_output, length, dry_run):
-    """How many held-out strings are wrong, of how many: all of them, with a table per class (the check
-    slice only for --dry-run). The stop at the target may have scored them already."""
+    """How many held-out strings are wrong, of how many: all of them, with a table per class (the
+    check slice only for --dry-run). The stop at the target may have scored them already."""
     if dry_run:
         incorrect = error(check.model.predict_on_batch(check.check_input)[:-1], check.check_output)
         return round(incorrect * len(check.check_output)), len(check.check_output)
@@ -339,27 +439,41 @@ def results(check, train_output, length, dry_run):
 
 def error_report(predicted, test_output, train_output, length):
     """The error on the held-out strings per class: what the model gets wrong where."""
-    train_counts, test_counts, wrong_counts = (np.bincount(x, minlength=length + 1) for x in
-                                               (train_output, test_output, test_output[predicted != test_output]))
-    print("\nPer class (a class is a count of ones; a class the model never saw it can never predict):")
+    train_counts, test_counts, wrong_counts = (
+        np.bincount(x, minlength=length + 1)
+        for x in (train_output, test_output, test_output[predicted != test_output])
+    )
+    print(
+        "\nPer class (a class is a count of ones; a class the model never saw it can never "
+        "predict):"
+    )
     print(" ones  train  held-out    wrong   error")
     for k in range(length + 1):
         rate = f"{wrong_counts[k] / test_counts[k]:7.2%}" if test_counts[k] else "      -"
         never = "  never seen in training" if train_counts[k] == 0 and test_counts[k] else ""
-        print(f"{k:5d} {train_counts[k]:6,d} {test_counts[k]:9,d} {wrong_counts[k]:8,d} {rate}{never}")
+        print(
+            f"{k:5d} {train_counts[k]:6,d} {test_counts[k]:9,d} {wrong_counts[k]:8,d} {rate}{never}"
+        )
     missing, doomed = missing_classes(train_output, test_output, length)
     if doomed:
-        print(f"The training split has no string with {', '.join(map(str, missing))} ones: that dooms "
-              f"{doomed:,} held-out strings, a floor of {doomed / len(test_output):.3%} error.")
+        print(
+            f"The training split has no string with {', '.join(map(str, missing))} ones: that "
+            f"dooms "
+            f"{doomed:,} held-out strings, a floor of {doomed / len(test_output):.3%} error."
+        )
 
 
 # ## Beyond the article: what the LSTM holds after each bit
 def read_bit_by_bit(model, inputs):
-    """The same weights, one bit at a time: the cell state of every layer after each bit (an LSTM's c, a GRU's
-    or simple RNN's h), [n, length, units], and the class probabilities if the string ended there,
-    [n, length, length + 1] (what return_sequences=True before the output layer would give)."""
+    """The same weights, one bit at a time: the cell state of every layer after each bit (an
+    LSTM's c, a GRU's or simple RNN's h), [n, length, units], and the class probabilities if the
+    string ended there, [n, length, length + 1] (what return_sequences=True before the output
+    layer would give)."""
     rnns, dense = model.layers[:-1], model.layers[-1]
-    states = [[tf.zeros((len(inputs), layer.cell.units))] * len(tf.nest.flatten(layer.cell.state_size)) for layer in rnns]
+    states = [
+        [tf.zeros((len(inputs), layer.cell.units))] * len(tf.nest.flatten(layer.cell.state_size))
+        for layer in rnns
+    ]
     cells, answers = [], []
     for bit in range(inputs.shape[1]):
         x = inputs[:, bit]
@@ -371,8 +485,9 @@ def read_bit_by_bit(model, inputs):
 
 
 def follows(values, target):
-    """How well the units' values follow `target`, over [points, units] and [points]: the unit that follows
-    it best, Pearson's r for it, and r for all units read together (the best least-squares line)."""
+    """How well the units' values follow `target`, over [points, units] and [points]: the unit
+    that follows it best, Pearson's r for it, and r for all units read together (the best
+    least-squares line)."""
     centred, aim = values - values.mean(axis=0), target - target.mean()
     r = centred.T @ aim / np.sqrt((centred**2).sum(axis=0) * (aim**2).sum() + 1e-12)
     unit, together = int(np.argmax(np.abs(r))), np.c_[values, np.ones(len(values))]
@@ -381,53 +496,92 @@ def follows(values, target):
 
 
 def inspect(model, text, held_out):
-    """The table of --inspect: over held-out strings, the unit whose state follows the count of ones read so
-    far; then, after each bit of `text`, that unit's state beside the true count, and the model's answer if
-    the string ended there. Returns the unit, r, r for all units, and the states and answers for `text`."""
+    """The table of --inspect: over held-out strings, the unit whose state follows the count of
+    ones read so far; then, after each bit of `text`, that unit's state beside the true count,
+    and the model's answer if the string ended there. Returns the unit, r, r for all units, and
+    the states and answers for `text`."""
     cells, _ = read_bit_by_bit(model, held_out)
-    unit, r, r_all = follows(cells.reshape(-1, cells.shape[-1]), np.cumsum(held_out[..., 0], axis=1).reshape(-1))
-    print(f"\nOver {len(held_out):,} held-out strings, the count of ones read so far is followed best by unit {unit}'s "
-          f"state, r = {r:+.3f}; by all {cells.shape[-1]} units read together (a least-squares line), r = {r_all:+.3f}.")
-    cell, answers = (values[0] for values in read_bit_by_bit(model, to_bits([int(text, 2)], len(text))))
-    print(f" bit  read  ones so far  unit {unit:2d}  the answer if the string ended here (it trained on {len(text)} bits only)")
+    unit, r, r_all = follows(
+        cells.reshape(-1, cells.shape[-1]), np.cumsum(held_out[..., 0], axis=1).reshape(-1)
+    )
+    print(
+        f"\nOver {len(held_out):,} held-out strings, the count of ones read so far is followed "
+        f"best by unit {unit}'s "
+        f"state, r = {r:+.3f}; by all {cells.shape[-1]} units read together (a least-squares "
+        f"line), r = {r_all:+.3f}."
+    )
+    cell, answers = (
+        values[0] for values in read_bit_by_bit(model, to_bits([int(text, 2)], len(text)))
+    )
+    print(
+        f" bit  read  ones so far  unit {unit:2d}  the answer if the string ended here (it trained "
+        f"on {len(text)} bits only)"
+    )
     for step, bit in enumerate(text):
         top = int(np.argmax(answers[step]))
-        print(f"{step + 1:4d} {bit:>5} {text[:step + 1].count('1'):12d} {cell[step, unit]:8.3f}  {top} ones, "
-              f"{answers[step, top]:.1%}")
+        print(
+            f"{step + 1:4d} {bit:>5} {text[: step + 1].count('1'):12d} {cell[step, unit]:8.3f}  "
+            f"{top} ones, "
+            f"{answers[step, top]:.1%}"
+        )
     return (unit, r, r_all), cell, answers
 
 
 def inspect_figure(cell, answers, text, unit, r, strings):
-    """--inspect-png's figure: the counting unit's state after each bit beside the true count of ones so far;
-    every unit's state after each bit; and the probability of each count if the string ended there."""
+    """--inspect-png's figure: the counting unit's state after each bit beside the true count of
+    ones so far; every unit's state after each bit; and the probability of each count if the
+    string ended there."""
     from matplotlib.figure import Figure  # only where a picture is asked
 
     steps, ones_so_far = np.arange(len(text)), np.cumsum([int(bit) for bit in text])
     fig = Figure(figsize=(max(8.0, 0.4 * len(text) + 2.5), 11), layout="constrained")
     top, middle, bottom = fig.subplots(3, 1, sharex=True, height_ratios=[1, 2, 2])
     fig.suptitle(f"Inside the LSTM as it reads {text}, one bit at a time", fontsize="x-large")
-    state = top.plot(steps, cell[:, unit], "o-", color="tab:red", label=f"unit {unit}'s cell state (left axis)")
+    state = top.plot(
+        steps, cell[:, unit], "o-", color="tab:red", label=f"unit {unit}'s cell state (left axis)"
+    )
     top.set_ylabel(f"unit {unit}'s cell state", color="tab:red")
     ones = top.twinx()
     flipped = " (flipped: the unit counts downwards)" if r < 0 else ""
-    count = ones.step(steps, ones_so_far, "k--", where="mid", label=f"ones read so far (right axis{flipped})")
+    count = ones.step(
+        steps, ones_so_far, "k--", where="mid", label=f"ones read so far (right axis{flipped})"
+    )
     ones.set_ylabel("ones read so far")
     if r < 0:
         ones.invert_yaxis()
-    top.set_title(f"Unit {unit} counts: r = {r:+.3f} with the ones read so far, over {strings:,} held-out strings")
+    top.set_title(
+        f"Unit {unit} counts: r = {r:+.3f} with the ones read so far, over {strings:,} held-out "
+        f"strings"
+    )
     top.legend(handles=state + count, loc="best")
     limit = np.abs(cell).max()
-    image = middle.imshow(cell.T, aspect="auto", cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
+    image = middle.imshow(
+        cell.T, aspect="auto", cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest"
+    )
     middle.axhline(unit - 0.5, color="k")
     middle.axhline(unit + 0.5, color="k")
-    middle.set_yticks(range(cell.shape[1]), labels=[f"{k} counts" if k == unit else k for k in range(cell.shape[1])])
+    middle.set_yticks(
+        range(cell.shape[1]),
+        labels=[f"{k} counts" if k == unit else k for k in range(cell.shape[1])],
+    )
     middle.set(title="Every unit's cell state c after each bit (unscaled)", ylabel="unit")
     fig.colorbar(image, ax=middle, label="cell state c (0 is white)")
-    image = bottom.imshow(answers.T, aspect="auto", cmap="Greys", vmin=0, vmax=1, origin="lower",
-                          interpolation="nearest")
+    image = bottom.imshow(
+        answers.T,
+        aspect="auto",
+        cmap="Greys",
+        vmin=0,
+        vmax=1,
+        origin="lower",
+        interpolation="nearest",
+    )
     bottom.plot(steps, ones_so_far, "o", color="tab:red", label="the true count")
-    bottom.set(title="The model's answer if the string ended there", ylabel="count of ones (class)",
-               xlabel="bit read", yticks=range(0, answers.shape[1], 1 + answers.shape[1] // 12))
+    bottom.set(
+        title="The model's answer if the string ended there",
+        ylabel="count of ones (class)",
+        xlabel="bit read",
+        yticks=range(0, answers.shape[1], 1 + answers.shape[1] // 12),
+    )
     bottom.legend(loc="upper left")
     fig.colorbar(image, ax=bottom, label="probability", format=lambda p, _: f"{p:.0%}")
     bottom.set_xticks(steps, labels=list(text))
@@ -436,7 +590,9 @@ def inspect_figure(cell, answers, text, unit, r, strings):
 
 # --- Running it from the terminal: not in the article ---
 SCRIPT = os.path.basename(__file__)
-SETTINGS = dict(length=LENGTH, train_size=NUM_EXAMPLES, cell="lstm", layers=1, hidden=NUM_HIDDEN, seed=0)
+SETTINGS = dict(
+    length=LENGTH, train_size=NUM_EXAMPLES, cell="lstm", layers=1, hidden=NUM_HIDDEN, seed=0
+)
 
 
 def fail(message):
@@ -446,8 +602,9 @@ def fail(message):
 
 
 def checked(convert, test, wanted):
-    """An argparse type: the text converted, then tested; else a one-line error saying what to give (which
-    --help says too: `wanted`)."""
+    """An argparse type: the text converted, then tested; else a one-line error saying what to
+    give (which --help says too: `wanted`)."""
+
     def parse(text):
         try:
             if test(value := convert(text)):
@@ -455,6 +612,7 @@ def checked(convert, test, wanted):
         except ValueError:
             pass
         raise argparse.ArgumentTypeError(f"{text!r}: give {wanted}")
+
     parse.wanted = wanted
     return parse
 
@@ -465,10 +623,15 @@ def whole(low, high):
 
 
 def writable(path, folder=False):
-    """Whether `path` names a file (or a folder) that could be made: not empty, its folder there, nothing of the
-    other kind in its place. (Whether the folder lets this user write is tried before training: check_outputs.)"""
+    """Whether `path` names a file (or a folder) that could be made: not empty, its folder there,
+    nothing of the other kind in its place. (Whether the folder lets this user write is tried
+    before training: check_outputs.)"""
     kind_in_the_way = os.path.isfile if folder else os.path.isdir
-    return bool(path) and os.path.isdir(os.path.dirname(os.path.abspath(path))) and not kind_in_the_way(path)
+    return (
+        bool(path)
+        and os.path.isdir(os.path.dirname(os.path.abspath(path)))
+        and not kind_in_the_way(path)
+    )
 
 
 EPOCHS = whole(0, 100_000)
@@ -483,73 +646,200 @@ HIDDEN = whole(1, 1024)
 SEED = whole(0, 2**32 - 1)  # what NumPy's seeding takes
 BITS = checked(str, lambda text: text and set(text) <= {"0", "1"}, "a string of 0s and 1s")
 IN_A_FOLDER = "in a folder that exists"
-KERAS_FILE = checked(str, lambda path: path.endswith(".keras") and writable(path),
-                     f"a file name ending in .keras, {IN_A_FOLDER}")
-PNG_FILE = checked(str, lambda path: path.endswith(".png") and writable(path), f"a file name ending in .png, {IN_A_FOLDER}")
+KERAS_FILE = checked(
+    str,
+    lambda path: path.endswith(".keras") and writable(path),
+    f"a file name ending in .keras, {IN_A_FOLDER}",
+)
+PNG_FILE = checked(
+    str,
+    lambda path: path.endswith(".png") and writable(path),
+    f"a file name ending in .png, {IN_A_FOLDER}",
+)
 JSON_FILE = checked(str, writable, f"a file name {IN_A_FOLDER}")
-FOLDER = checked(str, lambda path: writable(path, folder=True), f"a folder (not a file) {IN_A_FOLDER}")
+FOLDER = checked(
+    str, lambda path: writable(path, folder=True), f"a folder (not a file) {IN_A_FOLDER}"
+)
 MODEL_FILE = checked(str, bool, "the name of a file written by --save")
-OUTPUTS = ("--save", "--inspect-png", "--curve-png", "--json", "--log-dir")  # every file or folder a run writes
+# every file or folder a run writes
+OUTPUTS = (
+    "--save",
+    "--inspect-png",
+    "--curve-png",
+    "--json",
+    "--log-dir",
+)
 
 
 def parse_args(argv):
     """The flags, each checked by its type; settle() checks what spans several."""
+
     def recipes(key):
-        return "the recipe's: " + ", ".join(f"{name} {recipe[key]:g}" for name, recipe in RECIPES.items())
-    parser = argparse.ArgumentParser(description="Count the ones in binary strings with an LSTM "
-                                                 "(the noob's guide to RNN-LSTM, in TensorFlow 2).")
+        return "the recipe's: " + ", ".join(
+            f"{name} {recipe[key]:g}" for name, recipe in RECIPES.items()
+        )
+
+    parser = argparse.ArgumentParser(
+        description="Count the ones in binary strings with an LSTM "
+        "(the noob's guide to RNN-LSTM, in TensorFlow 2)."
+    )
     parser.error = fail  # argparse's own errors too: one line, exit status 2
     add = parser.add_argument
-    add("--recipe", choices=RECIPES, default="fast", help="'article': batch 1000, Adam, summed loss; 'fast': batch 100, "
-        "a higher rate decayed to 0, clipping, the rare classes weighed up (default: %(default)s)")
-    add("--epochs", type=EPOCHS, help=f"most epochs, {EPOCHS.wanted}; 0 with --load only evaluates "
-        f"(default: {recipes('epochs')})")
-    add("--batch-size", type=BATCH_SIZE, help=f"strings per update, {BATCH_SIZE.wanted} (default: {recipes('batch_size')})")
+    add(
+        "--recipe",
+        choices=RECIPES,
+        default="fast",
+        help="'article': batch 1000, Adam, summed loss; 'fast': batch 100, "
+        "a higher rate decayed to 0, clipping, the rare classes weighed up (default: %(default)s)",
+    )
+    add(
+        "--epochs",
+        type=EPOCHS,
+        help=f"most epochs, {EPOCHS.wanted}; 0 with --load only evaluates "
+        f"(default: {recipes('epochs')})",
+    )
+    add(
+        "--batch-size",
+        type=BATCH_SIZE,
+        help=f"strings per update, {BATCH_SIZE.wanted} (default: {recipes('batch_size')})",
+    )
     add("--lr", type=RATE, help=f"Adam's learning rate, {RATE.wanted} (default: {recipes('lr')})")
-    add("--balance", type=WEIGHT, help="weigh a class by (1 / its share) ** BALANCE: 0 weighs every string alike, 1 "
-        f"every class alike; {WEIGHT.wanted} (default: {recipes('balance')})")
-    add("--target-error", type=FRACTION, default=TARGET_ERROR, help="stop at this held-out error, "
-        f"{FRACTION.wanted} (default: %(default)s)")
-    add("--length", type=LENGTH_RANGE, help=f"bits per string, {LENGTH_RANGE.wanted} (default: {LENGTH}, or the "
-        "loaded model's)")
-    add("--train-size", type=TRAIN_SIZE, help="training strings, the rest held out: 1 to 2**LENGTH - 1 (default: "
-        f"{NUM_EXAMPLES}, or the loaded model's)")
-    add("--cell", choices=["lstm", "gru", "rnn"], help="recurrent cell (default: lstm, or the loaded model's)")
-    add("--layers", type=LAYERS, help=f"recurrent layers stacked, {LAYERS.wanted} (default: 1, or the loaded model's)")
-    add("--hidden", type=HIDDEN, help=f"units per layer, {HIDDEN.wanted} (default: {NUM_HIDDEN}, or the loaded model's)")
-    add("--seed", type=SEED, help=f"shuffles the strings, seeds the weights and batches; {SEED.wanted} (default: 0, "
-        "or the loaded model's)")
-    add("--predict", type=BITS, metavar="BITS", help="print the count the model gives this string, after training or "
-        "at once with --load (default: none)")
-    add("--inspect", type=BITS, metavar="BITS", help="after training or at once with --load: the cell state after each "
-        "bit of this string, the unit that counts, the answer if the string ended there (default: none)")
-    add("--inspect-png", type=PNG_FILE, metavar="PATH", help="--inspect's states and answers as a picture (default: none)")
-    add("--curve-png", type=PNG_FILE, metavar="PATH", help="the training loss and the held-out error after each "
-        "check, as a picture (default: none)")
-    add("--save", type=KERAS_FILE, metavar="PATH", help="write the trained model here (default: none)")
-    add("--load", type=MODEL_FILE, metavar="PATH", help="start from a model written by --save (default: none)")
-    add("--overwrite", action="store_true", help="let --save, --json and the PNG flags replace existing files "
-        "(default: off)")
-    add("--log-dir", type=FOLDER, metavar="DIR", help="write TensorBoard logs to a new folder in DIR (default: none)")
-    add("--json", type=JSON_FILE, metavar="PATH", help="write the run's figures to this file (default: none)")
-    add("--dry-run", action="store_true", help="train one batch, score the check slice: checks an install (default: off)")
+    add(
+        "--balance",
+        type=WEIGHT,
+        help="weigh a class by (1 / its share) ** BALANCE: 0 weighs every string alike, 1 "
+        f"every class alike; {WEIGHT.wanted} (default: {recipes('balance')})",
+    )
+    add(
+        "--target-error",
+        type=FRACTION,
+        default=TARGET_ERROR,
+        help=f"stop at this held-out error, {FRACTION.wanted} (default: %(default)s)",
+    )
+    add(
+        "--length",
+        type=LENGTH_RANGE,
+        help=f"bits per string, {LENGTH_RANGE.wanted} (default: {LENGTH}, or the loaded model's)",
+    )
+    add(
+        "--train-size",
+        type=TRAIN_SIZE,
+        help="training strings, the rest held out: 1 to 2**LENGTH - 1 (default: "
+        f"{NUM_EXAMPLES}, or the loaded model's)",
+    )
+    add(
+        "--cell",
+        choices=["lstm", "gru", "rnn"],
+        help="recurrent cell (default: lstm, or the loaded model's)",
+    )
+    add(
+        "--layers",
+        type=LAYERS,
+        help=f"recurrent layers stacked, {LAYERS.wanted} (default: 1, or the loaded model's)",
+    )
+    add(
+        "--hidden",
+        type=HIDDEN,
+        help=f"units per layer, {HIDDEN.wanted} (default: {NUM_HIDDEN}, or the loaded model's)",
+    )
+    add(
+        "--seed",
+        type=SEED,
+        help=f"shuffles the strings, seeds the weights and batches; {SEED.wanted} (default: 0, "
+        "or the loaded model's)",
+    )
+    add(
+        "--predict",
+        type=BITS,
+        metavar="BITS",
+        help="print the count the model gives this string, after training or "
+        "at once with --load (default: none)",
+    )
+    add(
+        "--inspect",
+        type=BITS,
+        metavar="BITS",
+        help="after training or at once with --load: the cell state after each "
+        "bit of this string, the unit that counts, the answer if the string ended there (default: "
+        "none)",
+    )
+    add(
+        "--inspect-png",
+        type=PNG_FILE,
+        metavar="PATH",
+        help="--inspect's states and answers as a picture (default: none)",
+    )
+    add(
+        "--curve-png",
+        type=PNG_FILE,
+        metavar="PATH",
+        help="the training loss and the held-out error after each "
+        "check, as a picture (default: none)",
+    )
+    add(
+        "--save",
+        type=KERAS_FILE,
+        metavar="PATH",
+        help="write the trained model here (default: none)",
+    )
+    add(
+        "--load",
+        type=MODEL_FILE,
+        metavar="PATH",
+        help="start from a model written by --save (default: none)",
+    )
+    add(
+        "--overwrite",
+        action="store_true",
+        help="let --save, --json and the PNG flags replace existing files (default: off)",
+    )
+    add(
+        "--log-dir",
+        type=FOLDER,
+        metavar="DIR",
+        help="write TensorBoard logs to a new folder in DIR (default: none)",
+    )
+    add(
+        "--json",
+        type=JSON_FILE,
+        metavar="PATH",
+        help="write the run's figures to this file (default: none)",
+    )
+    add(
+        "--dry-run",
+        action="store_true",
+        help="train one batch, score the check slice: checks an install (default: off)",
+    )
     return parser.parse_args(argv)
 
 
 def settle(args):
-    """Flags, else the loaded model's settings, else the defaults; a one-line error where flags conflict."""
+    """Flags, else the loaded model's settings, else the defaults; a one-line error where flags
+    conflict."""
     check_outputs(args, OUTPUTS, inputs=("--load",))  # before any work
     model, saved = load_model(args.load) if args.load else (None, {})
     for key, default in SETTINGS.items():
         if saved and getattr(args, key) not in (None, saved[key]):
             flag = f"--{key.replace('_', '-')}"
-            fail(f"{flag} {getattr(args, key)} does not fit {args.load}, trained with {flag} {saved[key]}")
-        setattr(args, key, saved.get(key, default) if getattr(args, key) is None else getattr(args, key))
+            fail(
+                f"{flag} {getattr(args, key)} does not fit {args.load}, trained with {flag} "
+                f"{saved[key]}"
+            )
+        setattr(
+            args, key, saved.get(key, default) if getattr(args, key) is None else getattr(args, key)
+        )
     for key in ("epochs", "batch_size", "lr", "balance"):
-        setattr(args, key, RECIPES[args.recipe][key] if getattr(args, key) is None else getattr(args, key))
+        setattr(
+            args,
+            key,
+            RECIPES[args.recipe][key] if getattr(args, key) is None else getattr(args, key),
+        )
     if args.train_size >= 2**args.length:
-        fail(f"--train-size {args.train_size}: there are {2**args.length:,} strings of {args.length} bits, "
-             f"so give 1 to {2**args.length - 1:,} to leave some held out")
+        fail(
+            f"--train-size {args.train_size}: there are {2**args.length:,} strings of "
+            f"{args.length} bits, "
+            f"so give 1 to {2**args.length - 1:,} to leave some held out"
+        )
     for flag, bits in (("--predict", args.predict), ("--inspect", args.inspect)):
         if bits and len(bits) != args.length:
             fail(f"{flag} {bits}: give a string of exactly {args.length} characters, each 0 or 1")
@@ -559,21 +849,31 @@ def settle(args):
 
 
 def check_outputs(args, outputs, inputs):
-    """Before any training, every file or folder the run will write: named by no other flag (but --save may
-    write the model --load read), free or --overwrite given, in a folder this user can write (a file made and
-    removed there), and matplotlib installed if it is a picture. A one-line error for the first that is not."""
+    """Before any training, every file or folder the run will write: named by no other flag (but
+    --save may write the model --load read), free or --overwrite given, in a folder this user can
+    write (a file made and removed there), and matplotlib installed if it is a picture. A
+    one-line error for the first that is not."""
     named = {}
     for flag in (*inputs, *outputs):
         path = getattr(args, flag[2:].replace("-", "_"))
         if not path:
             continue
         other = named.setdefault(os.path.realpath(path), flag)
-        if other != flag and flag in outputs and {flag, other} != {"--load", "--save"}:  # inputs may share one
+        if (
+            other != flag and flag in outputs and {flag, other} != {"--load", "--save"}
+        ):  # inputs may share one
             fail(f"{flag} {path}: {other} names that file too; give each its own")
         if flag in inputs:
             continue
-        if flag != "--log-dir" and os.path.exists(path) and not (args.overwrite or other == "--load"):
-            fail(f"{flag} {path}: the file exists; pass --overwrite to replace it, or choose another name")
+        if (
+            flag != "--log-dir"
+            and os.path.exists(path)
+            and not (args.overwrite or other == "--load")
+        ):
+            fail(
+                f"{flag} {path}: the file exists; pass --overwrite to replace it, or choose "
+                f"another name"
+            )
         folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
         try:
             with tempfile.TemporaryFile(dir=folder):
@@ -585,20 +885,23 @@ def check_outputs(args, outputs, inputs):
 
 
 def publish(args, flag, write):
-    """The file of `flag` written whole: write(temporary) beside it, then one rename into place. An existing
-    file is replaced only with --overwrite (or by --save onto the model --load read), checked again now: a name
-    taken while the run worked is left alone, the file written beside it under a free name, said in one line.
-    Returns the path written."""
+    """The file of `flag` written whole: write(temporary) beside it, then one rename into place.
+    An existing file is replaced only with --overwrite (or by --save onto the model --load read),
+    checked again now: a name taken while the run worked is left alone, the file written beside
+    it under a free name, said in one line. Returns the path written."""
     path = getattr(args, flag[2:].replace("-", "_"))
     stem, extension = os.path.splitext(path)
     temporary, target = f"{stem}.tmp-{os.getpid()}{extension}", path
-    replace = args.overwrite or (flag == "--save" and args.load and os.path.realpath(args.load) == os.path.realpath(path))
+    replace = args.overwrite or (
+        flag == "--save" and args.load and os.path.realpath(args.load) == os.path.realpath(path)
+    )
     try:
         write(temporary)
         for n in itertools.count(2):
             try:
                 if not (replace and target == path):
-                    os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY))  # the name is this run's now
+                    # the name is this run's now
+                    os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
                 break
             except FileExistsError:
                 target = f"{stem}-{n}{extension}"
@@ -609,22 +912,29 @@ def publish(args, flag, write):
         with contextlib.suppress(OSError):
             os.remove(temporary)
     if target != path:
-        print(f"{flag} {path} appeared while this run worked: left alone, and this run's written to {target}")
+        print(
+            f"{flag} {path} appeared while this run worked: left alone, and this run's written to "
+            f"{target}"
+        )
     return target
 
 
 def write_figure(figure, args, flag, what):
-    """A matplotlib figure to the PNG of `flag` (no screen needed), and one line saying what it shows and where."""
+    """A matplotlib figure to the PNG of `flag` (no screen needed), and one line saying what it
+    shows and where."""
     path = publish(args, flag, lambda temporary: figure.savefig(temporary, dpi=120))
     print(f"{what}: {path}")
 
 
 def save_model(model, args, settings):
-    """model.save, the run's settings added inside the .keras file, published whole (see publish)."""
+    """model.save, the run's settings added inside the .keras file, published whole (see
+    publish)."""
+
     def write(temporary):
         model.save(temporary)
         with zipfile.ZipFile(temporary, "a") as archive:
             archive.writestr(f"{SCRIPT[:-3]}.json", json.dumps(settings))  # which script, and how
+
     print(f"Saved the model to {publish(args, '--save', write)}")
 
 
@@ -635,23 +945,29 @@ def load_model(path):
     try:
         with zipfile.ZipFile(path) as archive:
             settings = json.loads(archive.read(f"{SCRIPT[:-3]}.json"))
-        return keras.models.load_model(path, compile=False), {key: settings[key] for key in SETTINGS}
+        return keras.models.load_model(path, compile=False), {
+            key: settings[key] for key in SETTINGS
+        }
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, EOFError) as problem:
         fail(f"--load {path}: not a model saved by {SCRIPT} ({type(problem).__name__}: {problem})")
 
 
 def hold(path):
-    """An OS lock on the file `path` for as long as this run lives (the OS lets go when the process ends,
-    killed or not), or None if another living run holds it."""
+    """An OS lock on the file `path` for as long as this run lives (the OS lets go when the
+    process ends, killed or not), or None if another living run holds it."""
     handle = open(path, "a")
     try:
         if os.name == "nt":
             import msvcrt
+
             msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
         else:
             import fcntl
+
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        if os.fstat(handle.fileno()).st_ino != os.stat(path).st_ino:  # a run that ended removed it meanwhile
+        if (
+            os.fstat(handle.fileno()).st_ino != os.stat(path).st_ino
+        ):  # a run that ended removed it meanwhile
             raise OSError
         return handle
     except OSError:
@@ -660,8 +976,8 @@ def hold(path):
 
 
 def release(backup):
-    """The end of a run: its lock let go, and removed with the backup if the run is over (a run that crashed
-    leaves both: the backup for the next run of this command to resume from)."""
+    """The end of a run: its lock let go, and removed with the backup if the run is over (a run
+    that crashed leaves both: the backup for the next run of this command to resume from)."""
     if not os.path.isdir(backup.folder):
         with contextlib.suppress(OSError):
             os.remove(backup.lock.name)
@@ -675,13 +991,15 @@ def digest(path):
 
 
 class Backup(keras.callbacks.Callback):
-    """A run's backup, written whole every epoch, and read back when the same command runs again after a kill.
+    """A run's backup, written whole every epoch, and read back when the same command runs again
+    after a kill.
 
-    keras.callbacks.BackupAndRestore writes the weights, then the epoch they belong to, in two steps: a kill
-    between the two, or a damaged file, resumes one epoch's weights with another's number, a run that ends
-    at figures no run gives. Here each epoch's weights (and the optimizer's state) go to a file of their own,
-    then `backup.json` (the epoch, that file, its SHA-256) replaces the last in one rename: a kill at any
-    moment leaves one whole epoch, which resumable() checks before a run takes it."""
+    keras.callbacks.BackupAndRestore writes the weights, then the epoch they belong to, in two
+    steps: a kill between the two, or a damaged file, resumes one epoch's weights with another's
+    number, a run that ends at figures no run gives. Here each epoch's weights (and the
+    optimizer's state) go to a file of their own, then `backup.json` (the epoch, that file, its
+    SHA-256) replaces the last in one rename: a kill at any moment leaves one whole epoch, which
+    resumable() checks before a run takes it."""
 
     def __init__(self, folder, lock, first_epoch):
         super().__init__()
@@ -698,10 +1016,14 @@ class Backup(keras.callbacks.Callback):
         os.makedirs(self.folder, exist_ok=True)
         weights = f"epoch-{epoch + 1}.weights.h5"
         self.model.save_weights(os.path.join(self.folder, weights))
-        record = dict(epoch=epoch + 1, weights=weights, sha256=digest(os.path.join(self.folder, weights)))
+        record = dict(
+            epoch=epoch + 1, weights=weights, sha256=digest(os.path.join(self.folder, weights))
+        )
         with open(os.path.join(self.folder, "backup.tmp"), "w") as f:
             json.dump(record, f)
-        os.replace(os.path.join(self.folder, "backup.tmp"), os.path.join(self.folder, "backup.json"))
+        os.replace(
+            os.path.join(self.folder, "backup.tmp"), os.path.join(self.folder, "backup.json")
+        )
         for name in os.listdir(self.folder):  # the epochs before: no longer needed
             if name.endswith(".weights.h5") and name != weights:
                 os.remove(os.path.join(self.folder, name))
@@ -711,8 +1033,9 @@ class Backup(keras.callbacks.Callback):
 
 
 def resumable(folder):
-    """The epoch a backup holds whole, 0 if there is none; a backup that is not whole is set aside (renamed,
-    and said in one line), never resumed: a run goes on exactly where it stopped, or starts afresh."""
+    """The epoch a backup holds whole, 0 if there is none; a backup that is not whole is set
+    aside (renamed, and said in one line), never resumed: a run goes on exactly where it stopped,
+    or starts afresh."""
     if not os.path.exists(folder):
         return 0
     try:
@@ -725,18 +1048,23 @@ def resumable(folder):
         problem = f"{type(error).__name__}: {error}"
     aside = f"{folder}-set-aside-{time.strftime('%Y%m%d-%H%M%S')}"
     os.replace(folder, aside)
-    print(f"The backup of a run of this same command is not whole ({problem}): set aside in {aside}; "
-          "starting afresh")
+    print(
+        f"The backup of a run of this same command is not whole ({problem}): set aside in {aside}; "
+        "starting afresh"
+    )
     return 0
 
 
 def backup(args, passes=1):
-    """The run's Backup, in a folder named after this very script and command that no living run holds (its
-    lock), and the epoch (of the article's, `passes` to one of Keras') it resumes from: a run killed and
-    started again goes on with the weights and the optimizer's state. The same command started again while
-    the first still runs gets a backup of its own, so the two never mix."""
+    """The run's Backup, in a folder named after this very script and command that no living run
+    holds (its lock), and the epoch (of the article's, `passes` to one of Keras') it resumes
+    from: a run killed and started again goes on with the weights and the optimizer's state. The
+    same command started again while the first still runs gets a backup of its own, so the two
+    never mix."""
     with open(__file__, "rb") as f:
-        key = hashlib.sha256(f.read() + json.dumps(vars(args), sort_keys=True).encode()).hexdigest()[:12]
+        key = hashlib.sha256(
+            f.read() + json.dumps(vars(args), sort_keys=True).encode()
+        ).hexdigest()[:12]
     name = os.path.join(tempfile.gettempdir(), "lstm-backups", f"{SCRIPT[:-3]}-{key}")
     os.makedirs(os.path.dirname(name), exist_ok=True)
     for copy in itertools.count(1):  # the first folder that no living run holds
@@ -744,30 +1072,54 @@ def backup(args, passes=1):
         if lock := hold(f"{folder}.lock"):
             break
     if copy > 1:
-        print(f"Another run of this same command is running (its backup: {name}-1): this run keeps its own, {folder}")
+        print(
+            f"Another run of this same command is running (its backup: {name}-1): this run keeps "
+            f"its own, {folder}"
+        )
     first_epoch = resumable(folder)
     if first_epoch:
-        print(f"Resuming from epoch {first_epoch * passes}, where a run of this same command stopped (backup: {folder})")
+        print(
+            f"Resuming from epoch {first_epoch * passes}, where a run of this same command stopped "
+            f"(backup: {folder})"
+        )
     return Backup(folder, lock, first_epoch), first_epoch * passes
 
 
 def tensorboard(log_dir):
-    """Keras' TensorBoard callback writing to a new folder in --log-dir (so runs show side by side), if asked."""
+    """Keras' TensorBoard callback writing to a new folder in --log-dir (so runs show side by
+    side), if asked."""
     if not log_dir:
         return []
     print(f"TensorBoard: tensorboard --logdir {log_dir}")
-    return [keras.callbacks.TensorBoard(os.path.join(log_dir, f"{SCRIPT[:-3]}-{time.strftime('%Y%m%d-%H%M%S')}"))]
+    return [
+        keras.callbacks.TensorBoard(
+            os.path.join(log_dir, f"{SCRIPT[:-3]}-{time.strftime('%Y%m%d-%H%M%S')}")
+        )
+    ]
 
 
 def finish(metrics, args, started):
     """The one summary line, and every figure of the run to --json (written whole, then renamed)."""
-    metrics.update(reached=metrics["value"] <= args.target_error, total_seconds=round(time.perf_counter() - started, 2),
-                   tensorflow=tf.__version__, keras=keras.__version__)
-    verdict = "target reached" if metrics["reached"] else f"target {args.target_error:.3%} not reached"
-    print(f"test error {metrics['value']:.3%} ({metrics['wrong']:,} of {metrics['examples']:,} held-out strings "
-          f"wrong), {verdict}, {metrics['epochs']} epochs, {metrics['total_seconds']:.1f} s")
+    metrics.update(
+        reached=metrics["value"] <= args.target_error,
+        total_seconds=round(time.perf_counter() - started, 2),
+        tensorflow=tf.__version__,
+        keras=keras.__version__,
+    )
+    verdict = (
+        "target reached" if metrics["reached"] else f"target {args.target_error:.3%} not reached"
+    )
+    print(
+        f"test error {metrics['value']:.3%} ({metrics['wrong']:,} of {metrics['examples']:,} "
+        f"held-out strings "
+        f"wrong), {verdict}, {metrics['epochs']} epochs, {metrics['total_seconds']:.1f} s"
+    )
     if args.json:
-        publish(args, "--json", lambda temporary: pathlib.Path(temporary).write_text(json.dumps(metrics, indent=2)))
+        publish(
+            args,
+            "--json",
+            lambda temporary: pathlib.Path(temporary).write_text(json.dumps(metrics, indent=2)),
+        )
     return metrics
 
 
@@ -776,47 +1128,93 @@ def main(argv=None):
     args = parse_args(argv)
     recipe, model = settle(args)
     keras.utils.set_random_seed(args.seed)
-    train_input, train_output, test_codes, test_output = make_data(args.length, args.train_size, args.seed)
+    train_input, train_output, test_codes, test_output = make_data(
+        args.length, args.train_size, args.seed
+    )
     if model is not None and (args.predict or args.inspect):  # a loaded model answers at once
-        return {**(predict(model, args.predict) if args.predict else {}), **look_inside(model, args, test_codes)}
+        return {
+            **(predict(model, args.predict) if args.predict else {}),
+            **look_inside(model, args, test_codes),
+        }
     show_first(train_input, train_output, args.length)
     if model is None:
-        model = build_model(args.length, args.cell, args.hidden, args.layers, recipe["article_init"])
+        model = build_model(
+            args.length, args.cell, args.hidden, args.layers, recipe["article_init"]
+        )
     passes, steps, epochs = schedule(args, recipe)
     compile_model(model, recipe, args.lr, steps, epochs)
-    print(f"{args.layers} x {args.cell.upper()}({args.hidden}), {model.count_params():,} parameters; recipe {args.recipe}"
-          f": batch {args.batch_size}, Adam {args.lr:g}, balance {args.balance:g}, up to {args.epochs} epochs; seed {args.seed}")
+    print(
+        f"{args.layers} x {args.cell.upper()}({args.hidden}), {model.count_params():,} parameters; "
+        f"recipe {args.recipe}"
+        f": batch {args.batch_size}, Adam {args.lr:g}, balance {args.balance:g}, up to "
+        f"{args.epochs} epochs; seed {args.seed}"
+    )
 
-    check = HeldOutCheck(every_string_classifier(model, args.length), test_codes, test_output, args.length,
-                         args.predict, args.target_error, recipe, passes)
+    check = HeldOutCheck(
+        every_string_classifier(model, args.length),
+        test_codes,
+        test_output,
+        args.length,
+        args.predict,
+        args.target_error,
+        recipe,
+        passes,
+    )
     backup_callback, check.epochs_done = backup(args, passes)
     weights = class_weights(train_output, args.length, args.balance)[train_output]
-    batches = epoch_batches(train_input, train_output, weights, args.batch_size, args.seed, check.epochs_done)
+    batches = epoch_batches(
+        train_input, train_output, weights, args.batch_size, args.seed, check.epochs_done
+    )
     curve = Curve(os.path.join(backup_callback.folder, "curve.json"), check.epochs_done // passes)
-    epochs, train_seconds = train(model, batches, steps, epochs, backup_callback, check, [curve, *tensorboard(args.log_dir)])
+    epochs, train_seconds = train(
+        model, batches, steps, epochs, backup_callback, check, [curve, *tensorboard(args.log_dir)]
+    )
     if args.save:
         save_model(model, args, {key: getattr(args, key) for key in SETTINGS})
     if args.curve_png:
-        write_figure(curve_figure(curve.points, passes, args.target_error, len(check.check_output)), args,
-                     "--curve-png", "The loss and the held-out error after each check")
+        write_figure(
+            curve_figure(curve.points, passes, args.target_error, len(check.check_output)),
+            args,
+            "--curve-png",
+            "The loss and the held-out error after each check",
+        )
 
     wrong, examples = results(check, train_output, args.length, args.dry_run)
-    metrics = dict(script=SCRIPT, recipe=args.recipe, metric="test_error", value=wrong / examples, examples=examples,
-                   wrong=wrong, epochs=epochs, target=args.target_error, train_seconds=round(train_seconds, 2),
-                   batch_size=args.batch_size, lr=args.lr, balance=args.balance,
-                   settings={key: getattr(args, key) for key in SETTINGS}, **(predict(model, args.predict) if args.predict else {}),
-                   **look_inside(model, args, test_codes))
+    metrics = dict(
+        script=SCRIPT,
+        recipe=args.recipe,
+        metric="test_error",
+        value=wrong / examples,
+        examples=examples,
+        wrong=wrong,
+        epochs=epochs,
+        target=args.target_error,
+        train_seconds=round(train_seconds, 2),
+        batch_size=args.batch_size,
+        lr=args.lr,
+        balance=args.balance,
+        settings={key: getattr(args, key) for key in SETTINGS},
+        **(predict(model, args.predict) if args.predict else {}),
+        **look_inside(model, args, test_codes),
+    )
     return finish(metrics, args, started)
 
 
 def look_inside(model, args, test_codes):
-    """--inspect and --inspect-png: the counting unit over 5,000 held-out strings, the table, the picture."""
+    """--inspect and --inspect-png: the counting unit over 5,000 held-out strings, the table, the
+    picture."""
     if not args.inspect:
         return {}
-    (unit, r, r_all), cell, answers = inspect(model, args.inspect, to_bits(test_codes[:5000], args.length))
+    (unit, r, r_all), cell, answers = inspect(
+        model, args.inspect, to_bits(test_codes[:5000], args.length)
+    )
     if args.inspect_png:
-        write_figure(inspect_figure(cell, answers, args.inspect, unit, r, min(len(test_codes), 5000)), args,
-                     "--inspect-png", f"Unit {unit}'s state, every unit's and the answers after each bit")
+        write_figure(
+            inspect_figure(cell, answers, args.inspect, unit, r, min(len(test_codes), 5000)),
+            args,
+            "--inspect-png",
+            f"Unit {unit}'s state, every unit's and the answers after each bit",
+        )
     return dict(counting_unit=dict(unit=unit, r=r, r_all=r_all))
 
 

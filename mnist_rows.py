@@ -1,18 +1,18 @@
 """Read an MNIST digit row by row with an LSTM: 28 time steps of 28 pixels.
 
-Follows "Understanding LSTM in Tensorflow (MNIST dataset)" (2017), ported to
-TensorFlow 2 / Keras 3. The section markers below are the article's headings; what
-the article does not have sits under headings of its own, and everything that only
-serves the terminal (the readers of MNIST's files among it) is below the divider.
+Follows "Understanding LSTM in Tensorflow (MNIST dataset)" (2017), ported to TensorFlow 2 / Keras 3.
+The section markers below are the article's headings; what the article does not have sits under
+headings of its own, and everything that only serves the terminal (the readers of MNIST's files
+among it) is below the divider.
 
-    python mnist_rows.py                                  # Keras' MNIST (downloaded once), else the bundled sample
-    python mnist_rows.py --data-dir ~/mnist               # mnist.npz or the four IDX files, gzipped or not
-    python mnist_rows.py --recipe article                 # the article's 799 steps of 128 images
-    python mnist_rows.py --errors-png errors.png          # the digits it gets wrong, as a picture
+    python mnist_rows.py                          # Keras' MNIST (downloaded once), else the sample
+    python mnist_rows.py --data-dir ~/mnist       # mnist.npz or the four IDX files, gzipped or not
+    python mnist_rows.py --recipe article         # the article's 799 steps of 128 images
+    python mnist_rows.py --errors-png errors.png  # the digits it gets wrong, as a picture
     python mnist_rows.py --load mnist.keras --predict my_digit.png
 
-Results: see the README's table, each figure with the command that measured it.
-"""
+Results: see the README's table, each figure with the command that measured it."""
+
 import argparse
 import contextlib
 import gzip
@@ -32,86 +32,122 @@ import zipfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's start-up chatter
 
+import keras
 import numpy as np
 import tensorflow as tf
-import keras
 
 # Settings: the article's constants, each a flag below.
-TIME_STEPS = 28         # unrolled through 28 time steps: one row of the image each
-N_INPUT = 28            # rows of 28 pixels
-NUM_UNITS = 128         # hidden LSTM units
-N_CLASSES = 10          # the digits 0-9
-VALIDATION_SIZE = 5000  # the article's split: 55,000 train, 5,000 validation (the first 5,000), 10,000 test
-LOG_EVERY = 10          # the article prints accuracy and loss every 10 steps
-SAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "mnist_sample.npz")  # 3,000 real digits
+TIME_STEPS = 28  # unrolled through 28 time steps: one row of the image each
+N_INPUT = 28  # rows of 28 pixels
+NUM_UNITS = 128  # hidden LSTM units
+N_CLASSES = 10  # the digits 0-9
+VALIDATION_SIZE = (
+    5000  # the article's split: 55,000 train, 5,000 validation (the first 5,000), 10,000 test
+)
+LOG_EVERY = 10  # the article prints accuracy and loss every 10 steps
+# 3,000 real digits
+SAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "mnist_sample.npz")
 
 RECIPES = {
-    # The article's: batch 128, Adam 1e-3, `while iter < 800` (799 steps), its weights
-    # drawn from tf.random_normal; accuracy and loss every 10 steps.
-    "article": dict(batch_size=128, lr=1e-3, epochs=799, steps=True, schedule="constant",
-                    clipnorm=None, article_init=True, shift=0),
-    # Ours: the same LSTM reading the same rows, trained for 9 epochs instead of under 2,
-    # in batches of 256 (an epoch in 11.1 instead of 13.5 s here); Adam starts at 1e-2 and
-    # a cosine schedule takes it to zero, so the last epochs settle; clipping the gradient
-    # keeps the high early rate from blowing up; and every training digit is shifted at
-    # random by up to 2 pixels each way, so the model cannot learn the training digits by
-    # heart. benchmarks/sweeps/mnist_rows-*.md hold the sweeps that chose it.
-    "fast": dict(batch_size=256, lr=1e-2, epochs=9, steps=False, schedule="cosine",
-                 clipnorm=1.0, article_init=False, shift=2),
+    # The article's: batch 128, Adam 1e-3, `while iter < 800` (799 steps), its weights drawn from
+    # tf.random_normal; accuracy and loss every 10 steps.
+    "article": dict(
+        batch_size=128,
+        lr=1e-3,
+        epochs=799,
+        steps=True,
+        schedule="constant",
+        clipnorm=None,
+        article_init=True,
+        shift=0,
+    ),
+    # Ours: the same LSTM reading the same rows, trained for 9 epochs instead of under 2, in batches
+    # of 256 (an epoch in 11.1 instead of 13.5 s here); Adam starts at 1e-2 and a cosine schedule
+    # takes it to zero, so the last epochs settle; clipping the gradient keeps the high early rate
+    # from blowing up; and every training digit is shifted at random by up to 2 pixels each way, so
+    # the model cannot learn the training digits by heart. benchmarks/sweeps/mnist_rows-*.md hold
+    # the sweeps that chose it.
+    "fast": dict(
+        batch_size=256,
+        lr=1e-2,
+        epochs=9,
+        steps=False,
+        schedule="cosine",
+        clipnorm=1.0,
+        article_init=False,
+        shift=2,
+    ),
 }
 
 
 # ## The MNIST dataset
 def load_mnist(data_dir):
-    """input_data.read_data_sets("/tmp/data/"): --data-dir (read below the divider), else Keras' downloader
-    (it caches), else the sample bundled in data/. Returns the four arrays, and where they came from."""
+    """input_data.read_data_sets("/tmp/data/"): --data-dir (read below the divider), else Keras'
+    downloader (it caches), else the sample bundled in data/. Returns the four arrays, and where
+    they came from."""
     if data_dir:
         return read_data_dir(data_dir), data_dir
     try:
         (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
-        return dict(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test), "keras.datasets.mnist"
+        return dict(
+            x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test
+        ), "keras.datasets.mnist"
     except Exception as error:  # no network, a proxy, a full disk: any failure means the sample
-        print(f"Could not download MNIST ({type(error).__name__}). Using the sample in data/: 2,000 training "
-              f"and 1,000 test images from the official files; expect about 76% accuracy with the fast recipe's "
-              f"batches of 256, 91% with --batch-size 64, instead of 99%. For the full set, run once with network "
-              f"access, or pass --data-dir with mnist.npz or the four IDX files.")
+        print(
+            f"Could not download MNIST ({type(error).__name__}). Using the sample in data/: 2,000 "
+            f"training "
+            f"and 1,000 test images from the official files; expect about 76% accuracy with the "
+            f"fast recipe's "
+            f"batches of 256, 91% with --batch-size 64, instead of 99%. For the full set, run once "
+            f"with network "
+            f"access, or pass --data-dir with mnist.npz or the four IDX files."
+        )
         return read_npz(SAMPLE), "the bundled sample"
 
 
 def split(data):
-    """mnist.train, mnist.validation, mnist.test: the first 5,000 training images validate, the other
-    55,000 train (a twelfth of a smaller set). Pixels to [0, 1]: [n, 28, 28] uint8 -> float32.
+    """mnist.train, mnist.validation, mnist.test: the first 5,000 training images validate, the
+    other 55,000 train (a twelfth of a smaller set). Pixels to [0, 1]: [n, 28, 28] uint8 -> float32.
 
     ## Shape of the data: the article's images come flattened, [55000, 784], and its labels
     one-hot, [55000, 10]. Here an image keeps its 28 rows of 28 pixels, [55000, 28, 28], and a
-    label is the digit itself, [55000]: Keras' *sparse* cross-entropy reads the same entry of
-    the prediction that the one-hot row would pick."""
-    validation = VALIDATION_SIZE if len(data["x_train"]) == 60_000 else max(len(data["x_train"]) // 12, 1)
-    x_train, x_test = data["x_train"].astype(np.float32) / 255, data["x_test"].astype(np.float32) / 255
+    label is the digit itself, [55000]: Keras' *sparse* cross-entropy reads the same entry of the
+    prediction that the one-hot row would pick."""
+    validation = (
+        VALIDATION_SIZE if len(data["x_train"]) == 60_000 else max(len(data["x_train"]) // 12, 1)
+    )
+    x_train, x_test = (
+        data["x_train"].astype(np.float32) / 255,
+        data["x_test"].astype(np.float32) / 255,
+    )
     y_train, y_test = data["y_train"].astype(np.int64), data["y_test"].astype(np.int64)
-    return ((x_train[validation:], y_train[validation:]), (x_train[:validation], y_train[:validation]),
-            (x_test, y_test))
+    return (
+        (x_train[validation:], y_train[validation:]),
+        (x_train[:validation], y_train[:validation]),
+        (x_test, y_test),
+    )
 
 
 # ## Interpretation of LSTM cells in tensorflow
-# tf.contrib.rnn.BasicLSTMCell(num_units) is keras.layers.LSTMCell(num_units): num_units
-# LSTM units side by side, as the units of a hidden layer. keras.layers.LSTM runs one over
-# the time steps (build_model below); the cell alone is `layer.cell`.
+# tf.contrib.rnn.BasicLSTMCell(num_units) is keras.layers.LSTMCell(num_units): num_units LSTM units
+# side by side, as the units of a hidden layer. keras.layers.LSTM runs one over the time steps
+# (build_model below); the cell alone is `layer.cell`.
 
 
 # ## Formatting inputs before feeding them to tensorflow RNNs
 def format_inputs(x):
-    """input = tf.unstack(x, time_steps, 1): [batch, 28, 28] -> 28 tensors of [batch, 28], row t for step t.
+    """input = tf.unstack(x, time_steps, 1): [batch, 28, 28] -> 28 tensors of [batch, 28], row t for
+    step t.
 
-    static_rnn wanted that list; keras.layers.LSTM takes [batch, time_steps, n_input] and
-    steps through axis 1 itself, so the scripts never call this but to show the shapes."""
+    static_rnn wanted that list; keras.layers.LSTM takes [batch, time_steps, n_input] and steps
+    through axis 1 itself, so the scripts never call this but to show the shapes."""
     return tf.unstack(x, TIME_STEPS, axis=1)
 
 
 # ## Code
 def build_model(num_units, article_init):
-    """x [batch, 28 rows, 28 pixels] -> LSTM(num_units, forget_bias 1) -> outputs[-1] [batch, num_units]
-    -> prediction = outputs[-1] x out_weights + out_bias: [batch, 10] logits.
+    """x [batch, 28 rows, 28 pixels] -> LSTM(num_units, forget_bias 1) -> outputs[-1] [batch,
+    num_units] -> prediction = outputs[-1] x out_weights + out_bias: [batch, 10] logits.
 
     On a CPU the 28 steps are written out (unroll=True), as static_rnn did: an epoch in 11.1
     instead of 20.5 s here (benchmarks/parts.py). Not on a GPU, where that would turn off Keras'
@@ -119,51 +155,77 @@ def build_model(num_units, article_init):
     unroll = not tf.config.list_physical_devices("GPU")
     init = {}
     if article_init:  # out_weights and out_bias: tf.random_normal
-        init = dict(kernel_initializer=keras.initializers.RandomNormal(stddev=1.0),
-                    bias_initializer=keras.initializers.RandomNormal(stddev=1.0))
-    return keras.Sequential([
-        keras.Input(shape=(TIME_STEPS, N_INPUT)),                                # x: [None, time_steps, n_input]
-        keras.layers.LSTM(num_units, unit_forget_bias=True, unroll=unroll),      # static_rnn
-        keras.layers.Dense(N_CLASSES, **init),
-    ], name="mnist_rows")
+        init = dict(
+            kernel_initializer=keras.initializers.RandomNormal(stddev=1.0),
+            bias_initializer=keras.initializers.RandomNormal(stddev=1.0),
+        )
+    return keras.Sequential(
+        [
+            keras.Input(shape=(TIME_STEPS, N_INPUT)),  # x: [None, time_steps, n_input]
+            keras.layers.LSTM(num_units, unit_forget_bias=True, unroll=unroll),  # static_rnn
+            keras.layers.Dense(N_CLASSES, **init),
+        ],
+        name="mnist_rows",
+    )
 
 
 def compile_model(model, recipe, lr, steps):
-    """loss = reduce_mean(softmax_cross_entropy_with_logits); opt = AdamOptimizer(learning_rate); accuracy."""
-    rate = keras.optimizers.schedules.CosineDecay(lr, max(steps, 1)) if recipe["schedule"] == "cosine" else lr
-    model.compile(optimizer=keras.optimizers.Adam(rate, clipnorm=recipe["clipnorm"]),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"], jit_compile=False)
+    """loss = reduce_mean(softmax_cross_entropy_with_logits); opt = AdamOptimizer(learning_rate);
+    accuracy."""
+    rate = (
+        keras.optimizers.schedules.CosineDecay(lr, max(steps, 1))
+        if recipe["schedule"] == "cosine"
+        else lr
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(rate, clipnorm=recipe["clipnorm"]),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+        jit_compile=False,
+    )
 
 
 def shifted(images, seed, most):
-    """Each image moved at random by up to `most` pixels each way, the gap filled with black: [b, 28, 28]."""
+    """Each image moved at random by up to `most` pixels each way, the gap filled with black: [b,
+    28, 28]."""
     padded = tf.pad(images, [[0, 0], [most, most], [most, most]])
     offsets = tf.random.stateless_uniform([tf.shape(images)[0], 2], seed, 0, 2 * most + 1, tf.int32)
-    rows = tf.gather(padded, offsets[:, :1] + tf.range(TIME_STEPS), axis=1, batch_dims=1)  # [b, 28, 28 + 2 most]
-    return tf.gather(rows, offsets[:, 1:] + tf.range(N_INPUT), axis=2, batch_dims=1)       # [b, 28, 28]
+    # [b, 28, 28 + 2 most]
+    rows = tf.gather(padded, offsets[:, :1] + tf.range(TIME_STEPS), axis=1, batch_dims=1)
+    return tf.gather(rows, offsets[:, 1:] + tf.range(N_INPUT), axis=2, batch_dims=1)  # [b, 28, 28]
 
 
 def epoch_batches(x_train, y_train, batch_size, seed, first_epoch, shift):
-    """mnist.train.next_batch(batch_size): shuffled passes one after another, each digit shifted at random
-    by up to `shift` pixels. Epoch e's order and shifts depend on (seed, e) alone, so a run resumed at
-    epoch e trains on the very batches of a run never stopped."""
+    """mnist.train.next_batch(batch_size): shuffled passes one after another, each digit shifted
+    at random by up to `shift` pixels. Epoch e's order and shifts depend on (seed, e) alone, so a
+    run resumed at epoch e trains on the very batches of a run never stopped."""
+
     def one_epoch(epoch):
         order = tf.random.experimental.stateless_shuffle(tf.range(len(y_train)), seed=[seed, epoch])
-        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size).enumerate().map(
-            lambda k, i: (i, tf.random.experimental.stateless_fold_in([seed, epoch], k)))
+        return (
+            tf.data.Dataset.from_tensor_slices(order)
+            .batch(batch_size)
+            .enumerate()
+            .map(lambda k, i: (i, tf.random.experimental.stateless_fold_in([seed, epoch], k)))
+        )
 
     def gather(i, batch_seed):
         images = tf.gather(x_train, i)
         return (shifted(images, batch_seed, shift) if shift else images), tf.gather(y_train, i)
+
     seed, x_train, y_train = tf.constant(seed, tf.int64), tf.constant(x_train), tf.constant(y_train)
-    return (tf.data.Dataset.range(first_epoch, 2**62).flat_map(one_epoch).map(gather, num_parallel_calls=2)
-            .prefetch(tf.data.AUTOTUNE))
+    return (
+        tf.data.Dataset.range(first_epoch, 2**62)
+        .flat_map(one_epoch)
+        .map(gather, num_parallel_calls=2)
+        .prefetch(tf.data.AUTOTUNE)
+    )
 
 
 class ArticleLines(keras.callbacks.Callback):
-    """The article's `print("For iter ", iter)`, accuracy and loss every 10 steps, as one line: the
-    means over those 10 training batches (Keras' logs are running means since the epoch began)."""
+    """The article's `print("For iter ", iter)`, accuracy and loss every 10 steps, as one line:
+    the means over those 10 training batches (Keras' logs are running means since the epoch
+    began)."""
 
     def __init__(self):
         super().__init__()
@@ -175,14 +237,18 @@ class ArticleLines(keras.callbacks.Callback):
             return
         loss_sum, accuracy_sum, done = self.previous
         total_loss, total_accuracy = logs["loss"] * step, logs["accuracy"] * step
-        accuracy, loss = (total_accuracy - accuracy_sum) / (step - done), (total_loss - loss_sum) / (step - done)
+        accuracy, loss = (
+            (total_accuracy - accuracy_sum) / (step - done),
+            (total_loss - loss_sum) / (step - done),
+        )
         print(f"For iter {step:4d}  Accuracy {accuracy:.4f}  Loss {loss:.4f}", flush=True)
         self.previous = (total_loss, total_accuracy, step)
         self.points.append(dict(step=step, loss=loss, accuracy=accuracy))
 
 
 class EpochsDone(keras.callbacks.Callback):
-    """Counts epochs (for an interrupted run) and prints each epoch's validation accuracy and time."""
+    """Counts epochs (for an interrupted run) and prints each epoch's validation accuracy and
+    time."""
 
     def __init__(self, verbose):
         super().__init__()
@@ -191,21 +257,35 @@ class EpochsDone(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs):
         self.epochs_done = epoch + 1
         if self.verbose:
-            print(f"Epoch {epoch + 1:2d}: loss {logs['loss']:.4f}, accuracy {logs['accuracy']:.2%}, validation "
-                  f"accuracy {logs['val_accuracy']:.2%}, {time.perf_counter() - self.started:.0f} s", flush=True)
+            print(
+                f"Epoch {epoch + 1:2d}: loss {logs['loss']:.4f}, accuracy {logs['accuracy']:.2%}, "
+                f"validation "
+                f"accuracy {logs['val_accuracy']:.2%}, {time.perf_counter() - self.started:.0f} s",
+                flush=True,
+            )
 
 
 def train(model, batches, steps, epochs, validation_data, backup, progress, log):
-    """while iter < 800: sess.run(opt, ...): model.fit for `epochs` of `steps`, from the epoch the backup holds
-    (if any), backing up each epoch first and logging last. Ctrl-C stops it cleanly. Returns the epochs done
-    and the seconds."""
+    """while iter < 800: sess.run(opt, ...): model.fit for `epochs` of `steps`, from the epoch
+    the backup holds (if any), backing up each epoch first and logging last. Ctrl-C stops it
+    cleanly. Returns the epochs done and the seconds."""
     started = time.perf_counter()
     try:
-        model.fit(batches, steps_per_epoch=steps, epochs=epochs, initial_epoch=backup.first_epoch, shuffle=False,
-                  validation_data=validation_data, validation_batch_size=1000,  # 0.4 s an epoch; Keras' 32: 1.0 s
-                  callbacks=[backup, *progress, *log], verbose=0)
+        model.fit(
+            batches,
+            steps_per_epoch=steps,
+            epochs=epochs,
+            initial_epoch=backup.first_epoch,
+            shuffle=False,
+            validation_data=validation_data,
+            validation_batch_size=1000,  # 0.4 s an epoch; Keras' 32: 1.0 s
+            callbacks=[backup, *progress, *log],
+            verbose=0,
+        )
     except KeyboardInterrupt:
-        print(f"\nInterrupted after epoch {progress[0].epochs_done}: evaluating what it has learned.")
+        print(
+            f"\nInterrupted after epoch {progress[0].epochs_done}: evaluating what it has learned."
+        )
         shutil.rmtree(backup.folder, ignore_errors=True)  # the run ends here, as when it finishes
     finally:
         release(backup)
@@ -213,20 +293,25 @@ def train(model, batches, steps, epochs, validation_data, backup, progress, log)
 
 
 def test_accuracy(model, x_test, y_test):
-    """Testing Accuracy on the first 128 test images (the article's measure), and on all of them. Returns
-    each image's answer and the probability the model gave it."""
-    probabilities = tf.nn.softmax(model.predict(x_test, batch_size=1000, verbose=0)).numpy()  # [n, 10]
+    """Testing Accuracy on the first 128 test images (the article's measure), and on all of them.
+    Returns each image's answer and the probability the model gave it."""
+    probabilities = tf.nn.softmax(
+        model.predict(x_test, batch_size=1000, verbose=0)
+    ).numpy()  # [n, 10]
     predicted = np.argmax(probabilities, axis=-1)
     right = predicted == y_test
-    print(f"\nTesting Accuracy on the first 128 test images (the article's measure): {right[:128].mean():.2%}")
+    print(
+        f"\nTesting Accuracy on the first 128 test images (the article's measure): "
+        f"{right[:128].mean():.2%}"
+    )
     print(f"Testing Accuracy on all {len(y_test):,} test images: {right.mean():.2%}")
     return predicted, probabilities.max(axis=-1)
 
 
 # ## Beyond the article: the learning curve
 class Curve(keras.callbacks.Callback):
-    """Every epoch's figures (loss, accuracy, validation accuracy), kept in `path` beside the backup as well, so that a run
-    resumed after a kill still draws its whole curve."""
+    """Every epoch's figures (loss, accuracy, validation accuracy), kept in `path` beside the
+    backup as well, so that a run resumed after a kill still draws its whole curve."""
 
     def __init__(self, path, first_epoch):
         super().__init__()
@@ -238,39 +323,51 @@ class Curve(keras.callbacks.Callback):
             self.points = []
 
     def on_epoch_end(self, epoch, logs):
-        self.points.append(dict(epoch=epoch + 1, **{key: float(value) for key, value in logs.items()}))
+        self.points.append(
+            dict(epoch=epoch + 1, **{key: float(value) for key, value in logs.items()})
+        )
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
         with open(f"{self.path}.tmp", "w") as f:
             json.dump(self.points, f)
         os.replace(f"{self.path}.tmp", self.path)
 
 
-
 def curve_figure(points, per_step, validation_size):
-    """--curve-png's figure: the training loss, and the error on the training batches and (per epoch) on the
-    validation images, on a log axis; the article's 99.21% as a line."""
+    """--curve-png's figure: the training loss, and the error on the training batches and (per
+    epoch) on the validation images, on a log axis; the article's 99.21% as a line."""
     from matplotlib.figure import Figure  # only where a picture is asked
 
     x = [point["step" if per_step else "epoch"] for point in points]
     fig = Figure(figsize=(7, 6), layout="constrained")
     loss, error = fig.subplots(2, 1, sharex=True)
-    fig.suptitle(f"Learning to read digits row by row: {x[-1] if x else 0} {'step' if per_step else 'epoch'}(s)")
+    fig.suptitle(
+        f"Learning to read digits row by row: {x[-1] if x else 0} "
+        f"{'step' if per_step else 'epoch'}(s)"
+    )
     loss.plot(x, [point["loss"] for point in points], ".-")
     loss.set(title="Training loss (cross-entropy)", ylabel="loss", yscale="log")
     loss.yaxis.set_major_formatter("{x:g}")
     loss.yaxis.set_minor_formatter("{x:g}")  # 0.3, not 3 x 10^-1
     error.plot(x, [1 - point["accuracy"] for point in points], ".-", label="training batches")
     if points and "val_accuracy" in points[0]:
-        error.plot(x, [1 - point["val_accuracy"] for point in points], ".-",
-                   label=f"the {validation_size:,} validation images")
-    error.axhline(1 - 0.9921, color="tab:red", linestyle="--", label="the article's 99.21% accuracy")
+        error.plot(
+            x,
+            [1 - point["val_accuracy"] for point in points],
+            ".-",
+            label=f"the {validation_size:,} validation images",
+        )
+    error.axhline(
+        1 - 0.9921, color="tab:red", linestyle="--", label="the article's 99.21% accuracy"
+    )
     error.set_yscale("log")
     error.yaxis.set_major_formatter(lambda y, _: f"{y * 100:g}%")
-    error.set(title="Error (1 - accuracy), log scale", xlabel="step" if per_step else "epoch", ylabel="error")
+    error.set(
+        title="Error (1 - accuracy), log scale",
+        xlabel="step" if per_step else "epoch",
+        ylabel="error",
+    )
     error.legend()
     return fig
-
-
 
 
 # ## Beyond the article: what it gets wrong
@@ -286,27 +383,35 @@ def mistakes(predicted, x_test, y_test):
 
 
 def errors_figure(images, true_labels, predicted, confidence, total, columns=10, most=100):
-    """--errors-png's figure: up to `most` misclassified digits, each titled with its true label, the
-    model's answer and the probability it gave that answer."""
+    """--errors-png's figure: up to `most` misclassified digits, each titled with its true label,
+    the model's answer and the probability it gave that answer."""
     from matplotlib.figure import Figure  # only where a picture is asked
 
     shown = min(len(images), most)
     rows = max(math.ceil(shown / columns), 1)
     fig = Figure(figsize=(1.3 * columns, 1.45 * rows + 0.6), layout="constrained")
-    fig.suptitle(f"The {len(images):,} test digits the model got wrong, of {total:,}" +
-                 (f" (the first {most})" if len(images) > most else ""), fontsize="x-large")
+    fig.suptitle(
+        f"The {len(images):,} test digits the model got wrong, of {total:,}"
+        + (f" (the first {most})" if len(images) > most else ""),
+        fontsize="x-large",
+    )
     for k, ax in enumerate(fig.subplots(rows, columns, squeeze=False).ravel()):
         ax.set_axis_off()
         if k < shown:
             ax.imshow(images[k], cmap="gray", vmin=0, vmax=1)
-            ax.set_title(f"true {true_labels[k]}, said {predicted[k]} ({confidence[k]:.0%})", fontsize=7)
+            ax.set_title(
+                f"true {true_labels[k]}, said {predicted[k]} ({confidence[k]:.0%})", fontsize=7
+            )
     return fig
 
 
 # ## Beyond the article: a digit of your own
 def as_mnist(image):
-    """[height, width, 1] uint8, any size -> [1, 28, 28] in [0, 1], a light digit on black as in MNIST."""
-    image = tf.image.resize(tf.cast(image, tf.float32) / 255, (28, 28), antialias=True)[..., 0].numpy()
+    """[height, width, 1] uint8, any size -> [1, 28, 28] in [0, 1], a light digit on black as in
+    MNIST."""
+    image = tf.image.resize(tf.cast(image, tf.float32) / 255, (28, 28), antialias=True)[
+        ..., 0
+    ].numpy()
     if image.mean() > 0.5:  # a dark digit on a light background, as people draw: invert to MNIST's
         image = 1 - image
     background = np.median(image)  # grey paper or a photo: stretch to MNIST's black 0 and white 1
@@ -314,17 +419,22 @@ def as_mnist(image):
 
 
 def predict(model, image, name):
-    """[1, 28, 28] in [0, 1], light on dark as MNIST's -> the model's answer and its top probabilities."""
+    """[1, 28, 28] in [0, 1], light on dark as MNIST's -> the model's answer and its top
+    probabilities."""
     probabilities = tf.nn.softmax(model.predict_on_batch(image)[0]).numpy()
     top = np.argsort(probabilities)[::-1][:3]
-    print(f"{name}: the model reads {top[0]}. Top probabilities: " + ", ".join(f"{k} {probabilities[k]:.2%}" for k in top))
+    print(
+        f"{name}: the model reads {top[0]}. Top probabilities: "
+        + ", ".join(f"{k} {probabilities[k]:.2%}" for k in top)
+    )
     return dict(prediction=int(top[0]), probabilities=probabilities.tolist())
 
 
 # ## Beyond the article: the answer forming, row by row
 def read_row_by_row(model, images):
-    """The same weights, one row at a time (the rows of format_inputs, the article's tf.unstack): the
-    probability of each digit after each row, [n, 28, 10] (what return_sequences=True would give)."""
+    """The same weights, one row at a time (the rows of format_inputs, the article's tf.unstack):
+    the probability of each digit after each row, [n, 28, 10] (what return_sequences=True would
+    give)."""
     lstm, dense = model.layers
     states, answers = [tf.zeros((len(images), lstm.cell.units))] * 2, []
     for row in format_inputs(images):  # [n, 28] each
@@ -334,18 +444,23 @@ def read_row_by_row(model, images):
 
 
 def inspect(model, image, name, x_test):
-    """The table of --inspect: the model's guess and its probability after each row of `image` [1, 28, 28];
-    then, over the test images, after how many rows the final answer is first given."""
+    """The table of --inspect: the model's guess and its probability after each row of `image`
+    [1, 28, 28]; then, over the test images, after how many rows the final answer is first given."""
     answers = read_row_by_row(model, image)[0]  # [28, 10]
     print(f"\n{name}, read row by row: the model's guess if the image ended at each row")
     print(" row  guess  probability")
     for row, p in enumerate(answers, 1):
         print(f"{row:4d} {p.argmax():6d} {p.max():12.1%}")
     guesses = read_row_by_row(model, x_test).argmax(axis=-1)  # [n, 28]
-    first = (guesses == guesses[:, -1:]).argmax(axis=1) + 1   # the first row that gives the final answer
+    first = (guesses == guesses[:, -1:]).argmax(
+        axis=1
+    ) + 1  # the first row that gives the final answer
     median, most, nearly_all = np.percentile(first, [50, 90, 99])
-    print(f"Over the {len(x_test):,} test images, the final answer is first given after row {median:.0f} "
-          f"(the median), by row {most:.0f} for 90% of them and by row {nearly_all:.0f} for 99%:")
+    print(
+        f"Over the {len(x_test):,} test images, the final answer is first given after row "
+        f"{median:.0f} "
+        f"(the median), by row {most:.0f} for 90% of them and by row {nearly_all:.0f} for 99%:"
+    )
     for low in range(1, TIME_STEPS + 1, 4):
         n = int(np.sum((first >= low) & (first < low + 4)))
         print(f"  rows {low:2d}-{low + 3:2d} {n:6,d} {'#' * round(50 * n / len(first))}")
@@ -353,31 +468,48 @@ def inspect(model, image, name, x_test):
 
 
 def inspect_figure(image, answers, name):
-    """--inspect-png's figure: the digit, and beside each of its rows the model's guess if the image ended
-    there, as a bar of that guess's probability; the bars of the final answer in red."""
+    """--inspect-png's figure: the digit, and beside each of its rows the model's guess if the
+    image ended there, as a bar of that guess's probability; the bars of the final answer in red."""
     from matplotlib.figure import Figure  # only where a picture is asked
 
     rows, guesses = np.arange(1, TIME_STEPS + 1), answers.argmax(axis=-1)
     fig = Figure(figsize=(9, 6.5), layout="constrained")
     digit, bars = fig.subplots(1, 2, sharey=True, width_ratios=[1, 1.3])
     fig.suptitle(f"{name}, read row by row: the guess after each row", fontsize="x-large")
-    digit.imshow(image[0], cmap="gray", vmin=0, vmax=1, extent=(0.5, N_INPUT + 0.5, TIME_STEPS + 0.5, 0.5),
-                 aspect="auto")  # each row beside its bar
+    # each row beside its bar
+    digit.imshow(
+        image[0],
+        cmap="gray",
+        vmin=0,
+        vmax=1,
+        extent=(0.5, N_INPUT + 0.5, TIME_STEPS + 0.5, 0.5),
+        aspect="auto",
+    )
     digit.set(title="The image: row t is time step t", xlabel="pixel (column)", ylabel="row read")
     digit.set_yticks(rows[::3])
     final = guesses[-1]
-    drawn = bars.barh(rows, answers.max(axis=-1), color=["tab:red" if g == final else "tab:gray" for g in guesses])
+    drawn = bars.barh(
+        rows, answers.max(axis=-1), color=["tab:red" if g == final else "tab:gray" for g in guesses]
+    )
     bars.bar_label(drawn, labels=[str(g) for g in guesses], padding=2, fontsize=8)
     bars.xaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
-    bars.set(xlim=(0, 1.08), xlabel="probability of the guess", title=f"The guess (at each bar's end) and its\n"
-             f"probability; in red: {final}, the final answer")
+    bars.set(
+        xlim=(0, 1.08),
+        xlabel="probability of the guess",
+        title=f"The guess (at each bar's end) and its\n"
+        f"probability; in red: {final}, the final answer",
+    )
     return fig
 
 
 # --- Running it from the terminal: not in the article ---
 SCRIPT = os.path.basename(__file__)
-IDX_FILES = {"x_train": ("train-images-idx3-ubyte", 2051), "y_train": ("train-labels-idx1-ubyte", 2049),
-             "x_test": ("t10k-images-idx3-ubyte", 2051), "y_test": ("t10k-labels-idx1-ubyte", 2049)}
+IDX_FILES = {
+    "x_train": ("train-images-idx3-ubyte", 2051),
+    "y_train": ("train-labels-idx1-ubyte", 2049),
+    "x_test": ("t10k-images-idx3-ubyte", 2051),
+    "y_test": ("t10k-labels-idx1-ubyte", 2049),
+}
 
 
 def fail(message):
@@ -387,8 +519,9 @@ def fail(message):
 
 
 def checked(convert, test, wanted):
-    """An argparse type: the text converted, then tested; else a one-line error saying what to give (which
-    --help says too: `wanted`)."""
+    """An argparse type: the text converted, then tested; else a one-line error saying what to
+    give (which --help says too: `wanted`)."""
+
     def parse(text):
         try:
             if test(value := convert(text)):
@@ -396,6 +529,7 @@ def checked(convert, test, wanted):
         except ValueError:
             pass
         raise argparse.ArgumentTypeError(f"{text!r}: give {wanted}")
+
     parse.wanted = wanted
     return parse
 
@@ -406,10 +540,15 @@ def whole(low, high):
 
 
 def writable(path, folder=False):
-    """Whether `path` names a file (or a folder) that could be made: not empty, its folder there, nothing of the
-    other kind in its place. (Whether the folder lets this user write is tried before training: check_outputs.)"""
+    """Whether `path` names a file (or a folder) that could be made: not empty, its folder there,
+    nothing of the other kind in its place. (Whether the folder lets this user write is tried
+    before training: check_outputs.)"""
     kind_in_the_way = os.path.isfile if folder else os.path.isdir
-    return bool(path) and os.path.isdir(os.path.dirname(os.path.abspath(path))) and not kind_in_the_way(path)
+    return (
+        bool(path)
+        and os.path.isdir(os.path.dirname(os.path.abspath(path)))
+        and not kind_in_the_way(path)
+    )
 
 
 EPOCHS = whole(0, 100_000)
@@ -421,88 +560,209 @@ IMAGE = checked(str, bool, "the name of an image file")
 TEST_IMAGE = checked(str, bool, "the number of a test image, or the name of an image file")
 MODEL_FILE = checked(str, bool, "the name of a file written by --save")
 IN_A_FOLDER = "in a folder that exists"
-KERAS_FILE = checked(str, lambda path: path.endswith(".keras") and writable(path),
-                     f"a file name ending in .keras, {IN_A_FOLDER}")
-PNG_FILE = checked(str, lambda path: path.endswith(".png") and writable(path), f"a file name ending in .png, {IN_A_FOLDER}")
+KERAS_FILE = checked(
+    str,
+    lambda path: path.endswith(".keras") and writable(path),
+    f"a file name ending in .keras, {IN_A_FOLDER}",
+)
+PNG_FILE = checked(
+    str,
+    lambda path: path.endswith(".png") and writable(path),
+    f"a file name ending in .png, {IN_A_FOLDER}",
+)
 JSON_FILE = checked(str, writable, f"a file name {IN_A_FOLDER}")
-FOLDER = checked(str, lambda path: writable(path, folder=True), f"a folder (not a file) {IN_A_FOLDER}")
+FOLDER = checked(
+    str, lambda path: writable(path, folder=True), f"a folder (not a file) {IN_A_FOLDER}"
+)
 DATA_DIR = checked(str, os.path.isdir, "a folder that exists, with mnist.npz or the four IDX files")
-OUTPUTS = ("--save", "--errors-png", "--inspect-png", "--curve-png", "--json", "--log-dir")  # all a run writes
+# all a run writes
+OUTPUTS = (
+    "--save",
+    "--errors-png",
+    "--inspect-png",
+    "--curve-png",
+    "--json",
+    "--log-dir",
+)
 
 
 def parse_args(argv):
     """The flags, each checked by its type; settle() checks what spans several."""
+
     def recipes(key):
-        return "the recipe's: " + ", ".join(f"{name} {recipe[key]:g}" for name, recipe in RECIPES.items())
-    parser = argparse.ArgumentParser(description="Classify MNIST digits with an LSTM that reads 28 rows of 28 pixels "
-                                                 "(Understanding LSTM, in TensorFlow 2).")
+        return "the recipe's: " + ", ".join(
+            f"{name} {recipe[key]:g}" for name, recipe in RECIPES.items()
+        )
+
+    parser = argparse.ArgumentParser(
+        description="Classify MNIST digits with an LSTM that reads 28 rows of 28 pixels "
+        "(Understanding LSTM, in TensorFlow 2)."
+    )
     parser.error = fail  # argparse's own errors too: one line, exit status 2
     add = parser.add_argument
-    add("--recipe", choices=RECIPES, default="fast", help="'article': Adam 1e-3 for 799 steps; 'fast': a higher rate "
-        "decayed to 0, clipping, digits shifted at random, 9 epochs (default: %(default)s)")
-    add("--epochs", type=EPOCHS, help=f"epochs (fast) or steps (article), {EPOCHS.wanted}; 0 with --load only evaluates "
-        f"(default: {recipes('epochs')})")
-    add("--batch-size", type=BATCH_SIZE, help=f"images per update, {BATCH_SIZE.wanted} "
-        f"(default: {recipes('batch_size')})")
+    add(
+        "--recipe",
+        choices=RECIPES,
+        default="fast",
+        help="'article': Adam 1e-3 for 799 steps; 'fast': a higher rate "
+        "decayed to 0, clipping, digits shifted at random, 9 epochs (default: %(default)s)",
+    )
+    add(
+        "--epochs",
+        type=EPOCHS,
+        help=f"epochs (fast) or steps (article), {EPOCHS.wanted}; 0 with --load only evaluates "
+        f"(default: {recipes('epochs')})",
+    )
+    add(
+        "--batch-size",
+        type=BATCH_SIZE,
+        help=f"images per update, {BATCH_SIZE.wanted} (default: {recipes('batch_size')})",
+    )
     add("--lr", type=RATE, help=f"Adam's learning rate, {RATE.wanted} (default: {recipes('lr')})")
-    add("--hidden", type=HIDDEN, help=f"LSTM units, {HIDDEN.wanted} (default: {NUM_UNITS}, or the loaded model's)")
-    add("--seed", type=SEED, default=0, help=f"seeds the weights, the batches and the shifts; {SEED.wanted} "
-        "(default: %(default)s)")
-    add("--data-dir", type=DATA_DIR, metavar="DIR", help="a folder with mnist.npz or the four IDX files, gzipped or "
-        "not (default: Keras' download, else the bundled sample)")
-    add("--errors-png", type=PNG_FILE, metavar="PATH", help="write the misclassified test digits to this PNG (default: none)")
-    add("--predict", type=IMAGE, metavar="IMAGE", help="classify this image, after training or at once with --load (default: none)")
-    add("--inspect", type=TEST_IMAGE, metavar="IMAGE", help="after training or at once with --load: the guess after each row of this "
-        "image, or of the test image of this number; and after how many rows the test images get their answer "
-        "(default: none)")
-    add("--inspect-png", type=PNG_FILE, metavar="PATH", help="--inspect's digit with each row's guess beside it "
-        "(default: none)")
-    add("--curve-png", type=PNG_FILE, metavar="PATH", help="the loss and the error after each epoch (each 10 steps "
-        "with the article's recipe), as a picture (default: none)")
-    add("--save", type=KERAS_FILE, metavar="PATH", help="write the trained model here (default: none)")
-    add("--load", type=MODEL_FILE, metavar="PATH", help="start from a model written by --save (default: none)")
-    add("--overwrite", action="store_true", help="let --save, --json and the PNG flags replace existing files "
-        "(default: off)")
-    add("--log-dir", type=FOLDER, metavar="DIR", help="write TensorBoard logs and the misclassified digits to a new "
-        "folder in DIR (default: none)")
-    add("--json", type=JSON_FILE, metavar="PATH", help="write the run's figures to this file (default: none)")
-    add("--dry-run", action="store_true", help="train on one batch, evaluate on 500 test images (default: off)")
+    add(
+        "--hidden",
+        type=HIDDEN,
+        help=f"LSTM units, {HIDDEN.wanted} (default: {NUM_UNITS}, or the loaded model's)",
+    )
+    add(
+        "--seed",
+        type=SEED,
+        default=0,
+        help=f"seeds the weights, the batches and the shifts; {SEED.wanted} (default: %(default)s)",
+    )
+    add(
+        "--data-dir",
+        type=DATA_DIR,
+        metavar="DIR",
+        help="a folder with mnist.npz or the four IDX files, gzipped or "
+        "not (default: Keras' download, else the bundled sample)",
+    )
+    add(
+        "--errors-png",
+        type=PNG_FILE,
+        metavar="PATH",
+        help="write the misclassified test digits to this PNG (default: none)",
+    )
+    add(
+        "--predict",
+        type=IMAGE,
+        metavar="IMAGE",
+        help="classify this image, after training or at once with --load (default: none)",
+    )
+    add(
+        "--inspect",
+        type=TEST_IMAGE,
+        metavar="IMAGE",
+        help="after training or at once with --load: the guess after each row of this "
+        "image, or of the test image of this number; and after how many rows the test images get "
+        "their answer "
+        "(default: none)",
+    )
+    add(
+        "--inspect-png",
+        type=PNG_FILE,
+        metavar="PATH",
+        help="--inspect's digit with each row's guess beside it (default: none)",
+    )
+    add(
+        "--curve-png",
+        type=PNG_FILE,
+        metavar="PATH",
+        help="the loss and the error after each epoch (each 10 steps "
+        "with the article's recipe), as a picture (default: none)",
+    )
+    add(
+        "--save",
+        type=KERAS_FILE,
+        metavar="PATH",
+        help="write the trained model here (default: none)",
+    )
+    add(
+        "--load",
+        type=MODEL_FILE,
+        metavar="PATH",
+        help="start from a model written by --save (default: none)",
+    )
+    add(
+        "--overwrite",
+        action="store_true",
+        help="let --save, --json and the PNG flags replace existing files (default: off)",
+    )
+    add(
+        "--log-dir",
+        type=FOLDER,
+        metavar="DIR",
+        help="write TensorBoard logs and the misclassified digits to a new "
+        "folder in DIR (default: none)",
+    )
+    add(
+        "--json",
+        type=JSON_FILE,
+        metavar="PATH",
+        help="write the run's figures to this file (default: none)",
+    )
+    add(
+        "--dry-run",
+        action="store_true",
+        help="train on one batch, evaluate on 500 test images (default: off)",
+    )
     return parser.parse_args(argv)
 
 
 def settle(args):
-    """Flags, else the loaded model's settings, else the defaults; --predict's image read; a one-line
-    error where flags conflict."""
+    """Flags, else the loaded model's settings, else the defaults; --predict's image read; a
+    one-line error where flags conflict."""
     check_outputs(args, OUTPUTS, inputs=("--load", "--predict", "--inspect"))  # before any work
     model, saved = load_model(args.load) if args.load else (None, {})
     if saved and args.hidden not in (None, saved["hidden"]):
-        fail(f"--hidden {args.hidden} does not fit {args.load}, trained with --hidden {saved['hidden']}")
+        fail(
+            f"--hidden {args.hidden} does not fit {args.load}, trained with --hidden "
+            f"{saved['hidden']}"
+        )
     args.hidden = saved.get("hidden", NUM_UNITS) if args.hidden is None else args.hidden
     for key in ("epochs", "batch_size", "lr"):
-        setattr(args, key, RECIPES[args.recipe][key] if getattr(args, key) is None else getattr(args, key))
+        setattr(
+            args,
+            key,
+            RECIPES[args.recipe][key] if getattr(args, key) is None else getattr(args, key),
+        )
     if args.inspect_png and not args.inspect:
         fail("--inspect-png draws what --inspect shows: give --inspect IMAGE too")
-    images = {flag: read_image(path, flag) for flag, path in (("--predict", args.predict), ("--inspect", args.inspect))
-              if path and not (flag == "--inspect" and path.isdigit())}  # a number names a test image
+    # a number names a test image
+    images = {
+        flag: read_image(path, flag)
+        for flag, path in (("--predict", args.predict), ("--inspect", args.inspect))
+        if path and not (flag == "--inspect" and path.isdigit())
+    }
     return RECIPES[args.recipe], model, images
 
 
 def check_outputs(args, outputs, inputs):
-    """Before any training, every file or folder the run will write: named by no other flag (but --save may
-    write the model --load read), free or --overwrite given, in a folder this user can write (a file made and
-    removed there), and matplotlib installed if it is a picture. A one-line error for the first that is not."""
+    """Before any training, every file or folder the run will write: named by no other flag (but
+    --save may write the model --load read), free or --overwrite given, in a folder this user can
+    write (a file made and removed there), and matplotlib installed if it is a picture. A
+    one-line error for the first that is not."""
     named = {}
     for flag in (*inputs, *outputs):
         path = getattr(args, flag[2:].replace("-", "_"))
         if not path:
             continue
         other = named.setdefault(os.path.realpath(path), flag)
-        if other != flag and flag in outputs and {flag, other} != {"--load", "--save"}:  # inputs may share one
+        if (
+            other != flag and flag in outputs and {flag, other} != {"--load", "--save"}
+        ):  # inputs may share one
             fail(f"{flag} {path}: {other} names that file too; give each its own")
         if flag in inputs:
             continue
-        if flag != "--log-dir" and os.path.exists(path) and not (args.overwrite or other == "--load"):
-            fail(f"{flag} {path}: the file exists; pass --overwrite to replace it, or choose another name")
+        if (
+            flag != "--log-dir"
+            and os.path.exists(path)
+            and not (args.overwrite or other == "--load")
+        ):
+            fail(
+                f"{flag} {path}: the file exists; pass --overwrite to replace it, or choose "
+                f"another name"
+            )
         folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
         try:
             with tempfile.TemporaryFile(dir=folder):
@@ -514,20 +774,23 @@ def check_outputs(args, outputs, inputs):
 
 
 def publish(args, flag, write):
-    """The file of `flag` written whole: write(temporary) beside it, then one rename into place. An existing
-    file is replaced only with --overwrite (or by --save onto the model --load read), checked again now: a name
-    taken while the run worked is left alone, the file written beside it under a free name, said in one line.
-    Returns the path written."""
+    """The file of `flag` written whole: write(temporary) beside it, then one rename into place.
+    An existing file is replaced only with --overwrite (or by --save onto the model --load read),
+    checked again now: a name taken while the run worked is left alone, the file written beside
+    it under a free name, said in one line. Returns the path written."""
     path = getattr(args, flag[2:].replace("-", "_"))
     stem, extension = os.path.splitext(path)
     temporary, target = f"{stem}.tmp-{os.getpid()}{extension}", path
-    replace = args.overwrite or (flag == "--save" and args.load and os.path.realpath(args.load) == os.path.realpath(path))
+    replace = args.overwrite or (
+        flag == "--save" and args.load and os.path.realpath(args.load) == os.path.realpath(path)
+    )
     try:
         write(temporary)
         for n in itertools.count(2):
             try:
                 if not (replace and target == path):
-                    os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY))  # the name is this run's now
+                    # the name is this run's now
+                    os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
                 break
             except FileExistsError:
                 target = f"{stem}-{n}{extension}"
@@ -538,26 +801,36 @@ def publish(args, flag, write):
         with contextlib.suppress(OSError):
             os.remove(temporary)
     if target != path:
-        print(f"{flag} {path} appeared while this run worked: left alone, and this run's written to {target}")
+        print(
+            f"{flag} {path} appeared while this run worked: left alone, and this run's written to "
+            f"{target}"
+        )
     return target
 
 
 def write_figure(figure, args, flag, what):
-    """A matplotlib figure to the PNG of `flag` (no screen needed), and one line saying what it shows and where."""
+    """A matplotlib figure to the PNG of `flag` (no screen needed), and one line saying what it
+    shows and where."""
     path = publish(args, flag, lambda temporary: figure.savefig(temporary, dpi=120))
     print(f"{what}: {path}")
 
 
 def read_image(path, flag):
-    """Any PNG, JPEG, GIF or BMP, colour or grey, of any size, as MNIST's digits look; or a one-line error."""
+    """Any PNG, JPEG, GIF or BMP, colour or grey, of any size, as MNIST's digits look; or a
+    one-line error."""
     try:
-        return as_mnist(tf.io.decode_image(tf.io.read_file(path), channels=1, expand_animations=False))
+        return as_mnist(
+            tf.io.decode_image(tf.io.read_file(path), channels=1, expand_animations=False)
+        )
     except tf.errors.NotFoundError:
         fail(f"{flag} {path}: no such file")
     except tf.errors.InvalidArgumentError:
         fail(f"{flag} {path}: not an image TensorFlow can read (PNG, JPEG, GIF or BMP)")
     except tf.errors.OpError:  # a folder, a file this user may not read, ...
-        fail(f"{flag} {path}: {'a folder, not an image' if os.path.isdir(path) else 'cannot read it'}")
+        fail(
+            f"{flag} {path}: "
+            f"{'a folder, not an image' if os.path.isdir(path) else 'cannot read it'}"
+        )
 
 
 def read_data_dir(folder):
@@ -567,7 +840,14 @@ def read_data_dir(folder):
         return read_npz(npz)
     data = {}
     for key, (name, magic) in IDX_FILES.items():
-        path = next((p for p in (os.path.join(folder, name + ".gz"), os.path.join(folder, name)) if os.path.exists(p)), None)
+        path = next(
+            (
+                p
+                for p in (os.path.join(folder, name + ".gz"), os.path.join(folder, name))
+                if os.path.exists(p)
+            ),
+            None,
+        )
         if path is None:
             fail(f"--data-dir {folder}: no mnist.npz, and no {name}.gz or {name}")
         data[key] = read_idx(path, magic)
@@ -575,7 +855,8 @@ def read_data_dir(folder):
 
 
 def read_idx(path, magic):
-    """One IDX file (gzipped or not): images [n, 28, 28] or labels [n], uint8; or a one-line error."""
+    """One IDX file (gzipped or not): images [n, 28, 28] or labels [n], uint8; or a one-line
+    error."""
     try:
         with open(path, "rb") as f:
             data = f.read()
@@ -590,11 +871,16 @@ def read_idx(path, magic):
     header = 4 + 4 * dims
     if len(data) < header or int.from_bytes(data[:4], "big") != magic:
         found = int.from_bytes(data[:4], "big") if len(data) >= 4 else None
-        fail(f"{path}: not an MNIST {'image' if dims == 3 else 'label'} file (magic number {found}, expected {magic})")
-    shape = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
+        fail(
+            f"{path}: not an MNIST {'image' if dims == 3 else 'label'} file (magic number {found}, "
+            f"expected {magic})"
+        )
+    shape = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(dims)]
     if len(data) - header != math.prod(shape):
-        fail(f"{path}: truncated or too long: {len(data) - header:,} bytes of data for {shape[0]:,} "
-             f"{'images' if dims == 3 else 'labels'} of {shape[1:] or 1} bytes")
+        fail(
+            f"{path}: truncated or too long: {len(data) - header:,} bytes of data for {shape[0]:,} "
+            f"{'images' if dims == 3 else 'labels'} of {shape[1:] or 1} bytes"
+        )
     return np.frombuffer(data, np.uint8, offset=header).reshape(shape)
 
 
@@ -608,28 +894,42 @@ def read_npz(path):
 
 
 def check_digits(data, where):
-    """Each split: n images of 28x28 whole-number pixels 0-255 and n labels 0-9; at least 2 to train, 1 to test."""
+    """Each split: n images of 28x28 whole-number pixels 0-255 and n labels 0-9; at least 2 to
+    train, 1 to test."""
     for split_name in ("train", "test"):
         x, y = data[f"x_{split_name}"], data[f"y_{split_name}"]
         if x.ndim != 3 or x.shape[1:] != (28, 28) or y.ndim != 1:
-            fail(f"{where}: x_{split_name} {x.shape} and y_{split_name} {y.shape} are not images of 28x28 and labels")
+            fail(
+                f"{where}: x_{split_name} {x.shape} and y_{split_name} {y.shape} are not images of "
+                f"28x28 and labels"
+            )
         if len(x) != len(y):
             fail(f"{where}: {len(x):,} {split_name} images but {len(y):,} labels")
         if len(x) < (2 if split_name == "train" else 1):
             fail(f"{where}: {len(x)} {split_name} images are too few")
         for name, values, top in ((f"x_{split_name}", x, 255), (f"y_{split_name}", y, 9)):
-            if not np.issubdtype(values.dtype, np.integer) or values.min() < 0 or values.max() > top:
-                fail(f"{where}: {name} holds {values.dtype} values from {values.min()} to {values.max()}; "
-                     f"expected whole numbers from 0 to {top}")
+            if (
+                not np.issubdtype(values.dtype, np.integer)
+                or values.min() < 0
+                or values.max() > top
+            ):
+                fail(
+                    f"{where}: {name} holds {values.dtype} values from {values.min()} to "
+                    f"{values.max()}; "
+                    f"expected whole numbers from 0 to {top}"
+                )
     return data
 
 
 def save_model(model, args, settings):
-    """model.save, the run's settings added inside the .keras file, published whole (see publish)."""
+    """model.save, the run's settings added inside the .keras file, published whole (see
+    publish)."""
+
     def write(temporary):
         model.save(temporary)
         with zipfile.ZipFile(temporary, "a") as archive:
             archive.writestr(f"{SCRIPT[:-3]}.json", json.dumps(settings))  # which script, and how
+
     print(f"Saved the model to {publish(args, '--save', write)}")
 
 
@@ -646,17 +946,21 @@ def load_model(path):
 
 
 def hold(path):
-    """An OS lock on the file `path` for as long as this run lives (the OS lets go when the process ends,
-    killed or not), or None if another living run holds it."""
+    """An OS lock on the file `path` for as long as this run lives (the OS lets go when the
+    process ends, killed or not), or None if another living run holds it."""
     handle = open(path, "a")
     try:
         if os.name == "nt":
             import msvcrt
+
             msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
         else:
             import fcntl
+
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        if os.fstat(handle.fileno()).st_ino != os.stat(path).st_ino:  # a run that ended removed it meanwhile
+        if (
+            os.fstat(handle.fileno()).st_ino != os.stat(path).st_ino
+        ):  # a run that ended removed it meanwhile
             raise OSError
         return handle
     except OSError:
@@ -665,8 +969,8 @@ def hold(path):
 
 
 def release(backup):
-    """The end of a run: its lock let go, and removed with the backup if the run is over (a run that crashed
-    leaves both: the backup for the next run of this command to resume from)."""
+    """The end of a run: its lock let go, and removed with the backup if the run is over (a run
+    that crashed leaves both: the backup for the next run of this command to resume from)."""
     if not os.path.isdir(backup.folder):
         with contextlib.suppress(OSError):
             os.remove(backup.lock.name)
@@ -680,13 +984,15 @@ def digest(path):
 
 
 class Backup(keras.callbacks.Callback):
-    """A run's backup, written whole every epoch, and read back when the same command runs again after a kill.
+    """A run's backup, written whole every epoch, and read back when the same command runs again
+    after a kill.
 
-    keras.callbacks.BackupAndRestore writes the weights, then the epoch they belong to, in two steps: a kill
-    between the two, or a damaged file, resumes one epoch's weights with another's number, a run that ends
-    at figures no run gives. Here each epoch's weights (and the optimizer's state) go to a file of their own,
-    then `backup.json` (the epoch, that file, its SHA-256) replaces the last in one rename: a kill at any
-    moment leaves one whole epoch, which resumable() checks before a run takes it."""
+    keras.callbacks.BackupAndRestore writes the weights, then the epoch they belong to, in two
+    steps: a kill between the two, or a damaged file, resumes one epoch's weights with another's
+    number, a run that ends at figures no run gives. Here each epoch's weights (and the
+    optimizer's state) go to a file of their own, then `backup.json` (the epoch, that file, its
+    SHA-256) replaces the last in one rename: a kill at any moment leaves one whole epoch, which
+    resumable() checks before a run takes it."""
 
     def __init__(self, folder, lock, first_epoch):
         super().__init__()
@@ -703,10 +1009,14 @@ class Backup(keras.callbacks.Callback):
         os.makedirs(self.folder, exist_ok=True)
         weights = f"epoch-{epoch + 1}.weights.h5"
         self.model.save_weights(os.path.join(self.folder, weights))
-        record = dict(epoch=epoch + 1, weights=weights, sha256=digest(os.path.join(self.folder, weights)))
+        record = dict(
+            epoch=epoch + 1, weights=weights, sha256=digest(os.path.join(self.folder, weights))
+        )
         with open(os.path.join(self.folder, "backup.tmp"), "w") as f:
             json.dump(record, f)
-        os.replace(os.path.join(self.folder, "backup.tmp"), os.path.join(self.folder, "backup.json"))
+        os.replace(
+            os.path.join(self.folder, "backup.tmp"), os.path.join(self.folder, "backup.json")
+        )
         for name in os.listdir(self.folder):  # the epochs before: no longer needed
             if name.endswith(".weights.h5") and name != weights:
                 os.remove(os.path.join(self.folder, name))
@@ -716,8 +1026,9 @@ class Backup(keras.callbacks.Callback):
 
 
 def resumable(folder):
-    """The epoch a backup holds whole, 0 if there is none; a backup that is not whole is set aside (renamed,
-    and said in one line), never resumed: a run goes on exactly where it stopped, or starts afresh."""
+    """The epoch a backup holds whole, 0 if there is none; a backup that is not whole is set
+    aside (renamed, and said in one line), never resumed: a run goes on exactly where it stopped,
+    or starts afresh."""
     if not os.path.exists(folder):
         return 0
     try:
@@ -730,16 +1041,19 @@ def resumable(folder):
         problem = f"{type(error).__name__}: {error}"
     aside = f"{folder}-set-aside-{time.strftime('%Y%m%d-%H%M%S')}"
     os.replace(folder, aside)
-    print(f"The backup of a run of this same command is not whole ({problem}): set aside in {aside}; "
-          "starting afresh")
+    print(
+        f"The backup of a run of this same command is not whole ({problem}): set aside in {aside}; "
+        "starting afresh"
+    )
     return 0
 
 
 def backup(args, data):
-    """The run's Backup, in a folder named after this very script, command and data (its digits: other files in
-    --data-dir are another run) that no living run holds (its lock), and the epoch it resumes from: a run
-    killed and started again goes on with the weights and the optimizer's state. The same command started again while
-    the first still runs gets a backup of its own, so the two never mix."""
+    """The run's Backup, in a folder named after this very script, command and data (its digits:
+    other files in --data-dir are another run) that no living run holds (its lock), and the epoch
+    it resumes from: a run killed and started again goes on with the weights and the optimizer's
+    state. The same command started again while the first still runs gets a backup of its own, so
+    the two never mix."""
     with open(__file__, "rb") as f:
         key = hashlib.sha256(f.read() + json.dumps(vars(args), sort_keys=True).encode())
     for array in data.values():
@@ -752,10 +1066,16 @@ def backup(args, data):
         if lock := hold(f"{folder}.lock"):
             break
     if copy > 1:
-        print(f"Another run of this same command is running (its backup: {name}-1): this run keeps its own, {folder}")
+        print(
+            f"Another run of this same command is running (its backup: {name}-1): this run keeps "
+            f"its own, {folder}"
+        )
     first_epoch = resumable(folder)
     if first_epoch:
-        print(f"Resuming from epoch {first_epoch}, where a run of this same command stopped (backup: {folder})")
+        print(
+            f"Resuming from epoch {first_epoch}, where a run of this same command stopped (backup: "
+            f"{folder})"
+        )
     return Backup(folder, lock, first_epoch), first_epoch
 
 
@@ -769,22 +1089,41 @@ def log_figure(figure, log, name):
 
 
 def tensorboard(log_dir):
-    """Keras' TensorBoard callback writing to a new folder in --log-dir (so runs show side by side), if asked."""
+    """Keras' TensorBoard callback writing to a new folder in --log-dir (so runs show side by
+    side), if asked."""
     if not log_dir:
         return []
     print(f"TensorBoard: tensorboard --logdir {log_dir}")
-    return [keras.callbacks.TensorBoard(os.path.join(log_dir, f"{SCRIPT[:-3]}-{time.strftime('%Y%m%d-%H%M%S')}"))]
+    return [
+        keras.callbacks.TensorBoard(
+            os.path.join(log_dir, f"{SCRIPT[:-3]}-{time.strftime('%Y%m%d-%H%M%S')}")
+        )
+    ]
 
 
 def finish(metrics, args, started):
     """The one summary line, and every figure of the run to --json (written whole, then renamed)."""
-    metrics.update(total_seconds=round(time.perf_counter() - started, 2), tensorflow=tf.__version__,
-                   keras=keras.__version__)
-    done = f"{metrics['steps']} steps" if RECIPES[args.recipe]["steps"] else f"{metrics['epochs']} epochs"
-    print(f"test accuracy {metrics['value']:.2%} ({metrics['right']:,} of {metrics['examples']:,} test images right, "
-          f"from {metrics['data']}), {done}, {metrics['total_seconds']:.1f} s")
+    metrics.update(
+        total_seconds=round(time.perf_counter() - started, 2),
+        tensorflow=tf.__version__,
+        keras=keras.__version__,
+    )
+    done = (
+        f"{metrics['steps']} steps"
+        if RECIPES[args.recipe]["steps"]
+        else f"{metrics['epochs']} epochs"
+    )
+    print(
+        f"test accuracy {metrics['value']:.2%} ({metrics['right']:,} of {metrics['examples']:,} "
+        f"test images right, "
+        f"from {metrics['data']}), {done}, {metrics['total_seconds']:.1f} s"
+    )
     if args.json:
-        publish(args, "--json", lambda temporary: pathlib.Path(temporary).write_text(json.dumps(metrics, indent=2)))
+        publish(
+            args,
+            "--json",
+            lambda temporary: pathlib.Path(temporary).write_text(json.dumps(metrics, indent=2)),
+        )
     return metrics
 
 
@@ -793,7 +1132,11 @@ def main(argv=None):
     args = parse_args(argv)
     recipe, model, images = settle(args)
     keras.utils.set_random_seed(args.seed)
-    answer = predict(model, images["--predict"], args.predict) if model is not None and args.predict else {}
+    answer = (
+        predict(model, images["--predict"], args.predict)
+        if model is not None and args.predict
+        else {}
+    )
     if model is not None and not args.inspect and args.predict:  # a loaded model answers at once
         return answer
 
@@ -802,60 +1145,118 @@ def main(argv=None):
     x_test, y_test = (x_test[:500], y_test[:500]) if args.dry_run else (x_test, y_test)
     if model is not None and args.inspect:  # ... and so it does, once the test images are here
         return {**answer, **look_inside(model, args, images, x_test, y_test)}
-    rows = format_inputs(x_train[:args.batch_size])
-    print(f"MNIST from {source}: {len(x_train):,} training, {len(validation_data[0]):,} validation and {len(x_test):,} "
-          f"test images; tf.unstack(x, {TIME_STEPS}, 1): {len(rows)} time steps of {rows[0].shape} (a batch's row t)")
+    rows = format_inputs(x_train[: args.batch_size])
+    print(
+        f"MNIST from {source}: {len(x_train):,} training, {len(validation_data[0]):,} validation "
+        f"and {len(x_test):,} "
+        f"test images; tf.unstack(x, {TIME_STEPS}, 1): {len(rows)} time steps of {rows[0].shape} "
+        f"(a batch's row t)"
+    )
     if model is None:
         model = build_model(args.hidden, recipe["article_init"])
     backup_callback, first_epoch = backup(args, data)
-    batches = epoch_batches(x_train, y_train, args.batch_size, args.seed, first_epoch, recipe["shift"])
-    steps, epochs = (args.epochs, 1) if recipe["steps"] else (math.ceil(len(y_train) / args.batch_size), args.epochs)
+    batches = epoch_batches(
+        x_train, y_train, args.batch_size, args.seed, first_epoch, recipe["shift"]
+    )
+    steps, epochs = (
+        (args.epochs, 1)
+        if recipe["steps"]
+        else (math.ceil(len(y_train) / args.batch_size), args.epochs)
+    )
     steps, epochs = (1, 1) if args.dry_run else (steps, epochs)
     compile_model(model, recipe, args.lr, steps * epochs)
-    print(f"LSTM({args.hidden}), {model.count_params():,} parameters; recipe {args.recipe}: batch {args.batch_size}, "
-          f"Adam {args.lr:g}, " + (f"{steps} steps" if recipe["steps"] else f"{epochs} epochs") + f"; seed {args.seed}")
+    print(
+        f"LSTM({args.hidden}), {model.count_params():,} parameters; recipe {args.recipe}: batch "
+        f"{args.batch_size}, "
+        f"Adam {args.lr:g}, "
+        + (f"{steps} steps" if recipe["steps"] else f"{epochs} epochs")
+        + f"; seed {args.seed}"
+    )
     progress, log = EpochsDone(verbose=not recipe["steps"]), tensorboard(args.log_dir)
     progress.epochs_done = first_epoch
-    curve = ArticleLines() if recipe["steps"] else Curve(os.path.join(backup_callback.folder, "curve.json"),
-                                                         first_epoch)
-    epochs, train_seconds = train(model, batches, steps, epochs if args.epochs else 0, validation_data, backup_callback,
-                                  [progress, curve], log)
+    curve = (
+        ArticleLines()
+        if recipe["steps"]
+        else Curve(os.path.join(backup_callback.folder, "curve.json"), first_epoch)
+    )
+    epochs, train_seconds = train(
+        model,
+        batches,
+        steps,
+        epochs if args.epochs else 0,
+        validation_data,
+        backup_callback,
+        [progress, curve],
+        log,
+    )
     if args.save:
         save_model(model, args, dict(hidden=args.hidden))
     if args.curve_png:
-        write_figure(curve_figure(curve.points, recipe["steps"], len(validation_data[1])), args, "--curve-png",
-                     "The loss and the error as it trained")
+        write_figure(
+            curve_figure(curve.points, recipe["steps"], len(validation_data[1])),
+            args,
+            "--curve-png",
+            "The loss and the error as it trained",
+        )
 
     predicted, confidence = test_accuracy(model, x_test, y_test)
     wrong = mistakes(predicted, x_test, y_test)
     if args.errors_png:
-        figure = errors_figure(x_test[wrong], y_test[wrong], predicted[wrong], confidence[wrong], len(y_test))
-        write_figure(figure, args, "--errors-png", "The misclassified test digits (the first 100 at most)")
+        figure = errors_figure(
+            x_test[wrong], y_test[wrong], predicted[wrong], confidence[wrong], len(y_test)
+        )
+        write_figure(
+            figure, args, "--errors-png", "The misclassified test digits (the first 100 at most)"
+        )
         log_figure(figure, log, "misclassified test digits")
     right = int(np.sum(predicted == y_test))
-    metrics = dict(script=SCRIPT, recipe=args.recipe, metric="accuracy", value=right / len(y_test), examples=len(y_test),
-                   right=right, accuracy_first_128=float(np.mean(predicted[:128] == y_test[:128])), epochs=epochs,
-                   steps=steps * epochs, data=source, train_seconds=round(train_seconds, 2), hidden=args.hidden,
-                   batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                   **(predict(model, images["--predict"], args.predict) if args.predict else {}),
-                   **look_inside(model, args, images, x_test, y_test))
+    metrics = dict(
+        script=SCRIPT,
+        recipe=args.recipe,
+        metric="accuracy",
+        value=right / len(y_test),
+        examples=len(y_test),
+        right=right,
+        accuracy_first_128=float(np.mean(predicted[:128] == y_test[:128])),
+        epochs=epochs,
+        steps=steps * epochs,
+        data=source,
+        train_seconds=round(train_seconds, 2),
+        hidden=args.hidden,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        **(predict(model, images["--predict"], args.predict) if args.predict else {}),
+        **look_inside(model, args, images, x_test, y_test),
+    )
     return finish(metrics, args, started)
 
 
 def look_inside(model, args, images, x_test, y_test):
-    """--inspect and --inspect-png: a file's digit or the test image of that number, read row by row."""
+    """--inspect and --inspect-png: a file's digit or the test image of that number, read row by
+    row."""
     if not args.inspect:
         return {}
     if "--inspect" in images:  # a file's image, read by settle()
         image, name = images["--inspect"], args.inspect
     elif int(args.inspect) < len(x_test):
-        image, name = x_test[int(args.inspect):int(args.inspect) + 1], f"Test image {args.inspect} (a {y_test[int(args.inspect)]})"
+        image, name = (
+            x_test[int(args.inspect) : int(args.inspect) + 1],
+            f"Test image {args.inspect} (a {y_test[int(args.inspect)]})",
+        )
     else:
-        fail(f"--inspect {args.inspect}: there are {len(x_test):,} test images, numbered 0 to {len(x_test) - 1:,}")
+        fail(
+            f"--inspect {args.inspect}: there are {len(x_test):,} test images, numbered 0 to "
+            f"{len(x_test) - 1:,}"
+        )
     answers, rows = inspect(model, image, name, x_test)
     if args.inspect_png:
-        write_figure(inspect_figure(image, answers, name), args, "--inspect-png",
-                     "The digit, and the guess after each row")
+        write_figure(
+            inspect_figure(image, answers, name),
+            args,
+            "--inspect-png",
+            "The digit, and the guess after each row",
+        )
     return dict(rows_to_answer=rows)
 
 

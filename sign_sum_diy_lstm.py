@@ -1,17 +1,16 @@
 """An LSTM written by hand, gate by gate, that learns to sum sequences of + - 0 I.
 
-Follows "Do It Yourself LSTM with TensorFlow" (a Jupyter notebook), ported to
-TensorFlow 2 / Keras 3. The section markers below are the article's headings; what
-the article does not have sits under headings of its own, and everything that only
-serves the terminal is below the divider at the end.
+Follows "Do It Yourself LSTM with TensorFlow" (a Jupyter notebook), ported to TensorFlow 2 / Keras
+3. The section markers below are the article's headings; what the article does not have sits under
+headings of its own, and everything that only serves the terminal is below the divider at the end.
 
-    python sign_sum_diy_lstm.py                          # trains, then scores the 3,072 test sequences
-    python sign_sum_diy_lstm.py --predict "00-+++"       # ... and answers for one sequence
-    python sign_sum_diy_lstm.py --train-lengths 1-8      # the article's exercise: any length
-    python sign_sum_diy_lstm.py --check                  # the hand-written cell == keras.layers.LSTM
+    python sign_sum_diy_lstm.py                       # trains, then scores the 3,072 test sequences
+    python sign_sum_diy_lstm.py --predict "00-+++"    # ... and answers for one sequence
+    python sign_sum_diy_lstm.py --train-lengths 1-8   # the article's exercise: any length
+    python sign_sum_diy_lstm.py --check               # the hand-written cell == keras.layers.LSTM
 
-Results: see the README's table, each figure with the command that measured it.
-"""
+Results: see the README's table, each figure with the command that measured it."""
+
 import argparse
 import contextlib
 import hashlib
@@ -29,28 +28,44 @@ import zipfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's start-up chatter
 
+import keras
 import numpy as np
 import tensorflow as tf
-import keras
 
 # Settings: what the article fixed, each a flag below.
-SEQUENCE_LENGTH = 6     # 4**6 = 4096 sequences
-LSTM_SIZE = 24          # the size of the conveyor (the cell state)
-TARGET_ERROR = 0.0      # stop once every test sequence is right
-MAX_TRAIN = 1024        # training sequences per length at most: a quarter of length 6's
-MAX_SAMPLE = 4096       # test sequences per length at most: 3072 are length 6's three quarters
+SEQUENCE_LENGTH = 6  # 4**6 = 4096 sequences
+LSTM_SIZE = 24  # the size of the conveyor (the cell state)
+TARGET_ERROR = 0.0  # stop once every test sequence is right
+MAX_TRAIN = 1024  # training sequences per length at most: a quarter of length 6's
+MAX_SAMPLE = 4096  # test sequences per length at most: 3072 are length 6's three quarters
 
 RECIPES = {
-    # The article's: the whole training set in one batch, Adam at its default rate,
-    # the squared error of the final sum added up over the batch, 4000 epochs,
-    # the test set scored every 20 epochs (`check_every`: that many make one of Keras').
-    "article": dict(batch_size=0, lr=1e-3, epochs=4000, every_step=False, loss_reduction="sum",
-                    schedule="constant", check_every=20, print_every=200),
-    # Ours: the sum after *every* step is a target, not just the last (the article's goal
-    # is "the current sum at each step"): six lessons per sequence instead of one, from
-    # the same 1024 sequences. Small batches, a higher rate decayed to zero.
-    "fast": dict(batch_size=32, lr=1e-2, epochs=300, every_step=True, loss_reduction="sum_over_batch_size",
-                 schedule="cosine", check_every=5, print_every=25),
+    # The article's: the whole training set in one batch, Adam at its default rate, the squared
+    # error of the final sum added up over the batch, 4000 epochs, the test set scored every 20
+    # epochs (`check_every`: that many make one of Keras').
+    "article": dict(
+        batch_size=0,
+        lr=1e-3,
+        epochs=4000,
+        every_step=False,
+        loss_reduction="sum",
+        schedule="constant",
+        check_every=20,
+        print_every=200,
+    ),
+    # Ours: the sum after *every* step is a target, not just the last (the article's goal is "the
+    # current sum at each step"): six lessons per sequence instead of one, from the same 1024
+    # sequences. Small batches, a higher rate decayed to zero.
+    "fast": dict(
+        batch_size=32,
+        lr=1e-2,
+        epochs=300,
+        every_step=True,
+        loss_reduction="sum_over_batch_size",
+        schedule="cosine",
+        check_every=5,
+        print_every=25,
+    ),
 }
 
 
@@ -67,13 +82,18 @@ def sequence_sum(text):
 
 
 # ## 2. The Data
-SYMBOLS = "0+-I"        # the symbols, in the order of ENCODING's rows
-ENCODING = np.array([[0, 0, 0],    # '0': nothing
-                     [1, 0, 0],    # '+'
-                     [0, 1, 0],    # '-'
-                     [0, 0, 1]],   # 'I'
-                    dtype=np.float32)
-FEATURE_SIZE = ENCODING.shape[1]   # 3: each symbol is a 3D vector
+SYMBOLS = "0+-I"  # the symbols, in the order of ENCODING's rows
+ENCODING = np.array(
+    # 'I'
+    [
+        [0, 0, 0],  # '0': nothing
+        [1, 0, 0],  # '+'
+        [0, 1, 0],  # '-'
+        [0, 0, 1],
+    ],
+    dtype=np.float32,
+)
+FEATURE_SIZE = ENCODING.shape[1]  # 3: each symbol is a 3D vector
 
 
 def encode_sequence(text):
@@ -85,38 +105,43 @@ def encode_sequence(text):
 
 def decode_sequence(vectors):
     """The inverse of encode_sequence: [length, 3] -> 'I+0'."""
-    return "".join(SYMBOLS[ENCODING.tolist().index(list(vector))] for vector in np.asarray(vectors).tolist())
+    return "".join(
+        SYMBOLS[ENCODING.tolist().index(list(vector))] for vector in np.asarray(vectors).tolist()
+    )
 
 
 def from_digits(digits):
-    """Symbols as numbers (0 '0', 1 '+', 2 '-', 3 'I'), [n, length] -> inputs [n, length, 3] and the sum
-    after each step [n, length]: a cumulative sum of +1/-1 steps, each signed by the I's before it."""
+    """Symbols as numbers (0 '0', 1 '+', 2 '-', 3 'I'), [n, length] -> inputs [n, length, 3] and
+    the sum after each step [n, length]: a cumulative sum of +1/-1 steps, each signed by the I's
+    before it."""
     flips = np.cumsum(digits == 3, axis=1)  # I's up to and including each step
     steps = ((digits == 1).astype(np.int64) - (digits == 2)) * (-1) ** flips
     return ENCODING[digits], np.cumsum(steps, axis=1).astype(np.float32)
 
 
 def all_sequences(length):
-    """data_generator.getSequences: every sequence of `length` symbols. Sequence i spells i in base 4,
-    so NumPy builds all 4096 at once."""
+    """data_generator.getSequences: every sequence of `length` symbols. Sequence i spells i in
+    base 4, so NumPy builds all 4096 at once."""
     return from_digits(np.arange(4**length)[:, None] // 4 ** np.arange(length - 1, -1, -1) % 4)
 
 
 def make_data(train_lengths, test_lengths, seed):
     """For each trained length: all its sequences shuffled by `seed`, the first quarter to train.
 
-    Returns train and test, each {length: (inputs, running sums)}. A trained length
-    tests on the other three quarters; every other length in `test_lengths` on all its
-    sequences. Past length 6 both are capped (MAX_TRAIN, MAX_SAMPLE): a random part
-    of the 65,536 sequences of length 8 is plenty, and keeps an epoch short."""
+    Returns train and test, each {length: (inputs, running sums)}. A trained length tests on the
+    other three quarters; every other length in `test_lengths` on all its sequences. Past length
+    6 both are capped (MAX_TRAIN, MAX_SAMPLE): a random part of the 65,536 sequences of length 8
+    is plenty, and keeps an epoch short."""
     rng = np.random.default_rng(seed)
     train, test = {}, {}
     for length in sorted(set(train_lengths) | set(test_lengths)):
         if length in train_lengths:
             inputs, sums = all_sequences(length)
             order = rng.permutation(len(inputs))
-            num_examples = min(max(len(inputs) // 4, 1), MAX_TRAIN)  # NUM_EXAMPLES: one fourth trains
-            held_out = order[num_examples:num_examples + MAX_SAMPLE]   # everything beyond NUM_EXAMPLES
+            # NUM_EXAMPLES: one fourth trains
+            num_examples = min(max(len(inputs) // 4, 1), MAX_TRAIN)
+            # everything beyond NUM_EXAMPLES
+            held_out = order[num_examples : num_examples + MAX_SAMPLE]
             train[length] = inputs[order[:num_examples]], sums[order[:num_examples]]
             test[length] = inputs[held_out], sums[held_out]
         elif 4**length <= MAX_SAMPLE:
@@ -131,9 +156,9 @@ def make_data(train_lengths, test_lengths, seed):
 class DiyLSTM(keras.layers.Layer):
     """The article's LSTM, gate by gate, as a Keras layer so that fit, save and load come free.
 
-    The article keeps column vectors (W_f is 24x27, times the transposed [h, x]); here a
-    row is an example, as everywhere in Keras, so W_f is 27x24 and nothing is transposed.
-    [batch, timesteps, 3] -> [batch, timesteps, 24] (the output after every step)."""
+    The article keeps column vectors (W_f is 24x27, times the transposed [h, x]); here a row is
+    an example, as everywhere in Keras, so W_f is 27x24 and nothing is transposed. [batch,
+    timesteps, 3] -> [batch, timesteps, 24] (the output after every step)."""
 
     def __init__(self, units=LSTM_SIZE, **kwargs):
         super().__init__(**kwargs)
@@ -141,12 +166,16 @@ class DiyLSTM(keras.layers.Layer):
 
     def build(self, input_shape):
         def default_weights_and_bias(name, bias=0.0):
-            # truncated normal, mean -0.2, std 0.1: between -0.4 and 0, so that "in the
-            # beginning nothing gets through the LSTM at all"
-            weights = self.add_weight(name=f"W_{name}", shape=(self.units + input_shape[-1], self.units),
-                                      initializer=keras.initializers.TruncatedNormal(mean=-0.2, stddev=0.1))
-            return weights, self.add_weight(name=f"b_{name}", shape=(self.units,),
-                                            initializer=keras.initializers.Constant(bias))
+            # truncated normal, mean -0.2, std 0.1: between -0.4 and 0, so that "in the beginning
+            # nothing gets through the LSTM at all"
+            weights = self.add_weight(
+                name=f"W_{name}",
+                shape=(self.units + input_shape[-1], self.units),
+                initializer=keras.initializers.TruncatedNormal(mean=-0.2, stddev=0.1),
+            )
+            return weights, self.add_weight(
+                name=f"b_{name}", shape=(self.units,), initializer=keras.initializers.Constant(bias)
+            )
 
         self.W_f, self.b_f = default_weights_and_bias("f", bias=1.0)  # the forget gate starts open
         self.W_i, self.b_i = default_weights_and_bias("i")
@@ -166,10 +195,14 @@ class DiyLSTM(keras.layers.Layer):
 
     # ### 3.3 Update Conveyor: forget some of the old, add some of the new
     def C_t(self, ht_minus_1_and_xt, Conveyor, CandidateConveyor):
-        return self.f_t(ht_minus_1_and_xt) * Conveyor + self.i_t(ht_minus_1_and_xt) * CandidateConveyor
+        return (
+            self.f_t(ht_minus_1_and_xt) * Conveyor + self.i_t(ht_minus_1_and_xt) * CandidateConveyor
+        )
 
     # ### 3.4 Prediction (for current LSTM step): a filtered view of the conveyor
-    def o_t(self, ht_minus_1_and_xt):  # the article writes this line inside h_t; apart, --inspect can read it
+    def o_t(
+        self, ht_minus_1_and_xt
+    ):  # the article writes this line inside h_t; apart, --inspect can read it
         return tf.sigmoid(tf.matmul(ht_minus_1_and_xt, self.W_o) + self.b_o)
 
     def h_t(self, ht_minus_1_and_xt, FinalConveyor):
@@ -177,30 +210,41 @@ class DiyLSTM(keras.layers.Layer):
 
     # ### 3.5 The LSTM Cell
     def lstm_cell(self, ht_minus_1, Conveyor, xt):
-        ht_minus_1_and_xt = tf.concat([ht_minus_1, xt], axis=1)  # [batch, 24] + [batch, 3] -> [batch, 27]
+        # [batch, 24] + [batch, 3] -> [batch, 27]
+        ht_minus_1_and_xt = tf.concat([ht_minus_1, xt], axis=1)
         CandidateConveyor = self.candidate_C_t(ht_minus_1_and_xt)
         FinalConveyor = self.C_t(ht_minus_1_and_xt, Conveyor, CandidateConveyor)
         return self.h_t(ht_minus_1_and_xt, FinalConveyor), FinalConveyor
 
     def call(self, data):
-        """tf.while_loop over the time steps; their number comes from the data, so any length works."""
+        """tf.while_loop over the time steps; their number comes from the data, so any length
+        works."""
         data_length, timesteps = tf.shape(data)[0], tf.shape(data)[1]
         initial = tf.zeros([data_length, self.units])
 
         def lstm_loop(step, last_lstm_prediction, last_state, predictions):
-            lstm_prediction, state = self.lstm_cell(last_lstm_prediction, last_state, data[:, step, :])
+            lstm_prediction, state = self.lstm_cell(
+                last_lstm_prediction, last_state, data[:, step, :]
+            )
             return step + 1, lstm_prediction, state, predictions.write(step, lstm_prediction)
 
         _, _, _, predictions = tf.while_loop(
-            lambda step, *_: step < timesteps, lstm_loop,
-            (tf.constant(0), initial, initial, tf.TensorArray(tf.float32, size=timesteps)))
-        return tf.transpose(predictions.stack(), [1, 0, 2])  # [timesteps, batch, 24] -> [batch, timesteps, 24]
+            lambda step, *_: step < timesteps,
+            lstm_loop,
+            (tf.constant(0), initial, initial, tf.TensorArray(tf.float32, size=timesteps)),
+        )
+        # [timesteps, batch, 24] -> [batch, timesteps, 24]
+        return tf.transpose(predictions.stack(), [1, 0, 2])
 
     def steps(self, data):
-        """The cell's insides after every step, from the same functions as lstm_cell: the forget and input
-        gates, the candidate, the conveyor and the output gate, each [batch, timesteps, units] (the while
-        loop keeps only h)."""
-        ht, Conveyor, kept = tf.zeros([len(data), self.units]), tf.zeros([len(data), self.units]), []
+        """The cell's insides after every step, from the same functions as lstm_cell: the forget
+        and input gates, the candidate, the conveyor and the output gate, each [batch, timesteps,
+        units] (the while loop keeps only h)."""
+        ht, Conveyor, kept = (
+            tf.zeros([len(data), self.units]),
+            tf.zeros([len(data), self.units]),
+            [],
+        )
         for step in range(data.shape[1]):
             ht_minus_1_and_xt = tf.concat([ht, data[:, step, :]], axis=1)
             gates = [gate(ht_minus_1_and_xt) for gate in (self.f_t, self.i_t, self.candidate_C_t)]
@@ -216,48 +260,70 @@ class DiyLSTM(keras.layers.Layer):
         return {**super().get_config(), "units": self.units}
 
 
-INSIDE = ("forget", "input", "candidate", "conveyor", "output")  # what DiyLSTM.steps reads, in the article's order
+# what DiyLSTM.steps reads, in the article's order
+INSIDE = (
+    "forget",
+    "input",
+    "candidate",
+    "conveyor",
+    "output",
+)
 
 
 def build_model(units):
-    """data [batch, timesteps, 3] -> DiyLSTM -> prediction [batch, timesteps, 1]: the sum after every step.
+    """data [batch, timesteps, 3] -> DiyLSTM -> prediction [batch, timesteps, 1]: the sum after
+    every step.
 
-    The last set of weights and biases collapses the 24 nodes to one output node: the
-    article's truncated normal weight and 0.1 bias."""
-    return keras.Sequential([
-        keras.Input(shape=(None, FEATURE_SIZE)),  # data: any number of steps
-        DiyLSTM(units),
-        keras.layers.Dense(1, kernel_initializer=keras.initializers.TruncatedNormal(stddev=1.0),
-                           bias_initializer=keras.initializers.Constant(0.1)),
-    ], name="sign_sum_diy_lstm")
+    The last set of weights and biases collapses the 24 nodes to one output node: the article's
+    truncated normal weight and 0.1 bias."""
+    return keras.Sequential(
+        [
+            keras.Input(shape=(None, FEATURE_SIZE)),  # data: any number of steps
+            DiyLSTM(units),
+            keras.layers.Dense(
+                1,
+                kernel_initializer=keras.initializers.TruncatedNormal(stddev=1.0),
+                bias_initializer=keras.initializers.Constant(0.1),
+            ),
+        ],
+        name="sign_sum_diy_lstm",
+    )
 
 
 # ## Beyond the article: the hand-written cell against Keras' own
-# The article: "you'll achieve better results with TensorFlow's own LSTM". Same weights, same numbers?
+# The article: "you'll achieve better results with TensorFlow's own LSTM". Same weights, same
+# numbers?
 def keras_to_diy(kernel, recurrent_kernel, bias):
-    """keras.layers.LSTM's weights (or their gradients) arranged as DiyLSTM's: W_f, b_f, W_i, b_i, W_C, b_C, W_o, b_o.
+    """keras.layers.LSTM's weights (or their gradients) arranged as DiyLSTM's: W_f, b_f, W_i, b_i,
+    W_C, b_C, W_o, b_o.
 
-    Keras packs the four gates side by side in the order i, f, c, o, with the input
-    kernel and the recurrent kernel apart; the article's [h, x] puts h first. Keras'
-    unit_forget_bias only sets the forget bias's starting value to 1, already in the bias."""
+    Keras packs the four gates side by side in the order i, f, c, o, with the input kernel and
+    the recurrent kernel apart; the article's [h, x] puts h first. Keras' unit_forget_bias only
+    sets the forget bias's starting value to 1, already in the bias."""
     units, arranged = recurrent_kernel.shape[0], []
     for gate in (1, 0, 2, 3):  # f, i, c, o
         columns = slice(gate * units, (gate + 1) * units)
-        arranged += [np.concatenate([recurrent_kernel[:, columns], kernel[:, columns]], axis=0), bias[columns]]
+        arranged += [
+            np.concatenate([recurrent_kernel[:, columns], kernel[:, columns]], axis=0),
+            bias[columns],
+        ]
     return arranged
 
 
 def compare_with_keras(units=LSTM_SIZE, lengths=(1, 6, 11), batch=64, seed=0, timing_batch=1024):
-    """Outputs and gradients of DiyLSTM and keras.layers.LSTM with the same weights, and their speed.
+    """Outputs and gradients of DiyLSTM and keras.layers.LSTM with the same weights, and their
+    speed.
 
-    Returns the largest difference of outputs, and of gradients (with respect to the
-    inputs and to every weight; relative to the gradient's largest entry where that is
-    above 1), over random inputs of the given lengths; and the milliseconds of one
-    forward and backward pass of each on `timing_batch` sequences (the best of 5 x 20)."""
+    Returns the largest difference of outputs, and of gradients (with respect to the inputs and
+    to every weight; relative to the gradient's largest entry where that is above 1), over random
+    inputs of the given lengths; and the milliseconds of one forward and backward pass of each on
+    `timing_batch` sequences (the best of 5 x 20)."""
     keras_lstm, diy = keras.layers.LSTM(units, return_sequences=True, seed=seed), DiyLSTM(units)
     keras_lstm.build((None, None, FEATURE_SIZE))
     diy.build((None, None, FEATURE_SIZE))
-    for weight, value in zip(diy.trainable_weights, keras_to_diy(*(w.numpy() for w in keras_lstm.cell.weights))):
+    for weight, value in zip(
+        diy.trainable_weights, keras_to_diy(*(w.numpy() for w in keras_lstm.cell.weights))
+    ):
         weight.assign(value)
     rng = np.random.default_rng(seed)
 
@@ -276,17 +342,21 @@ def compare_with_keras(units=LSTM_SIZE, lengths=(1, 6, 11), batch=64, seed=0, ti
         expected = keras_to_diy(*(grad.numpy() for grad in keras_grads))
         worst_output = max(worst_output, float(np.abs(keras_out - diy_out).max()))
         for keras_grad, diy_grad in zip([keras_dx, *expected], [diy_dx, *diy_grads]):
-            worst_gradient = max(worst_gradient,
-                                 float(np.abs(keras_grad - diy_grad).max() / max(np.abs(keras_grad).max(), 1.0)))
+            worst_gradient = max(
+                worst_gradient,
+                float(np.abs(keras_grad - diy_grad).max() / max(np.abs(keras_grad).max(), 1.0)),
+            )
 
     data = tf.constant(rng.normal(size=(timing_batch, SEQUENCE_LENGTH, FEATURE_SIZE)), tf.float32)
     milliseconds = {}
     for name, layer in (("diy", diy), ("keras", keras_lstm)):
+
         @tf.function
         def forward_backward():
             with tf.GradientTape() as tape:
                 loss = tf.reduce_sum(layer(data))
             return tape.gradient(loss, layer.trainable_weights)
+
         forward_backward()  # trace once
         rounds = []
         for _ in range(5):
@@ -302,51 +372,73 @@ def compare_with_keras(units=LSTM_SIZE, lengths=(1, 6, 11), batch=64, seed=0, ti
 def compile_model(model, recipe, lr, steps, epochs):
     """mean_square_error = reduce_sum(square(target - prediction)); optimizer = AdamOptimizer().
 
-    The targets are the sum after every step; the article's recipe weighs only the last
-    step (sample weights 0, ..., 0, 1), ours weighs them all. The `steps` batches of an
-    epoch run in one call into the traced graph."""
-    rate = keras.optimizers.schedules.CosineDecay(lr, max(steps * epochs, 1)) if recipe["schedule"] == "cosine" else lr
-    model.compile(optimizer=keras.optimizers.Adam(rate), loss=keras.losses.MeanSquaredError(
-        reduction=recipe["loss_reduction"]), steps_per_execution=steps, jit_compile=False)
+    The targets are the sum after every step; the article's recipe weighs only the last step
+    (sample weights 0, ..., 0, 1), ours weighs them all. The `steps` batches of an epoch run in
+    one call into the traced graph."""
+    rate = (
+        keras.optimizers.schedules.CosineDecay(lr, max(steps * epochs, 1))
+        if recipe["schedule"] == "cosine"
+        else lr
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(rate),
+        loss=keras.losses.MeanSquaredError(reduction=recipe["loss_reduction"]),
+        steps_per_execution=steps,
+        jit_compile=False,
+    )
 
 
 def errors_per_length(model, test):
     """mistakes = not_equal(target, round(prediction)), per length: {length: (wrong, sequences)}."""
     result = {}
     for length, (inputs, sums) in test.items():
-        prediction = model.predict_on_batch(inputs)[:, -1, 0]  # [n, length, 3] -> [n]: the sum after the last step
+        # [n, length, 3] -> [n]: the sum after the last step
+        prediction = model.predict_on_batch(inputs)[:, -1, 0]
         result[length] = int(np.sum(np.round(prediction) != sums[:, -1])), len(inputs)
     return result
 
 
 # ## 5. Training
 def batches(train, batch_size, every_step, seed, first_epoch):
-    """(inputs, running sums, step weights) for every epoch from `first_epoch` on, one length per batch.
+    """(inputs, running sums, step weights) for every epoch from `first_epoch` on, one length per
+    batch.
 
-    The order of epoch e depends on (seed, e) alone, so a run resumed at epoch e trains
-    on the very batches that a run never stopped would have. Returns them and the steps
-    in an epoch."""
+    The order of epoch e depends on (seed, e) alone, so a run resumed at epoch e trains on the
+    very batches that a run never stopped would have. Returns them and the steps in an epoch."""
+
     def generate():
         for epoch in itertools.count(first_epoch):
             rng = np.random.default_rng([seed, epoch])
             chunks = []
             for inputs, sums in train.values():
                 order, size = rng.permutation(len(inputs)), batch_size or len(inputs)
-                chunks += [(inputs[order[i:i + size]], sums[order[i:i + size]]) for i in range(0, len(inputs), size)]
+                chunks += [
+                    (inputs[order[i : i + size]], sums[order[i : i + size]])
+                    for i in range(0, len(inputs), size)
+                ]
             for k in rng.permutation(len(chunks)):
                 inputs, sums = chunks[k]
-                weights = np.ones_like(sums) if every_step else np.eye(sums.shape[1])[[-1] * len(sums)]  # last only
+                # last only
+                weights = (
+                    np.ones_like(sums) if every_step else np.eye(sums.shape[1])[[-1] * len(sums)]
+                )
                 yield inputs, sums[..., None], weights.astype(np.float32)
 
-    signature = (tf.TensorSpec([None, None, FEATURE_SIZE], tf.float32), tf.TensorSpec([None, None, 1], tf.float32),
-                 tf.TensorSpec([None, None], tf.float32))
-    steps = sum(math.ceil(len(inputs) / (batch_size or len(inputs))) for inputs, _ in train.values())
+    signature = (
+        tf.TensorSpec([None, None, FEATURE_SIZE], tf.float32),
+        tf.TensorSpec([None, None, 1], tf.float32),
+        tf.TensorSpec([None, None], tf.float32),
+    )
+    steps = sum(
+        math.ceil(len(inputs) / (batch_size or len(inputs))) for inputs, _ in train.values()
+    )
     return tf.data.Dataset.from_generator(generate, output_signature=signature).prefetch(2), steps
 
 
 def schedule(args, recipe):
-    """The article's epochs in Keras' terms: `passes` of them make one epoch of Keras' (the test check runs
-    between two: see RECIPES), and how many of Keras' epochs to run at most. --dry-run: one batch, once."""
+    """The article's epochs in Keras' terms: `passes` of them make one epoch of Keras' (the test
+    check runs between two: see RECIPES), and how many of Keras' epochs to run at most.
+    --dry-run: one batch, once."""
     if args.dry_run:
         return 1, 1
     passes = math.gcd(recipe["check_every"], args.epochs) or 1
@@ -354,34 +446,54 @@ def schedule(args, recipe):
 
 
 class TestCheck(keras.callbacks.Callback):
-    """The article's line every few epochs, `Epoch 20 | incorrect 77.4% | mean squ error 8864.7`, from
-    the error on the test sequences of the trained lengths, and a stop once it is at the target."""
+    """The article's line every few epochs, `Epoch 20 | incorrect 77.4% | mean squ error 8864.7`,
+    from the error on the test sequences of the trained lengths, and a stop once it is at the
+    target."""
 
     def __init__(self, test, target, recipe, passes):
         super().__init__()
-        self.test, self.target, self.passes, self.print_every = test, target, passes, recipe["print_every"]
+        self.test, self.target, self.passes, self.print_every = (
+            test,
+            target,
+            passes,
+            recipe["print_every"],
+        )
         self.epochs_done = 0
 
     def on_epoch_end(self, epoch, logs):
-        self.epochs_done = (epoch + 1) * self.passes  # the article's epochs: `passes` of them in one of Keras'
+        self.epochs_done = (
+            epoch + 1
+        ) * self.passes  # the article's epochs: `passes` of them in one of Keras'
         counts = errors_per_length(self.model, self.test)
-        logs["test_error"] = incorrect = sum(wrong for wrong, _ in counts.values()) / sum(n for _, n in counts.values())
+        logs["test_error"] = incorrect = sum(wrong for wrong, _ in counts.values()) / sum(
+            n for _, n in counts.values()
+        )
         if self.epochs_done % self.print_every == 0:
-            print(f"Epoch {self.epochs_done:4d} | incorrect {incorrect * 100: 3.1f}% (test) | "
-                  f"mean squ error {logs['loss']: 3.4f} (training)", flush=True)
+            print(
+                f"Epoch {self.epochs_done:4d} | incorrect {incorrect * 100: 3.1f}% (test) | "
+                f"mean squ error {logs['loss']: 3.4f} (training)",
+                flush=True,
+            )
         if incorrect <= self.target:
             print(f"Epoch {self.epochs_done:4d}: test error at the target, stopping")
             self.model.stop_training = True
 
 
 def train(model, dataset, steps, epochs, backup, check, log):
-    """model.fit from the epoch the backup holds (if any) until the target or the last epoch, backing up each
-    epoch first and logging the check's figures last; Ctrl-C stops it cleanly. Returns the epochs done and
-    the seconds."""
+    """model.fit from the epoch the backup holds (if any) until the target or the last epoch,
+    backing up each epoch first and logging the check's figures last; Ctrl-C stops it cleanly.
+    Returns the epochs done and the seconds."""
     started = time.perf_counter()
     try:
-        model.fit(dataset, steps_per_epoch=steps, epochs=epochs, initial_epoch=backup.first_epoch,
-                  callbacks=[backup, check, *log], shuffle=False, verbose=0)
+        model.fit(
+            dataset,
+            steps_per_epoch=steps,
+            epochs=epochs,
+            initial_epoch=backup.first_epoch,
+            callbacks=[backup, check, *log],
+            shuffle=False,
+            verbose=0,
+        )
     except KeyboardInterrupt:
         print(f"\nInterrupted after epoch {check.epochs_done}: evaluating what it has learned.")
         shutil.rmtree(backup.folder, ignore_errors=True)  # the run ends here, as when it finishes
@@ -392,26 +504,36 @@ def train(model, dataset, steps, epochs, backup, check, log):
 
 # ## Test the result, and the article's exercise: any length
 def predict(model, text):
-    """sess.run(prediction, {data: [encodeSequence("00-+++")]}): the sum after every step, beside the true one."""
-    sums = model.predict_on_batch(encode_sequence(text)[None])[0, :, 0]  # [1, length, 3] -> [length]
-    print(f"{text} = {sequence_sum(text)}; the model says {sums[-1]:.3f}, which rounds to {round(float(sums[-1]))}")
+    """sess.run(prediction, {data: [encodeSequence("00-+++")]}): the sum after every step, beside
+    the true one."""
+    # [1, length, 3] -> [length]
+    sums = model.predict_on_batch(encode_sequence(text)[None])[0, :, 0]
+    print(
+        f"{text} = {sequence_sum(text)}; the model says {sums[-1]:.3f}, which rounds to "
+        f"{round(float(sums[-1]))}"
+    )
     print("  step by step: " + "  ".join(f"{s}:{round(float(v))}" for s, v in zip(text, sums)))
     return dict(prediction=round(float(sums[-1])), raw=float(sums[-1]))
 
 
 def length_report(model, test, train_lengths):
-    """The error at every length, trained or not, and the headline: how many test sequences of the trained lengths are wrong."""
+    """The error at every length, trained or not, and the headline: how many test sequences of
+    the trained lengths are wrong."""
     print("\n length  trained  sequences  wrong   error")
     per_length = errors_per_length(model, test)
     for length, (wrong, n) in per_length.items():
-        print(f"{length:7d}  {'yes' if length in train_lengths else 'no':>7}  {n:9,d}  {wrong:5,d}  {wrong / n:6.2%}")
+        print(
+            f"{length:7d}  {'yes' if length in train_lengths else 'no':>7}  {n:9,d}  {wrong:5,d}  "
+            f"{wrong / n:6.2%}"
+        )
     return per_length
 
 
 # ## Beyond the article: inside the hand-written cell, step by step
 def follows(values, target):
-    """How well the units' values follow `target`, over [points, units] and [points]: the unit that follows
-    it best, Pearson's r for it, and r for all units read together (the best least-squares line)."""
+    """How well the units' values follow `target`, over [points, units] and [points]: the unit
+    that follows it best, Pearson's r for it, and r for all units read together (the best
+    least-squares line)."""
     centred, aim = values - values.mean(axis=0), target - target.mean()
     r = centred.T @ aim / np.sqrt((centred**2).sum(axis=0) * (aim**2).sum() + 1e-12)
     unit, together = int(np.argmax(np.abs(r))), np.c_[values, np.ones(len(values))]
@@ -425,65 +547,104 @@ def signs(inputs):
 
 
 def find_units(cell, test):
-    """Over the test sequences of every trained length: follows() for the running sum and for the sign, read
-    off the conveyor after every step. {'sum': (unit, r, r_all), 'sign': (unit, r, r_all)}."""
-    conveyor = np.concatenate([cell.steps(inputs)["conveyor"].reshape(-1, cell.units) for inputs, _ in test.values()])
+    """Over the test sequences of every trained length: follows() for the running sum and for the
+    sign, read off the conveyor after every step. {'sum': (unit, r, r_all), 'sign': (unit, r,
+    r_all)}."""
+    conveyor = np.concatenate(
+        [cell.steps(inputs)["conveyor"].reshape(-1, cell.units) for inputs, _ in test.values()]
+    )
     sums = np.concatenate([running.reshape(-1) for _, running in test.values()])
     sign = np.concatenate([signs(inputs).reshape(-1) for inputs, _ in test.values()])
     return dict(sum=follows(conveyor, sums), sign=follows(conveyor, sign))
 
 
 def inspect(model, text, units):
-    """The table of --inspect: after each symbol of `text`, the true and the model's running sum, and the
-    gates and conveyor of the sum's unit and the sign's; then what the sign's unit does at the I's."""
+    """The table of --inspect: after each symbol of `text`, the true and the model's running sum,
+    and the gates and conveyor of the sum's unit and the sign's; then what the sign's unit does
+    at the I's."""
     inputs = encode_sequence(text)[None]
-    inside = {name: values[0] for name, values in model.layers[0].steps(inputs).items()}  # [steps, units] each
-    sums, model_sums = from_digits(np.array([[SYMBOLS.index(c) for c in text]]))[1][0], model.predict_on_batch(inputs)[0]
+    # [steps, units] each
+    inside = {name: values[0] for name, values in model.layers[0].steps(inputs).items()}
+    sums, model_sums = (
+        from_digits(np.array([[SYMBOLS.index(c) for c in text]]))[1][0],
+        model.predict_on_batch(inputs)[0],
+    )
     for name, (unit, r, r_all) in units.items():
-        print(f"The {name}: conveyor unit {unit} follows it best, r = {r:+.3f}; all {len(inside['conveyor'][0])} "
-              f"units read together (a least-squares line), r = {r_all:+.3f}.")
+        print(
+            f"The {name}: conveyor unit {unit} follows it best, r = {r:+.3f}; all "
+            f"{len(inside['conveyor'][0])} "
+            f"units read together (a least-squares line), r = {r_all:+.3f}."
+        )
     (sum_unit, *_), (sign_unit, *_) = units["sum"], units["sign"]
-    print(f" step symbol  sum  model | unit {sum_unit:2d}: forget input output conveyor | "
-          f"unit {sign_unit:2d}: forget input output conveyor")
+    print(
+        f" step symbol  sum  model | unit {sum_unit:2d}: forget input output conveyor | "
+        f"unit {sign_unit:2d}: forget input output conveyor"
+    )
     for step, symbol in enumerate(text):
-        gates = [[inside[name][step, unit] for name in ("forget", "input", "output", "conveyor")]
-                 for unit in (sum_unit, sign_unit)]
-        print(f"{step + 1:5d} {symbol:>6} {sums[step]:4.0f} {model_sums[step, 0]:6.2f} |" +
-              " |".join(" " * 9 + "".join(f"{value:7.2f}" for value in row) for row in gates))
+        gates = [
+            [inside[name][step, unit] for name in ("forget", "input", "output", "conveyor")]
+            for unit in (sum_unit, sign_unit)
+        ]
+        print(
+            f"{step + 1:5d} {symbol:>6} {sums[step]:4.0f} {model_sums[step, 0]:6.2f} |"
+            + " |".join(" " * 9 + "".join(f"{value:7.2f}" for value in row) for row in gates)
+        )
     at_i = [step for step, symbol in enumerate(text) if symbol == "I"]
     if at_i:
-        print(f"Unit {sign_unit}'s forget gate at the I's: {inside['forget'][at_i, sign_unit].mean():.2f} on average "
-              f"(elsewhere {np.delete(inside['forget'][:, sign_unit], at_i).mean():.2f}); its input gate "
-              f"{inside['input'][at_i, sign_unit].mean():.2f} (elsewhere {np.delete(inside['input'][:, sign_unit], at_i).mean():.2f}).")
+        print(
+            f"Unit {sign_unit}'s forget gate at the I's: "
+            f"{inside['forget'][at_i, sign_unit].mean():.2f} on average "
+            f"(elsewhere {np.delete(inside['forget'][:, sign_unit], at_i).mean():.2f}); its input "
+            f"gate "
+            f"{inside['input'][at_i, sign_unit].mean():.2f} (elsewhere "
+            f"{np.delete(inside['input'][:, sign_unit], at_i).mean():.2f})."
+        )
     return inside, sums, model_sums[:, 0]
 
 
 def inspect_figure(inside, sums, model_sums, text, units):
-    """--inspect-png's figure: the true and the model's running sum; then each gate, the candidate and the
-    conveyor C_t, every unit after each symbol, the units that follow the sum and the sign named."""
+    """--inspect-png's figure: the true and the model's running sum; then each gate, the
+    candidate and the conveyor C_t, every unit after each symbol, the units that follow the sum
+    and the sign named."""
     from matplotlib.figure import Figure  # only where a picture is asked
 
     steps = np.arange(len(text))
     fig = Figure(figsize=(max(11.0, 0.7 * len(text) + 5), 13), layout="constrained")
     panels = fig.subplots(3, 2, sharex=True).ravel()
-    fig.suptitle(f"Inside the hand-written LSTM as it reads {text!r} (the I's, which flip the sign, in red)",
-                 fontsize="x-large")
+    fig.suptitle(
+        f"Inside the hand-written LSTM as it reads {text!r} (the I's, which flip the sign, in red)",
+        fontsize="x-large",
+    )
     panels[0].plot(steps, sums, "ko--", label="the true sum so far")
     panels[0].plot(steps, model_sums, "o-", color="tab:red", label="the model's")
     panels[0].set(title="The running sum", ylabel="sum")
     panels[0].legend()
     found = {unit: f"{unit}: {name}, r = {r:+.2f}" for name, (unit, r, _) in units.items()}
-    what = dict(forget="Forget gate f_t (1 keeps the conveyor)", input="Input gate i_t (1 lets the candidate in)",
-                candidate="Candidate conveyor", conveyor="Conveyor C_t after each symbol",
-                output="Output gate o_t (1 shows the conveyor)")
+    what = dict(
+        forget="Forget gate f_t (1 keeps the conveyor)",
+        input="Input gate i_t (1 lets the candidate in)",
+        candidate="Candidate conveyor",
+        conveyor="Conveyor C_t after each symbol",
+        output="Output gate o_t (1 shows the conveyor)",
+    )
     for ax, name in zip(panels[1:], ("conveyor", "forget", "input", "candidate", "output")):
         values = inside[name].T  # [units, steps]
         signed = name in ("conveyor", "candidate")
         limit = np.abs(values).max() if signed else 1
-        image = ax.imshow(values, aspect="auto", interpolation="nearest", cmap="RdBu_r" if signed else "viridis",
-                          vmin=-limit if signed else 0, vmax=limit)
+        image = ax.imshow(
+            values,
+            aspect="auto",
+            interpolation="nearest",
+            cmap="RdBu_r" if signed else "viridis",
+            vmin=-limit if signed else 0,
+            vmax=limit,
+        )
         fig.colorbar(image, ax=ax, label="value (0 is white)" if signed else "0 shut, 1 open")
-        ax.set_yticks(range(len(values)), labels=[found.get(unit, unit) for unit in range(len(values))], fontsize=7)
+        ax.set_yticks(
+            range(len(values)),
+            labels=[found.get(unit, unit) for unit in range(len(values))],
+            fontsize=7,
+        )
         for unit in found:
             ax.axhspan(unit - 0.5, unit + 0.5, fill=False, edgecolor="k", linewidth=1.5)
         ax.set(title=what[name], ylabel="unit")
@@ -497,12 +658,16 @@ def inspect_figure(inside, sums, model_sums, text, units):
 
 
 class GateHistograms(keras.callbacks.Callback):
-    """With --log-dir: the forget, input and output gates and the conveyor over 256 test sequences, as
-    histograms every epoch (TensorBoard's Histograms tab: watch the gates learn to open and close)."""
+    """With --log-dir: the forget, input and output gates and the conveyor over 256 test
+    sequences, as histograms every epoch (TensorBoard's Histograms tab: watch the gates learn to
+    open and close)."""
 
     def __init__(self, inputs, log_dir):
         super().__init__()
-        self.inputs, self.writer = inputs[:256], tf.summary.create_file_writer(os.path.join(log_dir, "gates"))
+        self.inputs, self.writer = (
+            inputs[:256],
+            tf.summary.create_file_writer(os.path.join(log_dir, "gates")),
+        )
 
     def on_epoch_end(self, epoch, logs):
         with self.writer.as_default():
@@ -512,8 +677,8 @@ class GateHistograms(keras.callbacks.Callback):
 
 # ## Beyond the article: the learning curve
 class Curve(keras.callbacks.Callback):
-    """Every epoch's figures (loss, test error), kept in `path` beside the backup as well, so that a run
-    resumed after a kill still draws its whole curve."""
+    """Every epoch's figures (loss, test error), kept in `path` beside the backup as well, so
+    that a run resumed after a kill still draws its whole curve."""
 
     def __init__(self, path, first_epoch):
         super().__init__()
@@ -525,16 +690,18 @@ class Curve(keras.callbacks.Callback):
             self.points = []
 
     def on_epoch_end(self, epoch, logs):
-        self.points.append(dict(epoch=epoch + 1, **{key: float(value) for key, value in logs.items()}))
+        self.points.append(
+            dict(epoch=epoch + 1, **{key: float(value) for key, value in logs.items()})
+        )
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
         with open(f"{self.path}.tmp", "w") as f:
             json.dump(self.points, f)
         os.replace(f"{self.path}.tmp", self.path)
 
 
-
 def curve_figure(points, passes, sequences):
-    """--curve-png's figure: the training loss and the test error after each check, the target (0) at the bottom."""
+    """--curve-png's figure: the training loss and the test error after each check, the target
+    (0) at the bottom."""
     from matplotlib.figure import Figure  # only where a picture is asked
 
     epochs = [point["epoch"] * passes for point in points]
@@ -547,18 +714,23 @@ def curve_figure(points, passes, sequences):
     loss.yaxis.set_minor_formatter("{x:g}")  # 0.3, not 3 x 10^-1
     error.plot(epochs, [point["test_error"] for point in points], ".-", label="test error")
     error.axhline(0, color="tab:red", linestyle="--", label="the target: every test sequence right")
-    error.set_yscale("symlog", linthresh=1 / sequences)  # logarithmic down to one sequence wrong, then linear to 0
+    # logarithmic down to one sequence wrong, then linear to 0
+    error.set_yscale("symlog", linthresh=1 / sequences)
     error.yaxis.set_major_formatter(lambda y, _: f"{y * 100:g}%")
     error.set_ylim(0, 1)
-    error.set(title=f"Error on {sequences:,} test sequences (log scale, 0 at the bottom)", xlabel="epoch",
-              ylabel="error")
+    error.set(
+        title=f"Error on {sequences:,} test sequences (log scale, 0 at the bottom)",
+        xlabel="epoch",
+        ylabel="error",
+    )
     error.legend()
     return fig
 
 
 # --- Running it from the terminal: not in the article ---
 SCRIPT = os.path.basename(__file__)
-SETTINGS = dict(train_lengths=[SEQUENCE_LENGTH], hidden=LSTM_SIZE, seed=0)  # what a saved model was trained with
+# what a saved model was trained with
+SETTINGS = dict(train_lengths=[SEQUENCE_LENGTH], hidden=LSTM_SIZE, seed=0)
 
 
 def fail(message):
@@ -568,8 +740,9 @@ def fail(message):
 
 
 def checked(convert, test, wanted):
-    """An argparse type: the text converted, then tested; else a one-line error saying what to give (which
-    --help says too: `wanted`)."""
+    """An argparse type: the text converted, then tested; else a one-line error saying what to
+    give (which --help says too: `wanted`)."""
+
     def parse(text):
         try:
             if test(value := convert(text)):
@@ -577,6 +750,7 @@ def checked(convert, test, wanted):
         except ValueError:
             pass
         raise argparse.ArgumentTypeError(f"{text!r}: give {wanted}")
+
     parse.wanted = wanted
     return parse
 
@@ -587,10 +761,15 @@ def whole(low, high):
 
 
 def writable(path, folder=False):
-    """Whether `path` names a file (or a folder) that could be made: not empty, its folder there, nothing of the
-    other kind in its place. (Whether the folder lets this user write is tried before training: check_outputs.)"""
+    """Whether `path` names a file (or a folder) that could be made: not empty, its folder there,
+    nothing of the other kind in its place. (Whether the folder lets this user write is tried
+    before training: check_outputs.)"""
     kind_in_the_way = os.path.isfile if folder else os.path.isdir
-    return bool(path) and os.path.isdir(os.path.dirname(os.path.abspath(path))) and not kind_in_the_way(path)
+    return (
+        bool(path)
+        and os.path.isdir(os.path.dirname(os.path.abspath(path)))
+        and not kind_in_the_way(path)
+    )
 
 
 def lengths(text):
@@ -605,81 +784,209 @@ RATE = checked(float, lambda x: 0 < x <= 10, "a number above 0, at most 10")
 FRACTION = checked(float, lambda x: 0 <= x < 1, "a fraction from 0 up to 1")
 HIDDEN = whole(1, 1024)
 SEED = whole(0, 2**32 - 1)  # what NumPy's seeding takes
-SEQUENCE = checked(str, lambda text: encode_sequence(text) is not None, f"one or more of the symbols {' '.join(SYMBOLS)}")
-TRAIN_LENGTHS = checked(lengths, lambda n: n and 1 <= n[0] and n[-1] <= 10, "lengths from 1 to 10, as 6, 1-8 or 4,6")
-TEST_LENGTHS = checked(lengths, lambda n: n and 1 <= n[0] and n[-1] <= 40, "lengths from 1 to 40, as 6, 1-8 or 4,6")
+SEQUENCE = checked(
+    str,
+    lambda text: encode_sequence(text) is not None,
+    f"one or more of the symbols {' '.join(SYMBOLS)}",
+)
+TRAIN_LENGTHS = checked(
+    lengths, lambda n: n and 1 <= n[0] and n[-1] <= 10, "lengths from 1 to 10, as 6, 1-8 or 4,6"
+)
+TEST_LENGTHS = checked(
+    lengths, lambda n: n and 1 <= n[0] and n[-1] <= 40, "lengths from 1 to 40, as 6, 1-8 or 4,6"
+)
 IN_A_FOLDER = "in a folder that exists"
-KERAS_FILE = checked(str, lambda path: path.endswith(".keras") and writable(path),
-                     f"a file name ending in .keras, {IN_A_FOLDER}")
-PNG_FILE = checked(str, lambda path: path.endswith(".png") and writable(path), f"a file name ending in .png, {IN_A_FOLDER}")
+KERAS_FILE = checked(
+    str,
+    lambda path: path.endswith(".keras") and writable(path),
+    f"a file name ending in .keras, {IN_A_FOLDER}",
+)
+PNG_FILE = checked(
+    str,
+    lambda path: path.endswith(".png") and writable(path),
+    f"a file name ending in .png, {IN_A_FOLDER}",
+)
 JSON_FILE = checked(str, writable, f"a file name {IN_A_FOLDER}")
-FOLDER = checked(str, lambda path: writable(path, folder=True), f"a folder (not a file) {IN_A_FOLDER}")
+FOLDER = checked(
+    str, lambda path: writable(path, folder=True), f"a folder (not a file) {IN_A_FOLDER}"
+)
 MODEL_FILE = checked(str, bool, "the name of a file written by --save")
-OUTPUTS = ("--save", "--inspect-png", "--curve-png", "--json", "--log-dir")  # every file or folder a run writes
+# every file or folder a run writes
+OUTPUTS = (
+    "--save",
+    "--inspect-png",
+    "--curve-png",
+    "--json",
+    "--log-dir",
+)
 
 
 def parse_args(argv):
     """The flags, each checked by its type; settle() checks what spans several."""
+
     def recipes(key):
-        return "the recipe's: " + ", ".join(f"{name} {recipe[key] or 'all'}" for name, recipe in RECIPES.items())
-    parser = argparse.ArgumentParser(description="Sum sequences of + - 0 I with an LSTM written by hand "
-                                                 "(Do It Yourself LSTM, in TensorFlow 2).")
+        return "the recipe's: " + ", ".join(
+            f"{name} {recipe[key] or 'all'}" for name, recipe in RECIPES.items()
+        )
+
+    parser = argparse.ArgumentParser(
+        description="Sum sequences of + - 0 I with an LSTM written by hand "
+        "(Do It Yourself LSTM, in TensorFlow 2)."
+    )
     parser.error = fail  # argparse's own errors too: one line, exit status 2
     add = parser.add_argument
-    add("--recipe", choices=RECIPES, default="fast", help="'article': the whole set in one batch, the summed squared "
-        "error of the final sum; 'fast': the sum after every step as a target, small batches, a higher rate decayed "
-        "to 0 (default: %(default)s)")
-    add("--epochs", type=EPOCHS, help=f"most epochs, {EPOCHS.wanted}; 0 with --load only evaluates "
-        f"(default: {recipes('epochs')})")
-    add("--batch-size", type=BATCH_SIZE, help=f"sequences per update, {BATCH_SIZE.wanted} "
-        f"(default: {recipes('batch_size')})")
+    add(
+        "--recipe",
+        choices=RECIPES,
+        default="fast",
+        help="'article': the whole set in one batch, the summed squared "
+        "error of the final sum; 'fast': the sum after every step as a target, small batches, a "
+        "higher rate decayed "
+        "to 0 (default: %(default)s)",
+    )
+    add(
+        "--epochs",
+        type=EPOCHS,
+        help=f"most epochs, {EPOCHS.wanted}; 0 with --load only evaluates "
+        f"(default: {recipes('epochs')})",
+    )
+    add(
+        "--batch-size",
+        type=BATCH_SIZE,
+        help=f"sequences per update, {BATCH_SIZE.wanted} (default: {recipes('batch_size')})",
+    )
     add("--lr", type=RATE, help=f"Adam's learning rate, {RATE.wanted} (default: {recipes('lr')})")
-    add("--target-error", type=FRACTION, default=TARGET_ERROR, help=f"stop at this test error, {FRACTION.wanted} "
-        "(default: %(default)s)")
-    add("--train-lengths", type=TRAIN_LENGTHS, metavar="LENGTHS", help=f"lengths to train on, as 6, 1-8 or 4,6: a "
-        f"quarter of each length's sequences (at most {MAX_TRAIN}) train, the rest (at most {MAX_SAMPLE}) test "
-        f"(default: {SEQUENCE_LENGTH}, or the loaded model's)")
-    add("--test-lengths", type=TEST_LENGTHS, metavar="LENGTHS", help="lengths to report the error for (default: 1 to "
-        "twice the longest trained)")
-    add("--hidden", type=HIDDEN, help=f"the conveyor's size, {HIDDEN.wanted} (default: {LSTM_SIZE}, or the loaded "
-        "model's)")
-    add("--seed", type=SEED, help=f"shuffles the sequences, seeds the weights and batches; {SEED.wanted} (default: 0, "
-        "or the loaded model's)")
-    add("--predict", type=SEQUENCE, metavar="SEQUENCE", help="print the model's sum for this sequence of + - 0 I, any "
-        "length, after training or at once with --load (default: none)")
-    add("--inspect", type=SEQUENCE, metavar="SEQUENCE", help="after training or at once with --load: the gates and the "
-        "conveyor after each symbol of this sequence, for the units that follow the sum and the sign (default: none)")
-    add("--inspect-png", type=PNG_FILE, metavar="PATH", help="--inspect's conveyor and gates as a picture (default: none)")
-    add("--curve-png", type=PNG_FILE, metavar="PATH", help="the training loss and the test error after each check, "
-        "as a picture (default: none)")
-    add("--check", action="store_true", help="only compare the hand-written cell with keras.layers.LSTM: outputs, "
-        "gradients, speed (default: off)")
-    add("--save", type=KERAS_FILE, metavar="PATH", help="write the trained model here (default: none)")
-    add("--load", type=MODEL_FILE, metavar="PATH", help="start from a model written by --save (default: none)")
-    add("--overwrite", action="store_true", help="let --save, --json and the PNG flags replace existing files "
-        "(default: off)")
-    add("--log-dir", type=FOLDER, metavar="DIR", help="write TensorBoard logs to a new folder in DIR (default: none)")
-    add("--json", type=JSON_FILE, metavar="PATH", help="write the run's figures to this file (default: none)")
-    add("--dry-run", action="store_true", help="train one batch, then evaluate: checks an install (default: off)")
+    add(
+        "--target-error",
+        type=FRACTION,
+        default=TARGET_ERROR,
+        help=f"stop at this test error, {FRACTION.wanted} (default: %(default)s)",
+    )
+    add(
+        "--train-lengths",
+        type=TRAIN_LENGTHS,
+        metavar="LENGTHS",
+        help=f"lengths to train on, as 6, 1-8 or 4,6: a "
+        f"quarter of each length's sequences (at most {MAX_TRAIN}) train, the rest (at most "
+        f"{MAX_SAMPLE}) test "
+        f"(default: {SEQUENCE_LENGTH}, or the loaded model's)",
+    )
+    add(
+        "--test-lengths",
+        type=TEST_LENGTHS,
+        metavar="LENGTHS",
+        help="lengths to report the error for (default: 1 to twice the longest trained)",
+    )
+    add(
+        "--hidden",
+        type=HIDDEN,
+        help=f"the conveyor's size, {HIDDEN.wanted} (default: {LSTM_SIZE}, or the loaded model's)",
+    )
+    add(
+        "--seed",
+        type=SEED,
+        help=f"shuffles the sequences, seeds the weights and batches; {SEED.wanted} (default: 0, "
+        "or the loaded model's)",
+    )
+    add(
+        "--predict",
+        type=SEQUENCE,
+        metavar="SEQUENCE",
+        help="print the model's sum for this sequence of + - 0 I, any "
+        "length, after training or at once with --load (default: none)",
+    )
+    add(
+        "--inspect",
+        type=SEQUENCE,
+        metavar="SEQUENCE",
+        help="after training or at once with --load: the gates and the "
+        "conveyor after each symbol of this sequence, for the units that follow the sum and the "
+        "sign (default: none)",
+    )
+    add(
+        "--inspect-png",
+        type=PNG_FILE,
+        metavar="PATH",
+        help="--inspect's conveyor and gates as a picture (default: none)",
+    )
+    add(
+        "--curve-png",
+        type=PNG_FILE,
+        metavar="PATH",
+        help="the training loss and the test error after each check, as a picture (default: none)",
+    )
+    add(
+        "--check",
+        action="store_true",
+        help="only compare the hand-written cell with keras.layers.LSTM: outputs, "
+        "gradients, speed (default: off)",
+    )
+    add(
+        "--save",
+        type=KERAS_FILE,
+        metavar="PATH",
+        help="write the trained model here (default: none)",
+    )
+    add(
+        "--load",
+        type=MODEL_FILE,
+        metavar="PATH",
+        help="start from a model written by --save (default: none)",
+    )
+    add(
+        "--overwrite",
+        action="store_true",
+        help="let --save, --json and the PNG flags replace existing files (default: off)",
+    )
+    add(
+        "--log-dir",
+        type=FOLDER,
+        metavar="DIR",
+        help="write TensorBoard logs to a new folder in DIR (default: none)",
+    )
+    add(
+        "--json",
+        type=JSON_FILE,
+        metavar="PATH",
+        help="write the run's figures to this file (default: none)",
+    )
+    add(
+        "--dry-run",
+        action="store_true",
+        help="train one batch, then evaluate: checks an install (default: off)",
+    )
     argv = list(sys.argv[1:] if argv is None else argv)
-    for flag in ("--predict", "--inspect"):  # `--predict -+0I` as typed: argparse would take -+0I for a flag
+    for flag in (
+        "--predict",
+        "--inspect",
+    ):  # `--predict -+0I` as typed: argparse would take -+0I for a flag
         if flag in argv[:-1]:
             i = argv.index(flag)
-            argv[i:i + 2] = [f"{flag}={argv[i + 1]}"]
+            argv[i : i + 2] = [f"{flag}={argv[i + 1]}"]
     return parser.parse_args(argv)
 
 
 def settle(args):
-    """Flags, else the loaded model's settings, else the defaults; a one-line error where flags conflict."""
+    """Flags, else the loaded model's settings, else the defaults; a one-line error where flags
+    conflict."""
     check_outputs(args, OUTPUTS, inputs=("--load",))  # before any work
     model, saved = load_model(args.load) if args.load else (None, {})
     for key, default in SETTINGS.items():
         if saved and getattr(args, key) not in (None, saved[key]):
             flag = f"--{key.replace('_', '-')}"
-            fail(f"{flag} {getattr(args, key)} does not fit {args.load}, trained with {flag} {saved[key]}")
-        setattr(args, key, saved.get(key, default) if getattr(args, key) is None else getattr(args, key))
+            fail(
+                f"{flag} {getattr(args, key)} does not fit {args.load}, trained with {flag} "
+                f"{saved[key]}"
+            )
+        setattr(
+            args, key, saved.get(key, default) if getattr(args, key) is None else getattr(args, key)
+        )
     for key in ("epochs", "batch_size", "lr"):
-        setattr(args, key, RECIPES[args.recipe][key] if getattr(args, key) is None else getattr(args, key))
+        setattr(
+            args,
+            key,
+            RECIPES[args.recipe][key] if getattr(args, key) is None else getattr(args, key),
+        )
     if args.test_lengths is None:
         args.test_lengths = list(range(1, 2 * max(args.train_lengths) + 1))
     if args.inspect_png and not args.inspect:
@@ -688,21 +995,31 @@ def settle(args):
 
 
 def check_outputs(args, outputs, inputs):
-    """Before any training, every file or folder the run will write: named by no other flag (but --save may
-    write the model --load read), free or --overwrite given, in a folder this user can write (a file made and
-    removed there), and matplotlib installed if it is a picture. A one-line error for the first that is not."""
+    """Before any training, every file or folder the run will write: named by no other flag (but
+    --save may write the model --load read), free or --overwrite given, in a folder this user can
+    write (a file made and removed there), and matplotlib installed if it is a picture. A
+    one-line error for the first that is not."""
     named = {}
     for flag in (*inputs, *outputs):
         path = getattr(args, flag[2:].replace("-", "_"))
         if not path:
             continue
         other = named.setdefault(os.path.realpath(path), flag)
-        if other != flag and flag in outputs and {flag, other} != {"--load", "--save"}:  # inputs may share one
+        if (
+            other != flag and flag in outputs and {flag, other} != {"--load", "--save"}
+        ):  # inputs may share one
             fail(f"{flag} {path}: {other} names that file too; give each its own")
         if flag in inputs:
             continue
-        if flag != "--log-dir" and os.path.exists(path) and not (args.overwrite or other == "--load"):
-            fail(f"{flag} {path}: the file exists; pass --overwrite to replace it, or choose another name")
+        if (
+            flag != "--log-dir"
+            and os.path.exists(path)
+            and not (args.overwrite or other == "--load")
+        ):
+            fail(
+                f"{flag} {path}: the file exists; pass --overwrite to replace it, or choose "
+                f"another name"
+            )
         folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
         try:
             with tempfile.TemporaryFile(dir=folder):
@@ -714,20 +1031,23 @@ def check_outputs(args, outputs, inputs):
 
 
 def publish(args, flag, write):
-    """The file of `flag` written whole: write(temporary) beside it, then one rename into place. An existing
-    file is replaced only with --overwrite (or by --save onto the model --load read), checked again now: a name
-    taken while the run worked is left alone, the file written beside it under a free name, said in one line.
-    Returns the path written."""
+    """The file of `flag` written whole: write(temporary) beside it, then one rename into place.
+    An existing file is replaced only with --overwrite (or by --save onto the model --load read),
+    checked again now: a name taken while the run worked is left alone, the file written beside
+    it under a free name, said in one line. Returns the path written."""
     path = getattr(args, flag[2:].replace("-", "_"))
     stem, extension = os.path.splitext(path)
     temporary, target = f"{stem}.tmp-{os.getpid()}{extension}", path
-    replace = args.overwrite or (flag == "--save" and args.load and os.path.realpath(args.load) == os.path.realpath(path))
+    replace = args.overwrite or (
+        flag == "--save" and args.load and os.path.realpath(args.load) == os.path.realpath(path)
+    )
     try:
         write(temporary)
         for n in itertools.count(2):
             try:
                 if not (replace and target == path):
-                    os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY))  # the name is this run's now
+                    # the name is this run's now
+                    os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
                 break
             except FileExistsError:
                 target = f"{stem}-{n}{extension}"
@@ -738,22 +1058,29 @@ def publish(args, flag, write):
         with contextlib.suppress(OSError):
             os.remove(temporary)
     if target != path:
-        print(f"{flag} {path} appeared while this run worked: left alone, and this run's written to {target}")
+        print(
+            f"{flag} {path} appeared while this run worked: left alone, and this run's written to "
+            f"{target}"
+        )
     return target
 
 
 def write_figure(figure, args, flag, what):
-    """A matplotlib figure to the PNG of `flag` (no screen needed), and one line saying what it shows and where."""
+    """A matplotlib figure to the PNG of `flag` (no screen needed), and one line saying what it
+    shows and where."""
     path = publish(args, flag, lambda temporary: figure.savefig(temporary, dpi=120))
     print(f"{what}: {path}")
 
 
 def save_model(model, args, settings):
-    """model.save, the run's settings added inside the .keras file, published whole (see publish)."""
+    """model.save, the run's settings added inside the .keras file, published whole (see
+    publish)."""
+
     def write(temporary):
         model.save(temporary)
         with zipfile.ZipFile(temporary, "a") as archive:
             archive.writestr(f"{SCRIPT[:-3]}.json", json.dumps(settings))  # which script, and how
+
     print(f"Saved the model to {publish(args, '--save', write)}")
 
 
@@ -764,23 +1091,29 @@ def load_model(path):
     try:
         with zipfile.ZipFile(path) as archive:
             settings = json.loads(archive.read(f"{SCRIPT[:-3]}.json"))
-        return keras.models.load_model(path, compile=False), {key: settings[key] for key in SETTINGS}
+        return keras.models.load_model(path, compile=False), {
+            key: settings[key] for key in SETTINGS
+        }
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, EOFError) as problem:
         fail(f"--load {path}: not a model saved by {SCRIPT} ({type(problem).__name__}: {problem})")
 
 
 def hold(path):
-    """An OS lock on the file `path` for as long as this run lives (the OS lets go when the process ends,
-    killed or not), or None if another living run holds it."""
+    """An OS lock on the file `path` for as long as this run lives (the OS lets go when the
+    process ends, killed or not), or None if another living run holds it."""
     handle = open(path, "a")
     try:
         if os.name == "nt":
             import msvcrt
+
             msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
         else:
             import fcntl
+
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        if os.fstat(handle.fileno()).st_ino != os.stat(path).st_ino:  # a run that ended removed it meanwhile
+        if (
+            os.fstat(handle.fileno()).st_ino != os.stat(path).st_ino
+        ):  # a run that ended removed it meanwhile
             raise OSError
         return handle
     except OSError:
@@ -789,8 +1122,8 @@ def hold(path):
 
 
 def release(backup):
-    """The end of a run: its lock let go, and removed with the backup if the run is over (a run that crashed
-    leaves both: the backup for the next run of this command to resume from)."""
+    """The end of a run: its lock let go, and removed with the backup if the run is over (a run
+    that crashed leaves both: the backup for the next run of this command to resume from)."""
     if not os.path.isdir(backup.folder):
         with contextlib.suppress(OSError):
             os.remove(backup.lock.name)
@@ -804,13 +1137,15 @@ def digest(path):
 
 
 class Backup(keras.callbacks.Callback):
-    """A run's backup, written whole every epoch, and read back when the same command runs again after a kill.
+    """A run's backup, written whole every epoch, and read back when the same command runs again
+    after a kill.
 
-    keras.callbacks.BackupAndRestore writes the weights, then the epoch they belong to, in two steps: a kill
-    between the two, or a damaged file, resumes one epoch's weights with another's number, a run that ends
-    at figures no run gives. Here each epoch's weights (and the optimizer's state) go to a file of their own,
-    then `backup.json` (the epoch, that file, its SHA-256) replaces the last in one rename: a kill at any
-    moment leaves one whole epoch, which resumable() checks before a run takes it."""
+    keras.callbacks.BackupAndRestore writes the weights, then the epoch they belong to, in two
+    steps: a kill between the two, or a damaged file, resumes one epoch's weights with another's
+    number, a run that ends at figures no run gives. Here each epoch's weights (and the
+    optimizer's state) go to a file of their own, then `backup.json` (the epoch, that file, its
+    SHA-256) replaces the last in one rename: a kill at any moment leaves one whole epoch, which
+    resumable() checks before a run takes it."""
 
     def __init__(self, folder, lock, first_epoch):
         super().__init__()
@@ -827,10 +1162,14 @@ class Backup(keras.callbacks.Callback):
         os.makedirs(self.folder, exist_ok=True)
         weights = f"epoch-{epoch + 1}.weights.h5"
         self.model.save_weights(os.path.join(self.folder, weights))
-        record = dict(epoch=epoch + 1, weights=weights, sha256=digest(os.path.join(self.folder, weights)))
+        record = dict(
+            epoch=epoch + 1, weights=weights, sha256=digest(os.path.join(self.folder, weights))
+        )
         with open(os.path.join(self.folder, "backup.tmp"), "w") as f:
             json.dump(record, f)
-        os.replace(os.path.join(self.folder, "backup.tmp"), os.path.join(self.folder, "backup.json"))
+        os.replace(
+            os.path.join(self.folder, "backup.tmp"), os.path.join(self.folder, "backup.json")
+        )
         for name in os.listdir(self.folder):  # the epochs before: no longer needed
             if name.endswith(".weights.h5") and name != weights:
                 os.remove(os.path.join(self.folder, name))
@@ -840,8 +1179,9 @@ class Backup(keras.callbacks.Callback):
 
 
 def resumable(folder):
-    """The epoch a backup holds whole, 0 if there is none; a backup that is not whole is set aside (renamed,
-    and said in one line), never resumed: a run goes on exactly where it stopped, or starts afresh."""
+    """The epoch a backup holds whole, 0 if there is none; a backup that is not whole is set
+    aside (renamed, and said in one line), never resumed: a run goes on exactly where it stopped,
+    or starts afresh."""
     if not os.path.exists(folder):
         return 0
     try:
@@ -854,18 +1194,23 @@ def resumable(folder):
         problem = f"{type(error).__name__}: {error}"
     aside = f"{folder}-set-aside-{time.strftime('%Y%m%d-%H%M%S')}"
     os.replace(folder, aside)
-    print(f"The backup of a run of this same command is not whole ({problem}): set aside in {aside}; "
-          "starting afresh")
+    print(
+        f"The backup of a run of this same command is not whole ({problem}): set aside in {aside}; "
+        "starting afresh"
+    )
     return 0
 
 
 def backup(args, passes=1):
-    """The run's Backup, in a folder named after this very script and command that no living run holds (its
-    lock), and the epoch (of the article's, `passes` to one of Keras') it resumes from: a run killed and
-    started again goes on with the weights and the optimizer's state. The same command started again while
-    the first still runs gets a backup of its own, so the two never mix."""
+    """The run's Backup, in a folder named after this very script and command that no living run
+    holds (its lock), and the epoch (of the article's, `passes` to one of Keras') it resumes
+    from: a run killed and started again goes on with the weights and the optimizer's state. The
+    same command started again while the first still runs gets a backup of its own, so the two
+    never mix."""
     with open(__file__, "rb") as f:
-        key = hashlib.sha256(f.read() + json.dumps(vars(args), sort_keys=True).encode()).hexdigest()[:12]
+        key = hashlib.sha256(
+            f.read() + json.dumps(vars(args), sort_keys=True).encode()
+        ).hexdigest()[:12]
     name = os.path.join(tempfile.gettempdir(), "lstm-backups", f"{SCRIPT[:-3]}-{key}")
     os.makedirs(os.path.dirname(name), exist_ok=True)
     for copy in itertools.count(1):  # the first folder that no living run holds
@@ -873,30 +1218,54 @@ def backup(args, passes=1):
         if lock := hold(f"{folder}.lock"):
             break
     if copy > 1:
-        print(f"Another run of this same command is running (its backup: {name}-1): this run keeps its own, {folder}")
+        print(
+            f"Another run of this same command is running (its backup: {name}-1): this run keeps "
+            f"its own, {folder}"
+        )
     first_epoch = resumable(folder)
     if first_epoch:
-        print(f"Resuming from epoch {first_epoch * passes}, where a run of this same command stopped (backup: {folder})")
+        print(
+            f"Resuming from epoch {first_epoch * passes}, where a run of this same command stopped "
+            f"(backup: {folder})"
+        )
     return Backup(folder, lock, first_epoch), first_epoch * passes
 
 
 def tensorboard(log_dir):
-    """Keras' TensorBoard callback writing to a new folder in --log-dir (so runs show side by side), if asked."""
+    """Keras' TensorBoard callback writing to a new folder in --log-dir (so runs show side by
+    side), if asked."""
     if not log_dir:
         return []
     print(f"TensorBoard: tensorboard --logdir {log_dir}")
-    return [keras.callbacks.TensorBoard(os.path.join(log_dir, f"{SCRIPT[:-3]}-{time.strftime('%Y%m%d-%H%M%S')}"))]
+    return [
+        keras.callbacks.TensorBoard(
+            os.path.join(log_dir, f"{SCRIPT[:-3]}-{time.strftime('%Y%m%d-%H%M%S')}")
+        )
+    ]
 
 
 def finish(metrics, args, started):
     """The one summary line, and every figure of the run to --json (written whole, then renamed)."""
-    metrics.update(reached=metrics["value"] <= args.target_error, total_seconds=round(time.perf_counter() - started, 2),
-                   tensorflow=tf.__version__, keras=keras.__version__)
-    verdict = "target reached" if metrics["reached"] else f"target {args.target_error:.2%} not reached"
-    print(f"test error {metrics['value']:.2%} ({metrics['wrong']:,} of {metrics['examples']:,} test sequences wrong), "
-          f"{verdict}, {metrics['epochs']} epochs, {metrics['total_seconds']:.1f} s")
+    metrics.update(
+        reached=metrics["value"] <= args.target_error,
+        total_seconds=round(time.perf_counter() - started, 2),
+        tensorflow=tf.__version__,
+        keras=keras.__version__,
+    )
+    verdict = (
+        "target reached" if metrics["reached"] else f"target {args.target_error:.2%} not reached"
+    )
+    print(
+        f"test error {metrics['value']:.2%} ({metrics['wrong']:,} of {metrics['examples']:,} test "
+        f"sequences wrong), "
+        f"{verdict}, {metrics['epochs']} epochs, {metrics['total_seconds']:.1f} s"
+    )
     if args.json:
-        publish(args, "--json", lambda temporary: pathlib.Path(temporary).write_text(json.dumps(metrics, indent=2)))
+        publish(
+            args,
+            "--json",
+            lambda temporary: pathlib.Path(temporary).write_text(json.dumps(metrics, indent=2)),
+        )
     return metrics
 
 
@@ -908,21 +1277,35 @@ def main(argv=None):
     recipe, model = settle(args)
     keras.utils.set_random_seed(args.seed)
     train_data, test_data = make_data(args.train_lengths, args.test_lengths, args.seed)
-    test = {length: test_data[length] for length in args.train_lengths}  # the headline: held-out sequences of trained lengths
+    # the headline: held-out sequences of trained lengths
+    test = {length: test_data[length] for length in args.train_lengths}
     if model is not None and (args.predict or args.inspect):  # a loaded model answers at once
-        return {**(predict(model, args.predict) if args.predict else {}), **look_inside(model, args, test)}
+        return {
+            **(predict(model, args.predict) if args.predict else {}),
+            **look_inside(model, args, test),
+        }
     if model is None:
         model = build_model(args.hidden)
     passes, epochs = schedule(args, recipe)
     backup_callback, first_epoch = backup(args, passes)
-    dataset, steps = batches(train_data, args.batch_size, recipe["every_step"], args.seed, first_epoch)
-    steps = 1 if args.dry_run else steps * passes  # one epoch of Keras' holds `passes` of the article's
+    dataset, steps = batches(
+        train_data, args.batch_size, recipe["every_step"], args.seed, first_epoch
+    )
+    # one epoch of Keras' holds `passes` of the article's
+    steps = 1 if args.dry_run else steps * passes
     compile_model(model, recipe, args.lr, steps, epochs)
-    num_train, num_test = (sum(len(inputs) for inputs, _ in data.values()) for data in (train_data, test))
-    print(f"{num_train:,} training and {num_test:,} test sequences of lengths {args.train_lengths}; "
-          f"DiyLSTM({args.hidden}), {model.count_params():,} parameters")
-    print(f"recipe {args.recipe}: batch {args.batch_size or 'all'}, Adam {args.lr:g}, up to {args.epochs} epochs, "
-          f"stop at {args.target_error:.2%} test error; seed {args.seed}")
+    num_train, num_test = (
+        sum(len(inputs) for inputs, _ in data.values()) for data in (train_data, test)
+    )
+    print(
+        f"{num_train:,} training and {num_test:,} test sequences of lengths {args.train_lengths}; "
+        f"DiyLSTM({args.hidden}), {model.count_params():,} parameters"
+    )
+    print(
+        f"recipe {args.recipe}: batch {args.batch_size or 'all'}, Adam {args.lr:g}, up to "
+        f"{args.epochs} epochs, "
+        f"stop at {args.target_error:.2%} test error; seed {args.seed}"
+    )
     check = TestCheck(test, args.target_error, recipe, passes)
     check.epochs_done = first_epoch
     log = tensorboard(args.log_dir)
@@ -932,38 +1315,66 @@ def main(argv=None):
     if args.save:
         save_model(model, args, {key: getattr(args, key) for key in SETTINGS})
     if args.curve_png:
-        write_figure(curve_figure(curve.points, passes, num_test), args, "--curve-png",
-                     "The loss and the test error after each check")
+        write_figure(
+            curve_figure(curve.points, passes, num_test),
+            args,
+            "--curve-png",
+            "The loss and the test error after each check",
+        )
 
     per_length = length_report(model, test_data, args.train_lengths)
     wrong = sum(per_length[length][0] for length in args.train_lengths)
-    metrics = dict(script=SCRIPT, recipe=args.recipe, metric="test_error", value=wrong / num_test, examples=num_test,
-                   wrong=wrong, epochs=epochs, target=args.target_error, train_seconds=round(train_seconds, 2),
-                   error_per_length={str(k): w / n for k, (w, n) in per_length.items()}, batch_size=args.batch_size,
-                   lr=args.lr, settings={key: getattr(args, key) for key in SETTINGS},
-                   **(predict(model, args.predict) if args.predict else {}), **look_inside(model, args, test))
+    metrics = dict(
+        script=SCRIPT,
+        recipe=args.recipe,
+        metric="test_error",
+        value=wrong / num_test,
+        examples=num_test,
+        wrong=wrong,
+        epochs=epochs,
+        target=args.target_error,
+        train_seconds=round(train_seconds, 2),
+        error_per_length={str(k): w / n for k, (w, n) in per_length.items()},
+        batch_size=args.batch_size,
+        lr=args.lr,
+        settings={key: getattr(args, key) for key in SETTINGS},
+        **(predict(model, args.predict) if args.predict else {}),
+        **look_inside(model, args, test),
+    )
     return finish(metrics, args, started)
 
 
 def look_inside(model, args, test):
-    """--inspect and --inspect-png: the units that follow the sum and the sign, the table, the picture."""
+    """--inspect and --inspect-png: the units that follow the sum and the sign, the table, the
+    picture."""
     if not args.inspect:
         return {}
     units = find_units(model.layers[0], test)
     inside, sums, model_sums = inspect(model, args.inspect, units)
     if args.inspect_png:
-        write_figure(inspect_figure(inside, sums, model_sums, args.inspect, units), args, "--inspect-png",
-                     "The running sums, and every gate and the conveyor after each symbol")
-    return dict(units={name: dict(unit=unit, r=r, r_all=r_all) for name, (unit, r, r_all) in units.items()})
+        write_figure(
+            inspect_figure(inside, sums, model_sums, args.inspect, units),
+            args,
+            "--inspect-png",
+            "The running sums, and every gate and the conveyor after each symbol",
+        )
+    return dict(
+        units={name: dict(unit=unit, r=r, r_all=r_all) for name, (unit, r, r_all) in units.items()}
+    )
 
 
 def check_cell():
     """--check: the hand-written cell against keras.layers.LSTM, printed."""
     worst_output, worst_gradient, milliseconds = compare_with_keras()
-    print(f"DiyLSTM vs keras.layers.LSTM, same weights, lengths 1, 6 and 11: outputs differ by at most "
-          f"{worst_output:.1e}, gradients by at most {worst_gradient:.1e} (relative)")
-    print(f"forward and backward, batch 1024, {SEQUENCE_LENGTH} steps, {LSTM_SIZE} units: "
-          f"hand-written {milliseconds['diy']:.1f} ms, Keras {milliseconds['keras']:.1f} ms")
+    print(
+        f"DiyLSTM vs keras.layers.LSTM, same weights, lengths 1, 6 and 11: outputs differ by at "
+        f"most "
+        f"{worst_output:.1e}, gradients by at most {worst_gradient:.1e} (relative)"
+    )
+    print(
+        f"forward and backward, batch 1024, {SEQUENCE_LENGTH} steps, {LSTM_SIZE} units: "
+        f"hand-written {milliseconds['diy']:.1f} ms, Keras {milliseconds['keras']:.1f} ms"
+    )
     return dict(worst_output=worst_output, worst_gradient=worst_gradient, milliseconds=milliseconds)
 
 

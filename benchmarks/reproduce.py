@@ -1,13 +1,15 @@
 """Reproduce every article in one command: each script under --recipe article and --recipe fast.
 
-    python benchmarks/reproduce.py                                   # everything to its end (about 8 min on 2 cores)
-    python benchmarks/reproduce.py --quick                           # the article recipes capped (about 4 min)
+    python benchmarks/reproduce.py                                   # everything to its end (about
+    8 min on 2 cores)
+    python benchmarks/reproduce.py --quick                           # the article recipes capped
+    (about 4 min)
     python benchmarks/reproduce.py --mnist-dir ../shared/data/mnist  # MNIST from a folder
 
-Each run is the script itself in a new process, exactly as a user starts it, with
---json; this file reads those, measures each process's wall time and peak memory, and
-writes benchmarks/results.md (the runs, and the speed targets met or missed) and results.json.
-"""
+Each run is the script itself in a new process, exactly as a user starts it, with --json; this
+file reads those, measures each process's wall time and peak memory, and writes
+benchmarks/results.md (the runs, and the speed targets met or missed) and results.json."""
+
 import argparse
 import datetime
 import json
@@ -24,29 +26,85 @@ ROOT = os.path.dirname(HERE)
 # script, the article's own figure, and --quick's cap on the article recipe
 SCRIPTS = [
     ("count_ones.py", "0.1% error after 5000 epochs", ["--epochs", "200"]),
-    ("sign_sum_diy_lstm.py", "none given (73.9% wrong at epoch 60, where its log stops)", ["--epochs", "1000"]),
-    ("aesop_next_word.py", "Average Accuracy 91.20% at 50,000 iterations (Listing 8)", ["--epochs", "10"]),
+    (
+        "sign_sum_diy_lstm.py",
+        "none given (73.9% wrong at epoch 60, where its log stops)",
+        ["--epochs", "1000"],
+    ),
+    (
+        "aesop_next_word.py",
+        "Average Accuracy 91.20% at 50,000 iterations (Listing 8)",
+        ["--epochs", "10"],
+    ),
     ("mnist_rows.py", "99.21% on the first 128 test images, 799 steps", []),
 ]
 EXTRA_SEEDS = {"count_ones.py": ["1", "2"]}  # the fast recipe's target holds for these seeds too
 
-# The speed targets of the issue "Faster where a learner waits", each read off the runs:
-# (what, the run it reads, how to read the measure, the limit, unit, at most (True) or at least)
+# The speed targets of the issue "Faster where a learner waits", each read off the runs: (what, the
+# run it reads, how to read the measure, the limit, unit, at most (True) or at least)
 TARGETS = [
-    ("mnist_rows.py fast: seconds by its own clock", ("mnist_rows.py", "fast", "0"),
-     lambda r: r["total_seconds"], 150, "s", True),
-    ("mnist_rows.py fast: accuracy on all 10,000 test images", ("mnist_rows.py", "fast", "0"),
-     lambda r: 100 * r["value"], 99.2, "%", False),
-    *[(f"count_ones.py fast, seed {seed}: seconds by its own clock", ("count_ones.py", "fast", seed),
-       lambda r: r["total_seconds"], 15, "s", True) for seed in ("0", "1", "2")],
-    *[(f"count_ones.py fast, seed {seed}: held-out error", ("count_ones.py", "fast", seed),
-       lambda r: 100 * r["value"], 0.1, "%", True) for seed in ("0", "1", "2")],
-    ("aesop_next_word.py article: seconds for its 50,000 iterations", ("aesop_next_word.py", "article", "0"),
-     lambda r: r["train_seconds"], 90, "s", True),
-    ("count_ones.py article: seconds an epoch (half of 0.30)", ("count_ones.py", "article", "0"),
-     lambda r: r["train_seconds"] / r["epochs"], 0.15, "s", True),
-    ("sign_sum_diy_lstm.py article: milliseconds an epoch (half of 21.1)", ("sign_sum_diy_lstm.py", "article", "0"),
-     lambda r: 1000 * r["train_seconds"] / r["epochs"], 10.5, "ms", True),
+    (
+        "mnist_rows.py fast: seconds by its own clock",
+        ("mnist_rows.py", "fast", "0"),
+        lambda r: r["total_seconds"],
+        150,
+        "s",
+        True,
+    ),
+    (
+        "mnist_rows.py fast: accuracy on all 10,000 test images",
+        ("mnist_rows.py", "fast", "0"),
+        lambda r: 100 * r["value"],
+        99.2,
+        "%",
+        False,
+    ),
+    *[
+        (
+            f"count_ones.py fast, seed {seed}: seconds by its own clock",
+            ("count_ones.py", "fast", seed),
+            lambda r: r["total_seconds"],
+            15,
+            "s",
+            True,
+        )
+        for seed in ("0", "1", "2")
+    ],
+    *[
+        (
+            f"count_ones.py fast, seed {seed}: held-out error",
+            ("count_ones.py", "fast", seed),
+            lambda r: 100 * r["value"],
+            0.1,
+            "%",
+            True,
+        )
+        for seed in ("0", "1", "2")
+    ],
+    (
+        "aesop_next_word.py article: seconds for its 50,000 iterations",
+        ("aesop_next_word.py", "article", "0"),
+        lambda r: r["train_seconds"],
+        90,
+        "s",
+        True,
+    ),
+    (
+        "count_ones.py article: seconds an epoch (half of 0.30)",
+        ("count_ones.py", "article", "0"),
+        lambda r: r["train_seconds"] / r["epochs"],
+        0.15,
+        "s",
+        True,
+    ),
+    (
+        "sign_sum_diy_lstm.py article: milliseconds an epoch (half of 21.1)",
+        ("sign_sum_diy_lstm.py", "article", "0"),
+        lambda r: 1000 * r["train_seconds"] / r["epochs"],
+        10.5,
+        "ms",
+        True,
+    ),
 ]
 
 
@@ -55,23 +113,33 @@ def machine():
     name = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
-            name = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+            name = next(
+                line.split(":", 1)[1].strip() for line in f if line.startswith("model name")
+            )
     except (OSError, StopIteration):
         pass
-    return f"{name}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+    system = f"{platform.system()} {platform.release()}"
+    return f"{name}, {os.cpu_count()} cores, {system}, Python {platform.python_version()}"
 
 
 def gflops():
-    """How fast this machine multiplies float32 matrices right now, in a process of its own: the same kind of
-    arithmetic as the LSTMs', so a slow moment of a shared machine shows beside the timings."""
-    code = ("import time, numpy as np; a = np.ones((1024, 1024), np.float32); a @ a; t = time.perf_counter()\n"
-            "for _ in range(40): a @ a\nprint(40 * 2 * 1024**3 / (time.perf_counter() - t) / 1e9)")
-    return round(float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout), 1)
+    """How fast this machine multiplies float32 matrices right now, in a process of its own: the
+    same kind of arithmetic as the LSTMs', so a slow moment of a shared machine shows beside the
+    timings."""
+    code = (
+        "import time, numpy as np; a = np.ones((1024, 1024), np.float32); a @ a; t = "
+        "time.perf_counter()\n"
+        "for _ in range(40): a @ a\nprint(40 * 2 * 1024**3 / (time.perf_counter() - t) / 1e9)"
+    )
+    return round(
+        float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout),
+        1,
+    )
 
 
 def run(script, recipe, extra, log_dir, shown):
-    """One script, one recipe, in its own process: its --json output, with the command, the wall time and
-    the process's peak memory (os.wait4 gives that one child's resource usage)."""
+    """One script, one recipe, in its own process: its --json output, with the command, the wall
+    time and the process's peak memory (os.wait4 gives that one child's resource usage)."""
     name = f"{script[:-3]}-{recipe}-{len(os.listdir(log_dir))}"
     json_path = os.path.join(log_dir, f"{name}.json")
     command = [sys.executable, script, "--recipe", recipe, *extra, "--json", json_path]
@@ -122,7 +190,10 @@ def targets(results, minutes):
             value = measure(by_key[key])
             met = value <= limit if at_most else value >= limit
             verdict = "met" if met else f"missed by {abs(value - limit):.3g} {unit}"
-            lines.append(f"| {what} | {'at most' if at_most else 'at least'} {limit:g} {unit} | {value:.3g} {unit} | {verdict} |")
+            lines.append(
+                f"| {what} | {'at most' if at_most else 'at least'} {limit:g} {unit} | {value:.3g} "
+                f"{unit} | {verdict} |"
+            )
     if minutes is not None:
         verdict = "met" if minutes <= 8 else f"missed by {minutes - 8:.1f} min"
         lines.append(f"| the whole benchmark | at most 8 min | {minutes:.1f} min | {verdict} |")
@@ -130,25 +201,40 @@ def targets(results, minutes):
 
 
 def write_results(results, invocation, started, folder=HERE, minutes=None, speed=None):
-    """results.md (the runs, the targets and the commands) and results.json (every run's metrics) in `folder`."""
+    """results.md (the runs, the targets and the commands) and results.json (every run's metrics)
+    in `folder`."""
     tensorflow = results[0]["tensorflow"] if results else "?"
     lines = [
         "# Reproducing the four articles",
         "",
         f"Written by `{invocation}` on "
         f"{started:%Y-%m-%d}. Machine: {machine()}; TensorFlow {tensorflow}, no GPU.",
-        "Seconds: `train` is the script's training, `total` its own measure from `main()` to its last line, "
-        "`wall` the whole process (Python and TensorFlow's start-up included); `peak MB` the process's most memory.",
-        *([f"The machine multiplied float32 matrices (NumPy, 1024 x 1024) at {speed[0]} GFLOP/s as the runs began and "
-           f"{speed[1]} GFLOP/s as they ended: timings on a shared machine move with that."] if speed else []),
+        "Seconds: `train` is the script's training, `total` its own measure from `main()` to its "
+        "last line, "
+        "`wall` the whole process (Python and TensorFlow's start-up included); `peak MB` the "
+        "process's most memory.",
+        *(
+            [
+                f"The machine multiplied float32 matrices (NumPy, 1024 x 1024) at {speed[0]} "
+                f"GFLOP/s as the runs began and "
+                f"{speed[1]} GFLOP/s as they ended: timings on a shared machine move with that."
+            ]
+            if speed
+            else []
+        ),
         "",
-        "| script | recipe | the article's figure | ours | measured on | epochs or steps | train s | total s | wall s | "
+        "| script | recipe | the article's figure | ours | measured on | epochs or steps | train s "
+        "| total s | wall s | "
         "peak MB | wall time, fast vs article |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     by_key = {(r["script"], r["recipe"], seed(r)): r for r in results}
     for script, article_figure, _ in SCRIPTS:
-        for recipe, run_seed in [("article", "0"), ("fast", "0"), *[("fast", s) for s in EXTRA_SEEDS.get(script, [])]]:
+        for recipe, run_seed in [
+            ("article", "0"),
+            ("fast", "0"),
+            *[("fast", s) for s in EXTRA_SEEDS.get(script, [])],
+        ]:
             r = by_key.get((script, recipe, run_seed))
             if r is None:
                 continue
@@ -159,53 +245,112 @@ def write_results(results, invocation, started, folder=HERE, minutes=None, speed
                 ratio = article["wall_seconds"] / r["wall_seconds"]
                 speedup = f"{ratio:.1f}x faster" if ratio >= 1 else f"{1 / ratio:.1f}x slower"
             label = recipe + (f", seed {run_seed}" if run_seed != "0" else "")
-            lines.append(f"| `{script}` | {label} | {article_figure if recipe == 'article' else ''} | "
-                         f"{figure(r)}{capped} | {r['examples']:,} | {steps(r)} | {r['train_seconds']:.1f} | "
-                         f"{r['total_seconds']:.1f} | {r['wall_seconds']:.1f} | {r.get('peak_mb', '')} | {speedup} |")
-    lines += ["", "The targets of the issue \"Faster where a learner waits\", read off the runs above:", ""]
+            lines.append(
+                f"| `{script}` | {label} | {article_figure if recipe == 'article' else ''} | "
+                f"{figure(r)}{capped} | {r['examples']:,} | {steps(r)} | {r['train_seconds']:.1f} "
+                f"| "
+                f"{r['total_seconds']:.1f} | {r['wall_seconds']:.1f} | {r.get('peak_mb', '')} | "
+                f"{speedup} |"
+            )
+    lines += [
+        "",
+        'The targets of the issue "Faster where a learner waits", read off the runs above:',
+        "",
+    ]
     lines += targets(results, minutes)
     lines += ["", "Commands, each run from the repository's top folder:", ""]
     lines += [f"- `{r['command']}`" for r in results]
     with open(os.path.join(folder, "results.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     with open(os.path.join(folder, "results.json"), "w") as f:
-        json.dump(dict(machine=machine(), invocation=invocation, date=f"{started:%Y-%m-%d}", minutes=minutes,
-                       gflops=speed, runs=results), f, indent=2)
+        json.dump(
+            dict(
+                machine=machine(),
+                invocation=invocation,
+                date=f"{started:%Y-%m-%d}",
+                minutes=minutes,
+                gflops=speed,
+                runs=results,
+            ),
+            f,
+            indent=2,
+        )
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="Run every script under both recipes and write benchmarks/results.md.")
-    parser.add_argument("--quick", action="store_true",
-                        help="cap the article recipes (200, 1000 and 10,000 of their epochs or iterations) so the "
-                             "whole run takes about 4 minutes on 2 cores (default: off)")
-    parser.add_argument("--mnist-dir", metavar="DIR", help="MNIST for mnist_rows.py --data-dir (default: the script's "
-                                                           "own loading: Keras' download, else its sample)")
-    parser.add_argument("--only", metavar="SCRIPT", help="run only this script, e.g. count_ones.py (default: all four)")
+    parser = argparse.ArgumentParser(
+        description="Run every script under both recipes and write benchmarks/results.md."
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="cap the article recipes (200, 1000 and 10,000 of their epochs or iterations) so the "
+        "whole run takes about 4 minutes on 2 cores (default: off)",
+    )
+    parser.add_argument(
+        "--mnist-dir",
+        metavar="DIR",
+        help="MNIST for mnist_rows.py --data-dir (default: the script's "
+        "own loading: Keras' download, else its sample)",
+    )
+    parser.add_argument(
+        "--only",
+        metavar="SCRIPT",
+        help="run only this script, e.g. count_ones.py (default: all four)",
+    )
     args = parser.parse_args(argv)
     started = datetime.datetime.now()
     log_dir = tempfile.mkdtemp(prefix="reproduce-")
     print(f"Logs of each run: {log_dir}")
     speed = [gflops()]
     print(f"This machine multiplies float32 matrices at {speed[0]} GFLOP/s now")
-    plan = [(script, recipe, cap, ["--seed", s] if s != "0" else [])
-            for script, _, cap in SCRIPTS if args.only in (None, script)
-            for recipe, s in [("article", "0"), ("fast", "0"), *[("fast", s) for s in EXTRA_SEEDS.get(script, [])]]]
+    plan = [
+        (script, recipe, cap, ["--seed", s] if s != "0" else [])
+        for script, _, cap in SCRIPTS
+        if args.only in (None, script)
+        for recipe, s in [
+            ("article", "0"),
+            ("fast", "0"),
+            *[("fast", s) for s in EXTRA_SEEDS.get(script, [])],
+        ]
+    ]
     results = []
     for k, (script, recipe, cap, seed_flags) in enumerate(plan, 1):
-        extra = ["--data-dir", os.path.abspath(args.mnist_dir)] if script == "mnist_rows.py" and args.mnist_dir else []
+        extra = (
+            ["--data-dir", os.path.abspath(args.mnist_dir)]
+            if script == "mnist_rows.py" and args.mnist_dir
+            else []
+        )
         capped = bool(args.quick and recipe == "article" and cap)
-        print(f"[{k}/{len(plan)}] {script} --recipe {recipe} {' '.join(seed_flags)}{' (capped)' if capped else ''} ...",
-              end=" ", flush=True)
-        shown = {os.path.abspath(args.mnist_dir): args.mnist_dir} if args.mnist_dir else {}  # the path as typed
+        print(
+            f"[{k}/{len(plan)}] {script} --recipe {recipe} "
+            f"{' '.join(seed_flags)}{' (capped)' if capped else ''} ...",
+            end=" ",
+            flush=True,
+        )
+        shown = (
+            {os.path.abspath(args.mnist_dir): args.mnist_dir} if args.mnist_dir else {}
+        )  # the path as typed
         metrics = run(script, recipe, extra + seed_flags + (cap if capped else []), log_dir, shown)
         metrics["capped"] = capped
         results.append(metrics)
-        print(f"{figure(metrics)} on {metrics['examples']:,}, {metrics['wall_seconds']:.0f} s, "
-              f"{metrics['peak_mb']:,} MB", flush=True)
+        print(
+            f"{figure(metrics)} on {metrics['examples']:,}, {metrics['wall_seconds']:.0f} s, "
+            f"{metrics['peak_mb']:,} MB",
+            flush=True,
+        )
     minutes = (datetime.datetime.now() - started).total_seconds() / 60
     speed.append(gflops())
-    invocation = " ".join(["python benchmarks/reproduce.py", *(sys.argv[1:] if argv is None else argv)])
-    write_results(results, invocation, started, minutes=None if args.only or args.quick else minutes, speed=speed)
+    invocation = " ".join(
+        ["python benchmarks/reproduce.py", *(sys.argv[1:] if argv is None else argv)]
+    )
+    write_results(
+        results,
+        invocation,
+        started,
+        minutes=None if args.only or args.quick else minutes,
+        speed=speed,
+    )
     print(f"Wrote {os.path.join(HERE, 'results.md')} and results.json in {minutes:.1f} min")
 
 

@@ -1,10 +1,10 @@
 # %% [markdown]
 # # Counting the ones in a binary string, step by step
 #
-# The notebook of [`count_ones.py`](../count_ones.py), which follows
-# "A noob's guide to implementing RNN-LSTM using Tensorflow"
-# (2016) in TensorFlow 2 / Keras 3. Each step of the article is a cell that calls the script's own function
-# for it, and shows what it gives. The script stays the source: this notebook imports it and copies none of it.
+# The notebook of [`count_ones.py`](../count_ones.py), which follows "A noob's guide to implementing
+# RNN-LSTM using Tensorflow" (2016) in TensorFlow 2 / Keras 3. Each step of the article is a cell
+# that calls the script's own function for it, and shows what it gives. The script stays the source:
+# this notebook imports it and copies none of it.
 
 # %% tags=["parameters"]
 EPOCHS = 20  # the fast recipe's most epochs (it stops at the article's 0.1% first); the tests set 1
@@ -15,39 +15,46 @@ TRAIN_SIZE = 10_000  # training strings, as the article; the tests set 128
 import sys
 
 sys.path.insert(0, "..")  # the scripts sit one folder up
-import count_ones  # noqa: E402
-import keras  # noqa: E402
+import keras
+
+import count_ones
 
 # %matplotlib inline
 
 # %% [markdown]
 # ## The task
-# Count the ones in a string of 20 bits: 21 classes, 0 to 20 ones. The settings are those the script takes from
-# the terminal (`python count_ones.py --help` lists them); `settle` fills in each recipe's defaults.
+# Count the ones in a string of 20 bits: 21 classes, 0 to 20 ones. The settings are those the script
+# takes from the terminal (`python count_ones.py --help` lists them); `settle` fills in each
+# recipe's defaults.
 
 # %%
-args = count_ones.parse_args(["--epochs", str(EPOCHS), "--length", str(LENGTH), "--train-size", str(TRAIN_SIZE)])
+args = count_ones.parse_args(
+    ["--epochs", str(EPOCHS), "--length", str(LENGTH), "--train-size", str(TRAIN_SIZE)]
+)
 recipe, _ = count_ones.settle(args)
 keras.utils.set_random_seed(args.seed)
 recipe
 
 # %% [markdown]
 # ## Generating the training input data, the output data and the test data
-# `make_data` shuffles all 2**20 strings (each handled as the integer it spells) and keeps the first 10,000 to
-# train: `train_input` is [strings, bits, 1], the shape the LSTM reads. `show_first` prints the first string,
-# its class and the article's one-hot `train_output` row; the script keeps the class number instead, which
-# Keras' sparse cross-entropy reads the same way.
+# `make_data` shuffles all 2**20 strings (each handled as the integer it spells) and keeps the first
+# 10,000 to train: `train_input` is [strings, bits, 1], the shape the LSTM reads. `show_first`
+# prints the first string, its class and the article's one-hot `train_output` row; the script keeps
+# the class number instead, which Keras' sparse cross-entropy reads the same way.
 
 # %%
-train_input, train_output, test_codes, test_output = count_ones.make_data(args.length, args.train_size, args.seed)
+train_input, train_output, test_codes, test_output = count_ones.make_data(
+    args.length, args.train_size, args.seed
+)
 count_ones.show_first(train_input, train_output, args.length)
 print(f"{len(test_codes):,} held-out strings; the first two as the model reads them:")
 count_ones.to_bits(test_codes[:2], args.length)[..., 0]
 
 # %% [markdown]
 # ### Beyond the article: the rare classes
-# Counts of ones are binomial: some classes have a handful of training strings, some none at all, and no model
-# can predict a class it never saw. `class_weights` weighs each class by how rare it is (`--balance`).
+# Counts of ones are binomial: some classes have a handful of training strings, some none at all,
+# and no model can predict a class it never saw. `class_weights` weighs each class by how rare it is
+# (`--balance`).
 
 # %%
 missing, doomed = count_ones.missing_classes(train_output, test_output, args.length)
@@ -56,39 +63,55 @@ count_ones.class_weights(train_output, args.length, args.balance).round(2)
 
 # %% [markdown]
 # ## Designing the model
-# `build_model`: the bits go through an LSTM of 24 units, whose last output goes through a dense layer with a
-# softmax over the 21 classes. `compile_model` gives it the cross-entropy and Adam; `schedule` says how the
-# article's epochs map to Keras' (`passes` of them in one of Keras', between two held-out checks).
+# `build_model`: the bits go through an LSTM of 24 units, whose last output goes through a dense
+# layer with a softmax over the 21 classes. `compile_model` gives it the cross-entropy and Adam;
+# `schedule` says how the article's epochs map to Keras' (`passes` of them in one of Keras', between
+# two held-out checks).
 
 # %%
-model = count_ones.build_model(args.length, args.cell, args.hidden, args.layers, recipe["article_init"])
+model = count_ones.build_model(
+    args.length, args.cell, args.hidden, args.layers, recipe["article_init"]
+)
 passes, steps, epochs = count_ones.schedule(args, recipe)
 count_ones.compile_model(model, recipe, args.lr, steps, epochs)
 model.summary()
 
 # %% [markdown]
 # ## Calculating the error on test data
-# `error` is the article's `mistakes` averaged: the share of strings whose likeliest class is wrong. Untrained,
-# the model is wrong on nearly all of them. `every_string_classifier` scores every held-out string at once,
-# through the tree of prefixes the strings share (beyond the article).
+# `error` is the article's `mistakes` averaged: the share of strings whose likeliest class is wrong.
+# Untrained, the model is wrong on nearly all of them. `every_string_classifier` scores every
+# held-out string at once, through the tree of prefixes the strings share (beyond the article).
 
 # %%
 classify_every_string = count_ones.every_string_classifier(model, args.length)
 untrained = classify_every_string().numpy()[test_codes]
-print(f"untrained: {(untrained != test_output).mean():.1%} of {len(test_output):,} held-out strings wrong")
+print(
+    f"untrained: {(untrained != test_output).mean():.1%} of {len(test_output):,} held-out strings "
+    f"wrong"
+)
 
 # %% [markdown]
 # ## Execution of the graph
-# `train` runs `model.fit` until the held-out error reaches the article's 0.1% or the epochs run out; the
-# `HeldOutCheck` prints the article's line every few epochs, `Backup` keeps each epoch for a run that is killed,
-# and `Curve` keeps the figures of the learning curve.
+# `train` runs `model.fit` until the held-out error reaches the article's 0.1% or the epochs run
+# out; the `HeldOutCheck` prints the article's line every few epochs, `Backup` keeps each epoch for
+# a run that is killed, and `Curve` keeps the figures of the learning curve.
 
 # %%
-check = count_ones.HeldOutCheck(classify_every_string, test_codes, test_output, args.length, None,
-                                 args.target_error, recipe, passes)
+check = count_ones.HeldOutCheck(
+    classify_every_string,
+    test_codes,
+    test_output,
+    args.length,
+    None,
+    args.target_error,
+    recipe,
+    passes,
+)
 backup, check.epochs_done = count_ones.backup(args, passes)
 weights = count_ones.class_weights(train_output, args.length, args.balance)[train_output]
-batches = count_ones.epoch_batches(train_input, train_output, weights, args.batch_size, args.seed, check.epochs_done)
+batches = count_ones.epoch_batches(
+    train_input, train_output, weights, args.batch_size, args.seed, check.epochs_done
+)
 curve = count_ones.Curve(f"{backup.folder}/curve.json", check.epochs_done // passes)
 epochs_done, seconds = count_ones.train(model, batches, steps, epochs, backup, check, [curve])
 print(f"{epochs_done} epochs in {seconds:.1f} s")
@@ -103,20 +126,23 @@ print(f"test error {wrong / examples:.3%} ({wrong:,} of {examples:,} held-out st
 
 # %% [markdown]
 # ### Beyond the article: the learning curve
-# The training loss and the held-out error after each check, the article's 0.1% dashed (`--curve-png`).
+# The training loss and the held-out error after each check, the article's 0.1% dashed
+# (`--curve-png`).
 
 # %%
 count_ones.curve_figure(curve.points, passes, args.target_error, len(check.check_output))
 
 # %% [markdown]
 # ### Beyond the article: what the LSTM holds after each bit
-# `inspect` (the script's `--inspect`) reads a string one bit at a time with the model's own cell, finds the
-# unit whose state follows the count of ones best over held-out strings, and prints the table;
-# `inspect_figure` draws it (`--inspect-png`).
+# `inspect` (the script's `--inspect`) reads a string one bit at a time with the model's own cell,
+# finds the unit whose state follows the count of ones best over held-out strings, and prints the
+# table; `inspect_figure` draws it (`--inspect-png`).
 
 # %%
 text = ("01010010011011100110" * 2)[: args.length]
-(unit, r, r_all), cell, answers = count_ones.inspect(model, text, count_ones.to_bits(test_codes[:5000], args.length))
+(unit, r, r_all), cell, answers = count_ones.inspect(
+    model, text, count_ones.to_bits(test_codes[:5000], args.length)
+)
 count_ones.inspect_figure(cell, answers, text, unit, r, min(len(test_codes), 5000))
 
 # %% [markdown]

@@ -1,28 +1,30 @@
 # %% [markdown]
 # # An LSTM written by hand, step by step
 #
-# The notebook of [`sign_sum_diy_lstm.py`](../sign_sum_diy_lstm.py), which follows "Do It Yourself LSTM with
-# TensorFlow" (itself a notebook) in TensorFlow 2 / Keras 3: the four gates written out as functions, stepped
-# with `tf.while_loop`, learning to sum sequences of `+ - 0 I`. Each cell calls the script's own function for a
-# step of the article and shows what it gives; the script stays the source, and this notebook copies none of it.
+# The notebook of [`sign_sum_diy_lstm.py`](../sign_sum_diy_lstm.py), which follows "Do It Yourself
+# LSTM with TensorFlow" (itself a notebook) in TensorFlow 2 / Keras 3: the four gates written out as
+# functions, stepped with `tf.while_loop`, learning to sum sequences of `+ - 0 I`. Each cell calls
+# the script's own function for a step of the article and shows what it gives; the script stays the
+# source, and this notebook copies none of it.
 
 # %% tags=["parameters"]
-EPOCHS = 300  # the fast recipe's most epochs (it stops once every test sequence is right); the tests set 2
+# the fast recipe's most epochs (it stops once every test sequence is right); the tests set 2
+EPOCHS = 300
 TRAIN_LENGTHS = "6"  # the article's length; the tests set "1-3"
 
 # %%
 import sys
 
 sys.path.insert(0, "..")  # the scripts sit one folder up
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import sign_sum_diy_lstm as diy  # noqa: E402
+import keras
+
+import sign_sum_diy_lstm as diy
 
 # %matplotlib inline
 
 # %% [markdown]
-# The settings, as the script takes them from the terminal (`python sign_sum_diy_lstm.py --help` lists them);
-# `settle` fills in the recipe's defaults.
+# The settings, as the script takes them from the terminal (`python sign_sum_diy_lstm.py --help`
+# lists them); `settle` fills in the recipe's defaults.
 
 # %%
 args = diy.parse_args(["--epochs", str(EPOCHS), "--train-lengths", TRAIN_LENGTHS])
@@ -40,33 +42,39 @@ recipe
 
 # %% [markdown]
 # ## 2. The Data
-# Each symbol is a vector of 3 (`encode_sequence`); `make_data` lists every sequence of the trained length
-# (4**6 = 4,096), shuffles them and keeps a quarter to train, the rest to test, each with its running sum.
+# Each symbol is a vector of 3 (`encode_sequence`); `make_data` lists every sequence of the trained
+# length (4**6 = 4,096), shuffles them and keeps a quarter to train, the rest to test, each with its
+# running sum.
 
 # %%
 print(diy.encode_sequence("I+0-"))
 train_data, test_data = diy.make_data(args.train_lengths, args.test_lengths, args.seed)
 test = {length: test_data[length] for length in args.train_lengths}
 for length, (inputs, sums) in train_data.items():
-    print(f"length {length}: train inputs {inputs.shape}, running sums {sums.shape}; "
-          f"{diy.decode_sequence(inputs[0])!r} sums to {sums[0].tolist()}")
+    print(
+        f"length {length}: train inputs {inputs.shape}, running sums {sums.shape}; "
+        f"{diy.decode_sequence(inputs[0])!r} sums to {sums[0].tolist()}"
+    )
 
 # %% [markdown]
 # ## 3. LSTM Layer
-# `DiyLSTM` holds the article's functions: the forget gate `f_t` (3.1), the input gate `i_t` and the candidate
-# conveyor (3.2), the conveyor update `C_t` (3.3), the output `h_t` (3.4) and the cell that chains them (3.5),
-# run over the time steps by a `tf.while_loop`. `build_model` adds the layer that reads the sum out.
+# `DiyLSTM` holds the article's functions: the forget gate `f_t` (3.1), the input gate `i_t` and the
+# candidate conveyor (3.2), the conveyor update `C_t` (3.3), the output `h_t` (3.4) and the cell
+# that chains them (3.5), run over the time steps by a `tf.while_loop`. `build_model` adds the layer
+# that reads the sum out.
 
 # %%
 model = diy.build_model(args.hidden)
 model.summary()
-inside = model.layers[0].steps(diy.encode_sequence("-+I0")[None])  # every gate after each step, untrained
+inside = model.layers[0].steps(
+    diy.encode_sequence("-+I0")[None]
+)  # every gate after each step, untrained
 {name: values.shape for name, values in inside.items()}
 
 # %% [markdown]
 # ### Beyond the article: the hand-written cell against Keras' own
-# Given the same weights, does `DiyLSTM` compute what `keras.layers.LSTM` does? `compare_with_keras` copies the
-# weights across and compares outputs and gradients (`--check`).
+# Given the same weights, does `DiyLSTM` compute what `keras.layers.LSTM` does? `compare_with_keras`
+# copies the weights across and compares outputs and gradients (`--check`).
 
 # %%
 worst_output, worst_gradient, milliseconds = diy.compare_with_keras(timing_batch=64)
@@ -74,20 +82,22 @@ print(f"outputs differ by at most {worst_output:.1e}, gradients by {worst_gradie
 
 # %% [markdown]
 # ## 4. Cost & Optimizing
-# The squared error of the sums and Adam (`compile_model`). The article scores only the last step's sum; the
-# fast recipe scores the sum after every step, six lessons per sequence instead of one.
+# The squared error of the sums and Adam (`compile_model`). The article scores only the last step's
+# sum; the fast recipe scores the sum after every step, six lessons per sequence instead of one.
 
 # %%
 passes, epochs = diy.schedule(args, recipe)
 backup, first_epoch = diy.backup(args, passes)
-dataset, steps = diy.batches(train_data, args.batch_size, recipe["every_step"], args.seed, first_epoch)
+dataset, steps = diy.batches(
+    train_data, args.batch_size, recipe["every_step"], args.seed, first_epoch
+)
 diy.compile_model(model, recipe, args.lr, steps * passes, epochs)
 
 # %% [markdown]
 # ## 5. Training
-# `train` runs `model.fit` until every test sequence is right or the epochs run out, printing the article's
-# line every few epochs (`TestCheck`); `Backup` keeps each epoch for a run that is killed, `Curve` the learning
-# curve.
+# `train` runs `model.fit` until every test sequence is right or the epochs run out, printing the
+# article's line every few epochs (`TestCheck`); `Backup` keeps each epoch for a run that is killed,
+# `Curve` the learning curve.
 
 # %%
 check = diy.TestCheck(test, args.target_error, recipe, passes)
@@ -99,8 +109,8 @@ diy.curve_figure(curve.points, passes, sum(len(inputs) for inputs, _ in test.val
 
 # %% [markdown]
 # ## Test the result, and the article's exercise: any length
-# `predict` answers for one sequence, of any length; `length_report` gives the error at every length, trained
-# or not.
+# `predict` answers for one sequence, of any length; `length_report` gives the error at every
+# length, trained or not.
 
 # %%
 diy.predict(model, "00-+++")
@@ -108,9 +118,9 @@ per_length = diy.length_report(model, test_data, args.train_lengths)
 
 # %% [markdown]
 # ### Beyond the article: inside the hand-written cell, step by step
-# `find_units` looks, over the test sequences, for the conveyor unit that follows the running sum and the one
-# that follows the sign the I's have set; `inspect` prints every gate of both after each symbol (`--inspect`),
-# and `inspect_figure` draws all of them (`--inspect-png`).
+# `find_units` looks, over the test sequences, for the conveyor unit that follows the running sum
+# and the one that follows the sign the I's have set; `inspect` prints every gate of both after each
+# symbol (`--inspect`), and `inspect_figure` draws all of them (`--inspect-png`).
 
 # %%
 units = diy.find_units(model.layers[0], test)
@@ -120,7 +130,8 @@ diy.inspect_figure(inside, sums, model_sums, "-+I++I0-", units)
 # %% [markdown]
 # ## The whole script, from a terminal
 # ```
-# python sign_sum_diy_lstm.py                          # trains, then scores the 3,072 test sequences
+# python sign_sum_diy_lstm.py                          # trains, then scores the 3,072 test
+# sequences
 # python sign_sum_diy_lstm.py --predict "00-+++"       # ... and answers for one sequence
 # python sign_sum_diy_lstm.py --train-lengths 1-8      # the article's exercise: any length
 # python sign_sum_diy_lstm.py --check                  # the hand-written cell == keras.layers.LSTM

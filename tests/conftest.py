@@ -1,5 +1,6 @@
-"""What every script's tests share: a run as a user makes it, a bad input as a user types it, and a run
-stopped by Ctrl-C, by a crash or by kill -9."""
+"""What every script's tests share: a run as a user makes it, a bad input as a user types it, and
+a run stopped by Ctrl-C, by a crash or by kill -9."""
+
 import json
 import os
 import pathlib
@@ -13,30 +14,43 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 # The keys every script's --json writes (the benchmark reads them).
-JSON_KEYS = {"script", "recipe", "metric", "value", "examples", "epochs", "train_seconds", "total_seconds"}
+JSON_KEYS = {
+    "script",
+    "recipe",
+    "metric",
+    "value",
+    "examples",
+    "epochs",
+    "train_seconds",
+    "total_seconds",
+}
 
 
 @pytest.fixture(autouse=True)
 def own_temporary_folder(tmp_path, monkeypatch):
-    """Each test keeps its backups (the scripts' tempfile.gettempdir()/lstm-backups) in its own folder."""
+    """Each test keeps its backups (the scripts' tempfile.gettempdir()/lstm-backups) in its own
+    folder."""
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
 
 
 @pytest.fixture
 def run(tmp_path):
     """run(main, *argv): the script's main() with --json, and that file read back."""
+
     def run(main, *argv):
         path = tmp_path / f"metrics-{len(list(tmp_path.glob('metrics-*.json')))}.json"
         returned = main([*argv, "--json", str(path)])
         written = json.loads(path.read_text())
         assert JSON_KEYS <= set(written) and written["value"] == returned["value"]
         return written
+
     return run
 
 
 @pytest.fixture
 def fails(capsys):
     """fails(main, argv, message): exit status 2 and one line on stderr that says what is wrong."""
+
     def fails(main, argv, message):
         capsys.readouterr()
         with pytest.raises(SystemExit) as exit_:
@@ -44,6 +58,7 @@ def fails(capsys):
         assert exit_.value.code == 2
         err = capsys.readouterr().err
         assert message in err and "Traceback" not in err and err.count("\n") == 1, err
+
     return fails
 
 
@@ -54,8 +69,10 @@ def without_timings(metrics):
 
 @pytest.fixture
 def stop_after(monkeypatch):
-    """stop_after(callback_class, epochs, error): `error` is raised once, as epoch `epochs` ends and its backup
-    is written (KeyboardInterrupt: the user presses Ctrl-C; anything else: the run crashes); later runs go on."""
+    """stop_after(callback_class, epochs, error): `error` is raised once, as epoch `epochs` ends
+    and its backup is written (KeyboardInterrupt: the user presses Ctrl-C; anything else: the run
+    crashes); later runs go on."""
+
     def stop_after(callback_class, epochs=2, error=KeyboardInterrupt):
         on_epoch_end, raised = callback_class.on_epoch_end, []
 
@@ -64,19 +81,28 @@ def stop_after(monkeypatch):
             if epoch + 1 == epochs and not raised:
                 raised.append(error)
                 raise error
+
         monkeypatch.setattr(callback_class, "on_epoch_end", interrupt)
+
     return stop_after
 
 
 @pytest.fixture
 def kill_after(tmp_path):
-    """kill_after(script, argv, epochs): the script in a process of its own, as a user starts it, killed with
-    SIGKILL (no clean-up runs) once its backup holds `epochs` finished epochs; returns the epochs it holds."""
+    """kill_after(script, argv, epochs): the script in a process of its own, as a user starts it,
+    killed with SIGKILL (no clean-up runs) once its backup holds `epochs` finished epochs;
+    returns the epochs it holds."""
+
     def kill_after(script, argv, epochs=2):
         log = tmp_path / f"{script}.log"
         with open(log, "w") as output:
-            process = subprocess.Popen([sys.executable, str(ROOT / script), *argv], cwd=tmp_path, stdout=output,
-                                       stderr=subprocess.STDOUT, env={**os.environ, "TMPDIR": str(tmp_path)})
+            process = subprocess.Popen(
+                [sys.executable, str(ROOT / script), *argv],
+                cwd=tmp_path,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "TMPDIR": str(tmp_path)},
+            )
         deadline = time.monotonic() + 120
         try:
             while time.monotonic() < deadline and process.poll() is None:
@@ -92,13 +118,17 @@ def kill_after(tmp_path):
                 time.sleep(0.01)
         finally:
             process.kill()
-        raise AssertionError(f"{script} ended or hung before epoch {epochs}:\n{log.read_text()[-3000:]}")
+        raise AssertionError(
+            f"{script} ended or hung before epoch {epochs}:\n{log.read_text()[-3000:]}"
+        )
+
     return kill_after
 
 
 @pytest.fixture
 def figures(monkeypatch):
-    """figures(script): the figures the script draws, by the name of the PNG each goes to (still written)."""
+    """figures(script): the figures the script draws, by the name of the PNG each goes to (still
+    written)."""
     drawn = {}
 
     def figures(script):
@@ -107,25 +137,38 @@ def figures(monkeypatch):
         def keep(figure, args, flag, what):
             drawn[pathlib.Path(getattr(args, flag[2:].replace("-", "_"))).name] = figure
             write(figure, args, flag, what)
+
         monkeypatch.setattr(script, "write_figure", keep)
         return drawn
+
     return figures
 
 
 def explains(figure, path, title, symbols=None, names=(), signed=True):
-    """What a reader of a figure relies on: the PNG decodes; the title names the input; one axis has the input's
-    symbols as its tick labels; the things it names (units, words, digits) are in it; a colour bar where values
-    are signed."""
+    """What a reader of a figure relies on: the PNG decodes; the title names the input; one axis
+    has the input's symbols as its tick labels; the things it names (units, words, digits) are in
+    it; a colour bar where values are signed."""
     from matplotlib.image import imread
+
     assert imread(path).shape[2] in (3, 4)
     assert title in figure.get_suptitle(), figure.get_suptitle()
     seen = [figure.get_suptitle()]
     for ax in figure.axes:
-        seen += [ax.get_title(), ax.get_xlabel(), ax.get_ylabel(), *(text.get_text() for text in ax.texts)]
+        seen += [
+            ax.get_title(),
+            ax.get_xlabel(),
+            ax.get_ylabel(),
+            *(text.get_text() for text in ax.texts),
+        ]
         seen += [label.get_text() for label in ax.get_xticklabels() + ax.get_yticklabels()]
-        seen += [text.get_text() for text in (ax.get_legend().get_texts() if ax.get_legend() else [])]
+        seen += [
+            text.get_text() for text in (ax.get_legend().get_texts() if ax.get_legend() else [])
+        ]
     if symbols is not None:
-        assert any([label.get_text() for label in ax.get_xticklabels()] == list(symbols) for ax in figure.axes)
+        assert any(
+            [label.get_text() for label in ax.get_xticklabels()] == list(symbols)
+            for ax in figure.axes
+        )
     missing = [name for name in names if not any(name in text for text in seen)]
     assert not missing, (missing, seen)
     assert any(ax.get_label() == "<colorbar>" for ax in figure.axes) == signed

@@ -1,9 +1,10 @@
-"""aesop_next_word.py: the fable's vocabulary, windows, the ceiling, stories, and every way to call it."""
+"""aesop_next_word.py: the fable's vocabulary, windows, the ceiling, stories, and every way to
+call it."""
+
 import pathlib
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
 import aesop_next_word as aesop
 from conftest import explains, without_timings
@@ -14,6 +15,7 @@ SMALL = ["--hidden", "32"]  # a small LSTM: the fable's 201 windows still fit in
 
 
 # The data: the article's facts about the fable.
+
 
 def test_the_fable_is_listing_1():
     words = aesop.FABLE.split()
@@ -35,51 +37,81 @@ def test_windows_and_labels():
     inputs, labels = aesop.windows([5, 6, 7, 8, 9], 3)
     assert inputs.tolist() == [[5, 6, 7], [6, 7, 8]] and labels.tolist() == [8, 9]
     visited, following = aesop.article_windows(list(range(20)), 3, 50, np.random.default_rng(0))
-    assert all(row[-1] + 1 == label for row, label in zip(visited, following))  # the label follows its window
+    assert all(
+        row[-1] + 1 == label for row, label in zip(visited, following)
+    )  # the label follows its window
 
 
 def test_the_ceiling_of_the_fable_is_199_of_201():
     best, ambiguous = aesop.ceiling(aesop.FABLE.split(), 3)
     assert best == 199
-    assert {" ".join(c): set(n) for c, n in ambiguous.items()} == {"the cat .": {"some", "by"},
-                                                                   "up and said": {"he", "that"}}
+    assert {" ".join(c): set(n) for c, n in ambiguous.items()} == {
+        "the cat .": {"some", "by"},
+        "up and said": {"he", "that"},
+    }
 
 
 # Runs, as a user makes them.
+
 
 def test_the_fast_recipe_learns_the_fable_and_tells_it(run):
     metrics = run(main, *SMALL, "--lr", "3e-2", "--epochs", "150")
     assert metrics["metric"] == "accuracy" and metrics["examples"] == 201
     assert metrics["value"] >= 0.95
     assert metrics["story"].startswith("had a general council to consider what measures")
-    assert without_timings(run(main, *SMALL, "--lr", "3e-2", "--epochs", "150")) == without_timings(metrics)
+    assert without_timings(run(main, *SMALL, "--lr", "3e-2", "--epochs", "150")) == without_timings(
+        metrics
+    )
 
 
 def test_the_article_recipe_prints_its_averages(run, capsys):
     metrics = run(main, "--recipe", "article", *SMALL, "--epochs", "2")
     out = capsys.readouterr().out
-    assert "Iter= 1000, Average Loss=" in out and "Iter= 2000, Average Loss=" in out and "] vs [" in out
+    assert (
+        "Iter= 1000, Average Loss=" in out
+        and "Iter= 2000, Average Loss=" in out
+        and "] vs [" in out
+    )
     assert metrics["iterations"] == 2000 and 0 <= metrics["average_accuracy"] <= 1
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--lr", "0"], "argument --lr: '0': give a number above 0"),
-    (["--batch-size", "0"], "argument --batch-size: '0': give a whole number from 1 to 100,000"),
-    (["--n-input", "0"], "argument --n-input: '0': give a whole number from 1 to 100"),
-    (["--temperature", "-1"], "argument --temperature: '-1': give a number from 0 to 100"),
-    (["--words", "-3"], "argument --words: '-3': give a whole number from 0 to 10,000"),
-    (["--save", "fable.h5"], "give a file name ending in .keras"),
-    (["--json", "/"], "argument --json: '/': give a file name in a folder that exists"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--lr", "0"], "argument --lr: '0': give a number above 0"),
+        (
+            ["--batch-size", "0"],
+            "argument --batch-size: '0': give a whole number from 1 to 100,000",
+        ),
+        (["--n-input", "0"], "argument --n-input: '0': give a whole number from 1 to 100"),
+        (["--temperature", "-1"], "argument --temperature: '-1': give a number from 0 to 100"),
+        (["--words", "-3"], "argument --words: '-3': give a whole number from 0 to 10,000"),
+        (["--save", "fable.h5"], "give a file name ending in .keras"),
+        (["--json", "/"], "argument --json: '/': give a file name in a folder that exists"),
+    ],
+)
 def test_bad_flags(fails, argv, message):
     fails(main, argv, message)
 
 
 def test_another_text_in_another_language(run, tmp_path):
     text = tmp_path / "fabel.txt"
-    text.write_text("der Fuchs und die Trauben . der Fuchs sah die Trauben und die Trauben hingen hoch .",
-                    encoding="utf-8")
-    metrics = run(main, *SMALL, "--text", str(text), "--n-input", "2", "--generate", "der Fuchs", "--words", "4")
+    text.write_text(
+        "der Fuchs und die Trauben . der Fuchs sah die Trauben und die Trauben hingen hoch .",
+        encoding="utf-8",
+    )
+    metrics = run(
+        main,
+        *SMALL,
+        "--text",
+        str(text),
+        "--n-input",
+        "2",
+        "--generate",
+        "der Fuchs",
+        "--words",
+        "4",
+    )
     assert metrics["examples"] == 15 and metrics["story"].startswith("der Fuchs ")
 
 
@@ -91,23 +123,65 @@ def test_save_then_load_tells_the_same_story(run, tmp_path, capsys):
     assert capsys.readouterr().out.strip() == trained["story"]
 
 
-def test_inspect_shows_where_the_story_could_have_gone_and_the_nearest_words(run, tmp_path, capsys, figures):
+def test_inspect_shows_where_the_story_could_have_gone_and_the_nearest_words(
+    run, tmp_path, capsys, figures
+):
     path, png, curve = tmp_path / "fable.keras", tmp_path / "steps.png", tmp_path / "curve.png"
     drawn = figures(aesop)
-    trained = run(main, *SMALL, "--epochs", "5", "--save", str(path), "--inspect", "the old mouse", "--words", "6",
-                  "--curve-png", str(curve))
-    explains(drawn["curve.png"], curve, "Learning the fable: 5 epochs", names=["the ceiling, 99.0%"], signed=False)
+    trained = run(
+        main,
+        *SMALL,
+        "--epochs",
+        "5",
+        "--save",
+        str(path),
+        "--inspect",
+        "the old mouse",
+        "--words",
+        "6",
+        "--curve-png",
+        str(curve),
+    )
+    explains(
+        drawn["curve.png"],
+        curve,
+        "Learning the fable: 5 epochs",
+        names=["the ceiling, 99.0%"],
+        signed=False,
+    )
     assert len(trained["candidates"]) == 6 and all(len(step) == 5 for step in trained["candidates"])
     for step in trained["candidates"]:
-        assert [p for _, p in step] == sorted((p for _, p in step), reverse=True) and sum(p for _, p in step) <= 1 + 1e-6
+        assert [p for _, p in step] == sorted((p for _, p in step), reverse=True) and sum(
+            p for _, p in step
+        ) <= 1 + 1e-6
     assert set(trained["neighbours"]) == {"the", "old", "mouse"}
-    assert all(-1 <= similarity <= 1 and word != "old" for word, similarity in trained["neighbours"]["old"])
+    assert all(
+        -1 <= similarity <= 1 and word != "old" for word, similarity in trained["neighbours"]["old"]
+    )
     capsys.readouterr()
-    loaded = main(["--load", str(path), "--inspect", "the old mouse", "--words", "6", "--inspect-png", str(png)])
+    loaded = main(
+        [
+            "--load",
+            str(path),
+            "--inspect",
+            "the old mouse",
+            "--words",
+            "6",
+            "--inspect-png",
+            str(png),
+        ]
+    )
     assert loaded["candidates"] == trained["candidates"]
-    every_candidate = [word for step in loaded["candidates"] for word, _ in step]  # whole words, never cut
-    explains(drawn["steps.png"], png, "The story told from 'the old mouse'", signed=False,
-             names=[f"1. the old mouse \u2192 {loaded['candidates'][0][0][0]}", *every_candidate])
+    every_candidate = [
+        word for step in loaded["candidates"] for word, _ in step
+    ]  # whole words, never cut
+    explains(
+        drawn["steps.png"],
+        png,
+        "The story told from 'the old mouse'",
+        signed=False,
+        names=[f"1. the old mouse \u2192 {loaded['candidates'][0][0][0]}", *every_candidate],
+    )
 
 
 def test_interactive_asks_again_after_a_bad_line(tmp_path, monkeypatch, capsys):
@@ -118,7 +192,9 @@ def test_interactive_asks_again_after_a_bad_line(tmp_path, monkeypatch, capsys):
     capsys.readouterr()
     main(["--load", path, "--interactive", "--words", "3"])
     lines = capsys.readouterr().out.splitlines()
-    assert "'genral' is not in the text's vocabulary; the nearest known word is 'general'" in lines[0]
+    assert (
+        "'genral' is not in the text's vocabulary; the nearest known word is 'general'" in lines[0]
+    )
     assert "give exactly 3 words, not 2" in lines[1]
     assert lines[2].startswith("had a general ") and len(lines[2].split()) == 6
 
@@ -130,9 +206,20 @@ def test_ctrl_c_still_evaluates_and_saves(run, tmp_path, stop_after):
     assert metrics["epochs"] == 2 and path.exists()
 
 
-def test_a_crashed_article_run_goes_on_from_its_last_thousand_iterations(stop_after, tmp_path, capsys):
+def test_a_crashed_article_run_goes_on_from_its_last_thousand_iterations(
+    stop_after, tmp_path, capsys
+):
     stop_after(aesop.ArticleProgress, epochs=1, error=RuntimeError("the machine went down"))
-    argv = ["--recipe", "article", *SMALL, "--epochs", "2", "--json", str(tmp_path / "metrics.json"), "--overwrite"]
+    argv = [
+        "--recipe",
+        "article",
+        *SMALL,
+        "--epochs",
+        "2",
+        "--json",
+        str(tmp_path / "metrics.json"),
+        "--overwrite",
+    ]
     with pytest.raises(RuntimeError):
         main(argv)
     capsys.readouterr()
@@ -149,16 +236,25 @@ def test_a_text_edited_since_a_crash_is_another_run(stop_after, tmp_path, capsys
     argv = [*SMALL, "--text", str(story), "--epochs", "4"]
     with pytest.raises(RuntimeError):
         main(argv)
-    story.write_text("the cat sat on the mat . the bird sat on the nest . " * 4)  # its first words kept
+    story.write_text(
+        "the cat sat on the mat . the bird sat on the nest . " * 4
+    )  # its first words kept
     capsys.readouterr()
     edited = main(argv)
-    assert "Resuming" not in capsys.readouterr().out and edited["epochs"] == 4  # not a 33-line traceback
+    assert (
+        "Resuming" not in capsys.readouterr().out and edited["epochs"] == 4
+    )  # not a 33-line traceback
 
 
 # Bad input: one line, exit status 2, nothing on disk harmed.
 
+
 def test_bad_words_and_bad_texts(fails, tmp_path):
-    fails(main, ["--generate", "had a genral"], "'genral' is not in the text's vocabulary; the nearest known word is 'general'")
+    fails(
+        main,
+        ["--generate", "had a genral"],
+        "'genral' is not in the text's vocabulary; the nearest known word is 'general'",
+    )
     fails(main, ["--generate", "had a"], "give exactly 3 words, not 2")
     fails(main, ["--inspect", "had a dog"], "--inspect: 'dog' is not in the text's vocabulary")
     fails(main, ["--inspect-png", "steps.png"], "give --inspect WORDS too")
@@ -166,7 +262,12 @@ def test_bad_words_and_bad_texts(fails, tmp_path):
     empty.write_text("")
     short.write_text("one two three")
     latin1.write_bytes("le renard et les raisins , très haut .".encode("latin-1"))
-    fails(main, ["--text", str(empty)], f"--n-input 3 needs a text of 4 symbols or more (a window and its next symbol); {empty} has 0")
+    fails(
+        main,
+        ["--text", str(empty)],
+        f"--n-input 3 needs a text of 4 symbols or more (a window and its next symbol); {empty} "
+        f"has 0",
+    )
     fails(main, ["--text", str(short)], f"{short} has 3")
     fails(main, ["--text", str(latin1)], "not UTF-8 text")
     fails(main, ["--text", str(tmp_path / "missing.txt")], "no such file")
@@ -183,7 +284,11 @@ def test_a_model_meets_only_its_own_vocabulary(run, fails, tmp_path):
     fails(main, [*SMALL, "--dry-run", "--save", str(path)], "the file exists; pass --overwrite")
     corrupt = tmp_path / "corrupt.keras"
     corrupt.write_bytes(b"PK not really")
-    fails(main, ["--load", str(corrupt), "--generate", "had a general"], "not a model saved by aesop_next_word.py")
+    fails(
+        main,
+        ["--load", str(corrupt), "--generate", "had a general"],
+        "not a model saved by aesop_next_word.py",
+    )
     assert path.read_bytes() == saved
 
 
@@ -192,4 +297,6 @@ def test_a_tiny_temperature_means_its_limit_the_likeliest_symbol():
     model = aesop.build_model(len(dictionary), 3, 8, 1, embedding=True)
     rng = np.random.default_rng(0)
     greedy = aesop.generate(model, [0, 1, 2], reverse_dictionary, 8, 0.0, rng)
-    assert aesop.generate(model, [0, 1, 2], reverse_dictionary, 8, 1e-50, rng) == greedy  # not NaN probabilities
+    assert (
+        aesop.generate(model, [0, 1, 2], reverse_dictionary, 8, 1e-50, rng) == greedy
+    )  # not NaN probabilities

@@ -1,14 +1,14 @@
 """count_ones.py: the article's data facts, the model, and every way a user can call it.
 
-Runs go through main(argv) in this process, on 8-bit strings (256 in all) so that
-each takes a second or two."""
+Runs go through main(argv) in this process, on 8-bit strings (256 in all) so that each takes a
+second or two."""
+
 import re
 import shutil
 
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import count_ones
@@ -19,6 +19,7 @@ main = count_ones.main
 
 
 # The data: every string once, labelled with its count of ones.
+
 
 def test_every_string_once_labelled_with_its_count():
     train_input, train_output, test_codes, test_output = count_ones.make_data(10, 100, seed=0)
@@ -41,12 +42,15 @@ def test_class_numbers_give_the_loss_of_the_articles_one_hot_rows():
     assert count_ones.one_hot(counts, 20).tolist()[0] == [0, 0, 0, 0, 1] + [0] * 16
     prediction = np.random.default_rng(0).dirichlet(np.ones(21), size=3).astype(np.float32)
     sparse = keras.losses.SparseCategoricalCrossentropy(reduction="sum")(counts, prediction)
-    one_hot = keras.losses.CategoricalCrossentropy(reduction="sum")(count_ones.one_hot(counts, 20), prediction)
+    one_hot = keras.losses.CategoricalCrossentropy(reduction="sum")(
+        count_ones.one_hot(counts, 20), prediction
+    )
     assert float(sparse) == pytest.approx(float(one_hot), rel=1e-6)
 
 
 def test_the_class_gap_of_a_10000_string_split():
-    """With seed 1, no training string has 0, 1, 18, 19 or 20 ones: 232 held-out strings are doomed."""
+    """With seed 1, no training string has 0, 1, 18, 19 or 20 ones: 232 held-out strings are
+    doomed."""
     _, train_output, _, test_output = count_ones.make_data(20, 10_000, seed=1)
     missing, doomed = count_ones.missing_classes(train_output, test_output, 20)
     assert list(missing) == [0, 1, 18, 19, 20] and doomed == 1 + 20 + 190 + 20 + 1 == 232
@@ -62,8 +66,10 @@ def test_reading_the_tree_of_prefixes_equals_reading_each_string(cell, layers):
 
 # Runs, as a user makes them.
 
+
 def test_a_short_run_learns(run):
-    """(That the same seed repeats a run exactly, the test of a crashed run shows: every run it makes is equal.)"""
+    """(That the same seed repeats a run exactly, the test of a crashed run shows: every run it
+    makes is equal.)"""
     first = run(main, *TINY, "--epochs", "30", "--batch-size", "16")
     assert first["script"] == "count_ones.py" and first["metric"] == "test_error"
     assert first["examples"] == 128 and first["epochs"] >= 1
@@ -85,19 +91,47 @@ def test_save_then_load_predicts_the_same(run, tmp_path, capsys):
 def test_inspect_after_training_and_from_a_saved_model(run, tmp_path, capsys, figures):
     path, png, curve = tmp_path / "ones.keras", tmp_path / "inside.png", tmp_path / "curve.png"
     drawn = figures(count_ones)
-    trained = run(main, *TINY, "--epochs", "20", "--batch-size", "16", "--save", str(path), "--inspect", "01101001",
-                  "--curve-png", str(curve))
-    explains(drawn["curve.png"], curve, "Learning to count the ones: 20 epochs", names=["held-out error", "0.1%"],
-             signed=False)
+    trained = run(
+        main,
+        *TINY,
+        "--epochs",
+        "20",
+        "--batch-size",
+        "16",
+        "--save",
+        str(path),
+        "--inspect",
+        "01101001",
+        "--curve-png",
+        str(curve),
+    )
+    explains(
+        drawn["curve.png"],
+        curve,
+        "Learning to count the ones: 20 epochs",
+        names=["held-out error", "0.1%"],
+        signed=False,
+    )
     unit, r, r_all = trained["counting_unit"].values()
-    assert 0 <= unit < 24 and -1 <= r <= 1 and abs(r) <= r_all + 1e-6  # all units do at least as well as one
+    assert (
+        0 <= unit < 24 and -1 <= r <= 1 and abs(r) <= r_all + 1e-6
+    )  # all units do at least as well as one
     capsys.readouterr()
     loaded = main(["--load", str(path), "--inspect", "01101001", "--inspect-png", str(png)])
     assert loaded["counting_unit"] == trained["counting_unit"]
-    rows = [line.split() for line in capsys.readouterr().out.splitlines() if line[:4].strip().isdigit()]
-    assert [(row[1], row[2]) for row in rows] == [(b, str("01101001"[:k + 1].count("1"))) for k, b in enumerate("01101001")]
-    explains(drawn["inside.png"], png, "as it reads 01101001", symbols="01101001",
-             names=[f"{unit} counts", f"Unit {unit} counts: r = {r:+.3f}", "probability"])
+    rows = [
+        line.split() for line in capsys.readouterr().out.splitlines() if line[:4].strip().isdigit()
+    ]
+    assert [(row[1], row[2]) for row in rows] == [
+        (b, str("01101001"[: k + 1].count("1"))) for k, b in enumerate("01101001")
+    ]
+    explains(
+        drawn["inside.png"],
+        png,
+        "as it reads 01101001",
+        symbols="01101001",
+        names=[f"{unit} counts", f"Unit {unit} counts: r = {r:+.3f}", "probability"],
+    )
 
 
 def test_ctrl_c_still_evaluates_and_saves(run, tmp_path, stop_after):
@@ -105,7 +139,9 @@ def test_ctrl_c_still_evaluates_and_saves(run, tmp_path, stop_after):
     path = tmp_path / "ones.keras"
     metrics = run(main, *TINY, "--epochs", "50", "--save", str(path))
     assert metrics["epochs"] == 2 and metrics["examples"] == 128 and path.exists()
-    assert not list(tmp_path.glob("lstm-backups/*"))  # Ctrl-C ends the run: no backup is left to resume
+    assert not list(
+        tmp_path.glob("lstm-backups/*")
+    )  # Ctrl-C ends the run: no backup is left to resume
 
 
 DAMAGES = {  # what can befall a backup's files between a kill and the next run
@@ -116,9 +152,21 @@ DAMAGES = {  # what can befall a backup's files between a kill and the next run
 }
 
 
-def test_a_crashed_run_resumes_exactly_or_starts_afresh_whatever_befell_its_backup(stop_after, tmp_path, capsys):
-    """A crash leaves the backup as kill -9 does (no clean-up runs); the kill itself is tried in test_mnist_rows."""
-    argv = [*TINY, "--epochs", "5", "--batch-size", "32", "--json", str(tmp_path / "metrics.json"), "--overwrite"]
+def test_a_crashed_run_resumes_exactly_or_starts_afresh_whatever_befell_its_backup(
+    stop_after, tmp_path, capsys
+):
+    """A crash leaves the backup as kill -9 does (no clean-up runs); the kill itself is tried in
+    test_mnist_rows."""
+    argv = [
+        *TINY,
+        "--epochs",
+        "5",
+        "--batch-size",
+        "32",
+        "--json",
+        str(tmp_path / "metrics.json"),
+        "--overwrite",
+    ]
     stop_after(count_ones.HeldOutCheck, epochs=2, error=RuntimeError("the machine went down"))
     with pytest.raises(RuntimeError):
         main(argv)
@@ -137,8 +185,13 @@ def test_a_crashed_run_resumes_exactly_or_starts_afresh_whatever_befell_its_back
             out = capsys.readouterr().out
             if damage == "intact":  # the run goes on where it stopped ...
                 assert "Resuming from epoch 2, where a run of this same command stopped" in out
-            else:  # ... or says it cannot, sets the backup aside and starts afresh: never an inexact resume
-                assert "is not whole" in out and "set aside in" in out and "Resuming" not in out, (name, damage)
+            # ... or says it cannot, sets the backup aside and starts afresh: never an inexact
+            # resume
+            else:
+                assert "is not whole" in out and "set aside in" in out and "Resuming" not in out, (
+                    name,
+                    damage,
+                )
             assert not crashed.exists()  # the backup goes as the run ends
     never_stopped = without_timings(main(argv))
     assert all(run == never_stopped for run in resumed)
@@ -155,25 +208,38 @@ def test_dry_run_and_tensorboard_logs(run, tmp_path):
 
 # Bad input: one line, exit status 2, nothing on disk harmed.
 
-@pytest.mark.parametrize("argv, message", [
-    (["--predict", "0101001001101110011"], "exactly 20 characters, each 0 or 1"),
-    (["--predict", "0101001001101110011x"], "argument --predict: '0101001001101110011x': give a string of 0s and 1s"),
-    (["--length", "8", "--train-size", "256"], "to leave some held out"),
-    (["--length", "30"], "argument --length: '30': give a whole number from 1 to 24"),
-    (["--epochs", "-1"], "argument --epochs: '-1': give a whole number from 0 to 100,000"),
-    (["--lr", "0"], "argument --lr: '0': give a number above 0"),
-    (["--lr", "fast"], "argument --lr: 'fast': give a number above 0"),
-    (["--batch-size", "0"], "argument --batch-size: '0': give a whole number from 1 to 1,000,000"),
-    (["--hidden", "0"], "argument --hidden: '0': give a whole number from 1 to 1,024"),
-    (["--balance", "-1"], "argument --balance: '-1': give a number from 0 to 10"),
-    (["--target-error", "1"], "argument --target-error: '1': give a fraction from 0 up to 1"),
-    (["--cell", "lstm2"], "invalid choice: 'lstm2'"),
-    (["--inspect", "0110"], "--inspect 0110: give a string of exactly 20 characters"),
-    (["--inspect-png", "inside.png"], "give --inspect BITS too"),
-    (["--load", "no/such/model.keras"], "no such file"),
-    (["--save", "model.h5"], "give a file name ending in .keras, in a folder that exists"),
-    (["--save", "no/such/folder/model.keras"], "give a file name ending in .keras, in a folder that exists"),
-])
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--predict", "0101001001101110011"], "exactly 20 characters, each 0 or 1"),
+        (
+            ["--predict", "0101001001101110011x"],
+            "argument --predict: '0101001001101110011x': give a string of 0s and 1s",
+        ),
+        (["--length", "8", "--train-size", "256"], "to leave some held out"),
+        (["--length", "30"], "argument --length: '30': give a whole number from 1 to 24"),
+        (["--epochs", "-1"], "argument --epochs: '-1': give a whole number from 0 to 100,000"),
+        (["--lr", "0"], "argument --lr: '0': give a number above 0"),
+        (["--lr", "fast"], "argument --lr: 'fast': give a number above 0"),
+        (
+            ["--batch-size", "0"],
+            "argument --batch-size: '0': give a whole number from 1 to 1,000,000",
+        ),
+        (["--hidden", "0"], "argument --hidden: '0': give a whole number from 1 to 1,024"),
+        (["--balance", "-1"], "argument --balance: '-1': give a number from 0 to 10"),
+        (["--target-error", "1"], "argument --target-error: '1': give a fraction from 0 up to 1"),
+        (["--cell", "lstm2"], "invalid choice: 'lstm2'"),
+        (["--inspect", "0110"], "--inspect 0110: give a string of exactly 20 characters"),
+        (["--inspect-png", "inside.png"], "give --inspect BITS too"),
+        (["--load", "no/such/model.keras"], "no such file"),
+        (["--save", "model.h5"], "give a file name ending in .keras, in a folder that exists"),
+        (
+            ["--save", "no/such/folder/model.keras"],
+            "give a file name ending in .keras, in a folder that exists",
+        ),
+    ],
+)
 def test_bad_flags(fails, argv, message):
     fails(main, argv, message)
 
@@ -182,9 +248,21 @@ def test_paths_that_cannot_be_written_are_refused_before_training(fails, tmp_pat
     a_file, a_folder = tmp_path / "runs.txt", tmp_path / "folder.json"
     a_file.write_text("not a folder")
     a_folder.mkdir()
-    fails(main, ["--log-dir", str(a_file)], f"argument --log-dir: '{a_file}': give a folder (not a file)")
-    fails(main, ["--json", str(a_folder)], f"argument --json: '{a_folder}': give a file name in a folder that exists")
-    fails(main, ["--log-dir", str(tmp_path / "no" / "runs")], "give a folder (not a file) in a folder that exists")
+    fails(
+        main,
+        ["--log-dir", str(a_file)],
+        f"argument --log-dir: '{a_file}': give a folder (not a file)",
+    )
+    fails(
+        main,
+        ["--json", str(a_folder)],
+        f"argument --json: '{a_folder}': give a file name in a folder that exists",
+    )
+    fails(
+        main,
+        ["--log-dir", str(tmp_path / "no" / "runs")],
+        "give a folder (not a file) in a folder that exists",
+    )
 
 
 def test_bad_model_files(fails, tmp_path):
@@ -219,9 +297,26 @@ def test_help_gives_every_flag_its_default(capsys):
         count_ones.main(["--help"])
     assert exit_.value.code == 0
     out = capsys.readouterr().out
-    options = re.findall(r"^  (-[-\w]+)", out, flags=re.M)  # each option's help starts on such a line
-    for flag in ("--epochs", "--batch-size", "--lr", "--hidden", "--seed", "--log-dir", "--save",
-                 "--load", "--dry-run", "--json", "--predict", "--recipe", "--target-error"):
+    options = re.findall(
+        r"^  (-[-\w]+)", out, flags=re.M
+    )  # each option's help starts on such a line
+    for flag in (
+        "--epochs",
+        "--batch-size",
+        "--lr",
+        "--hidden",
+        "--seed",
+        "--log-dir",
+        "--save",
+        "--load",
+        "--dry-run",
+        "--json",
+        "--predict",
+        "--recipe",
+        "--target-error",
+    ):
         assert flag in options
     assert out.count("default") >= len(options) - 1  # all but -h/--help
-    assert "the recipe's: article 0.001, fast 0.03" in " ".join(out.split())  # --lr: each recipe's real value
+    assert "the recipe's: article 0.001, fast 0.03" in " ".join(
+        out.split()
+    )  # --lr: each recipe's real value

@@ -1,6 +1,7 @@
-"""What the four scripts do alike: a backup belongs to one living run (across two processes), and a run that
-is gone leaves its backup to the next run of the same command; a picture asked without matplotlib is a one-line
-error before any training."""
+"""What the four scripts do alike: a backup belongs to one living run (across two processes), and
+a run that is gone leaves its backup to the next run of the same command; a picture asked without
+matplotlib is a one-line error before any training."""
+
 import argparse
 import hashlib
 import importlib.util
@@ -22,7 +23,10 @@ from conftest import ROOT
 
 SCRIPTS = [count_ones, sign_sum_diy_lstm, aesop_next_word, mnist_rows]
 COMMAND = argparse.Namespace(seed=4)  # the same command in both processes
-DATA = {"aesop_next_word": (["a", "fable"],), "mnist_rows": ({},)}  # the text, the digits: part of a command
+DATA = {
+    "aesop_next_word": (["a", "fable"],),
+    "mnist_rows": ({},),
+}  # the text, the digits: part of a command
 HOLDER = f"""
 import argparse, sys
 import {", ".join(script.__name__ for script in SCRIPTS)}
@@ -38,21 +42,45 @@ def start(script):
     return script.backup(COMMAND, *DATA.get(script.__name__, ()))
 
 
-def test_a_second_run_of_one_command_keeps_its_own_backup_and_resumes_only_a_dead_runs(tmp_path, capsys):
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              text=True, env={**os.environ, "TMPDIR": str(tmp_path)})
+def test_a_second_run_of_one_command_keeps_its_own_backup_and_resumes_only_a_dead_runs(
+    tmp_path, capsys
+):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+    )
     try:
-        held = [holder.stdout.readline().strip() for _ in SCRIPTS]  # the first run of each script, still living
+        held = [
+            holder.stdout.readline().strip() for _ in SCRIPTS
+        ]  # the first run of each script, still living
         for script, folder in zip(SCRIPTS, held):
-            assert folder.endswith("-1") and os.path.dirname(folder) == str(tmp_path / "lstm-backups")
+            assert folder.endswith("-1") and os.path.dirname(folder) == str(
+                tmp_path / "lstm-backups"
+            )
             os.makedirs(folder)  # it has trained 3 epochs, and backed them up whole
             (pathlib.Path(folder) / "epoch-3.weights.h5").write_bytes(b"the weights")
-            (pathlib.Path(folder) / "backup.json").write_text(json.dumps(
-                {"epoch": 3, "weights": "epoch-3.weights.h5", "sha256": hashlib.sha256(b"the weights").hexdigest()}))
+            (pathlib.Path(folder) / "backup.json").write_text(
+                json.dumps(
+                    {
+                        "epoch": 3,
+                        "weights": "epoch-3.weights.h5",
+                        "sha256": hashlib.sha256(b"the weights").hexdigest(),
+                    }
+                )
+            )
             capsys.readouterr()
-            second, first_epoch = start(script)  # the same command, started while the first still runs
+            second, first_epoch = start(
+                script
+            )  # the same command, started while the first still runs
             assert second.folder == folder[:-2] + "-2" and first_epoch == 0
-            assert f"Another run of this same command is running (its backup: {folder})" in capsys.readouterr().out
+            assert (
+                f"Another run of this same command is running (its backup: {folder})"
+                in capsys.readouterr().out
+            )
             script.release(second)
             assert not os.path.exists(second.folder + ".lock")  # it ended: nothing of it is left
     finally:
@@ -61,39 +89,62 @@ def test_a_second_run_of_one_command_keeps_its_own_backup_and_resumes_only_a_dea
     for script, folder in zip(SCRIPTS, held):
         third, first_epoch = start(script)
         assert third.folder == folder and first_epoch == 3
-        assert "Resuming from epoch 3, where a run of this same command stopped" in capsys.readouterr().out
+        assert (
+            "Resuming from epoch 3, where a run of this same command stopped"
+            in capsys.readouterr().out
+        )
         third.lock.close()
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda script: script.__name__)
 def test_a_picture_without_matplotlib_says_what_to_install(script, fails, tmp_path, monkeypatch):
     find_spec = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "matplotlib" else find_spec(name))
-    fails(script.main, ["--curve-png", str(tmp_path / "curve.png")],
-          "--curve-png draws with matplotlib, which is not installed: pip install matplotlib")
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name: None if name == "matplotlib" else find_spec(name)
+    )
+    fails(
+        script.main,
+        ["--curve-png", str(tmp_path / "curve.png")],
+        "--curve-png draws with matplotlib, which is not installed: pip install matplotlib",
+    )
 
 
-def test_a_model_whose_name_was_taken_while_it_trained_is_saved_beside_it(tmp_path, monkeypatch, capsys):
+def test_a_model_whose_name_was_taken_while_it_trained_is_saved_beside_it(
+    tmp_path, monkeypatch, capsys
+):
     path = tmp_path / "m.keras"
     train = sign_sum_diy_lstm.train
 
     def another_run_saves_first(*args):
         done = train(*args)
-        path.write_bytes(b"another run's model")  # as a second run of another seed saves, while this one trains
+        path.write_bytes(
+            b"another run's model"
+        )  # as a second run of another seed saves, while this one trains
         return done
+
     monkeypatch.setattr(sign_sum_diy_lstm, "train", another_run_saves_first)
     sign_sum_diy_lstm.main(["--train-lengths", "1-3", "--epochs", "2", "--save", str(path)])
     assert path.read_bytes() == b"another run's model"  # left alone ...
-    assert f"--save {path} appeared while this run worked: left alone, and this run's written to " \
-           f"{tmp_path / 'm-2.keras'}" in capsys.readouterr().out
-    assert sign_sum_diy_lstm.main(["--load", str(tmp_path / "m-2.keras"), "--predict", "+-+"])["prediction"] in range(-3, 4)
+    assert (
+        f"--save {path} appeared while this run worked: left alone, and this run's written to "
+        f"{tmp_path / 'm-2.keras'}" in capsys.readouterr().out
+    )
+    assert sign_sum_diy_lstm.main(["--load", str(tmp_path / "m-2.keras"), "--predict", "+-+"])[
+        "prediction"
+    ] in range(-3, 4)
 
 
 def test_a_second_ctrl_c_stops_at_once(tmp_path):
-    """The first Ctrl-C stops training and starts the evaluation of 4 million strings; the second ends it all."""
-    process = subprocess.Popen([sys.executable, str(ROOT / "count_ones.py"), "--length", "22", "--epochs", "50"],
-                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "TMPDIR": str(tmp_path)})
+    """The first Ctrl-C stops training and starts the evaluation of 4 million strings; the second
+    ends it all."""
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "count_ones.py"), "--length", "22", "--epochs", "50"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+    )
     for line in process.stdout:  # the first epoch is done
         if line.startswith("train_input"):
             break

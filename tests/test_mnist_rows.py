@@ -1,4 +1,6 @@
-"""mnist_rows.py: the readers on tiny files, every corrupt file, the offline fallback, and runs on the sample."""
+"""mnist_rows.py: the readers on tiny files, every corrupt file, the offline fallback, and runs
+on the sample."""
+
 import gzip
 import pathlib
 
@@ -17,9 +19,12 @@ QUICK = ["--epochs", "1", "--batch-size", "64"]  # one pass over the sample's 1,
 
 @pytest.fixture(autouse=True)
 def offline(monkeypatch):
-    """No test downloads: Keras' downloader fails at once, as it does on a machine with no network."""
+    """No test downloads: Keras' downloader fails at once, as it does on a machine with no
+    network."""
+
     def no_network():
         raise OSError("no network in the tests")
+
     monkeypatch.setattr(keras.datasets.mnist, "load_data", no_network)
 
 
@@ -29,15 +34,18 @@ def write_idx(folder, images=3, labels=3, gz=True, magic=(2051, 2049), cut=0):
     for split in ("train", "t10k"):
         x = rng.integers(0, 256, (images, 28, 28), dtype=np.uint8)
         y = rng.integers(0, 10, labels, dtype=np.uint8)
-        for name, header, body in ((f"{split}-images-idx3-ubyte", [magic[0], images, 28, 28], x),
-                                   (f"{split}-labels-idx1-ubyte", [magic[1], labels], y)):
+        for name, header, body in (
+            (f"{split}-images-idx3-ubyte", [magic[0], images, 28, 28], x),
+            (f"{split}-labels-idx1-ubyte", [magic[1], labels], y),
+        ):
             data = b"".join(n.to_bytes(4, "big") for n in header) + body.tobytes()
-            data = data[:len(data) - cut]
+            data = data[: len(data) - cut]
             path = folder / (name + (".gz" if gz else ""))
             path.write_bytes(gzip.compress(data) if gz else data)
 
 
 # The readers, and every way a file can be wrong.
+
 
 @pytest.mark.parametrize("gz", [True, False])
 def test_idx_files_gzipped_or_not(tmp_path, gz):
@@ -54,11 +62,18 @@ def test_keras_npz(tmp_path):
     assert data["x_test"].shape == (2, 28, 28) and list(data["y_train"]) == [0, 1, 2, 3]
 
 
-@pytest.mark.parametrize("spoil, message", [
-    (dict(magic=(2049, 2049)), "train-images-idx3-ubyte.gz: not an MNIST image file (magic number 2049, expected 2051)"),
-    (dict(cut=5), "train-images-idx3-ubyte.gz: truncated or too long"),
-    (dict(labels=2), "3 train images but 2 labels"),
-])
+@pytest.mark.parametrize(
+    "spoil, message",
+    [
+        (
+            dict(magic=(2049, 2049)),
+            "train-images-idx3-ubyte.gz: not an MNIST image file (magic number 2049, expected "
+            "2051)",
+        ),
+        (dict(cut=5), "train-images-idx3-ubyte.gz: truncated or too long"),
+        (dict(labels=2), "3 train images but 2 labels"),
+    ],
+)
 def test_corrupt_idx_files(tmp_path, fails, spoil, message):
     write_idx(tmp_path, **spoil)
     fails(main, ["--data-dir", str(tmp_path)], message)
@@ -67,22 +82,45 @@ def test_corrupt_idx_files(tmp_path, fails, spoil, message):
 def test_missing_and_broken_files(tmp_path, fails):
     write_idx(tmp_path)
     (tmp_path / "t10k-labels-idx1-ubyte.gz").unlink()
-    fails(main, ["--data-dir", str(tmp_path)], "no mnist.npz, and no t10k-labels-idx1-ubyte.gz or t10k-labels-idx1-ubyte")
+    fails(
+        main,
+        ["--data-dir", str(tmp_path)],
+        "no mnist.npz, and no t10k-labels-idx1-ubyte.gz or t10k-labels-idx1-ubyte",
+    )
     (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(b"\x1f\x8b broken")
     fails(main, ["--data-dir", str(tmp_path)], "t10k-labels-idx1-ubyte.gz: a broken gzip file")
     (tmp_path / "mnist.npz").write_bytes(b"not a zip")
     fails(main, ["--data-dir", str(tmp_path)], "mnist.npz: not a readable mnist.npz")
-    fails(main, ["--data-dir", str(tmp_path / "nowhere")], "give a folder that exists, with mnist.npz or the four IDX files")
+    fails(
+        main,
+        ["--data-dir", str(tmp_path / "nowhere")],
+        "give a folder that exists, with mnist.npz or the four IDX files",
+    )
 
 
-@pytest.mark.parametrize("spoil, message", [
-    (dict(y_train=np.array([3, 10, 1, 2])), "y_train holds int64 values from 1 to 10; expected whole numbers from 0 to 9"),
-    (dict(x_test=np.full((2, 28, 28), 0.5)), "x_test holds float64 values from 0.5 to 0.5; expected whole numbers from 0 to 255"),
-    (dict(x_test=np.zeros((0, 28, 28), np.uint8), y_test=np.zeros(0, np.uint8)), "0 test images are too few"),
-])
+@pytest.mark.parametrize(
+    "spoil, message",
+    [
+        (
+            dict(y_train=np.array([3, 10, 1, 2])),
+            "y_train holds int64 values from 1 to 10; expected whole numbers from 0 to 9",
+        ),
+        (
+            dict(x_test=np.full((2, 28, 28), 0.5)),
+            "x_test holds float64 values from 0.5 to 0.5; expected whole numbers from 0 to 255",
+        ),
+        (
+            dict(x_test=np.zeros((0, 28, 28), np.uint8), y_test=np.zeros(0, np.uint8)),
+            "0 test images are too few",
+        ),
+    ],
+)
 def test_values_outside_mnist_are_refused_before_training(tmp_path, fails, spoil, message):
     x, y = np.zeros((4, 28, 28), np.uint8), np.arange(4, dtype=np.uint8)
-    np.savez(tmp_path / "mnist.npz", **{**dict(x_train=x, y_train=y, x_test=x[:2], y_test=y[:2]), **spoil})
+    np.savez(
+        tmp_path / "mnist.npz",
+        **{**dict(x_train=x, y_train=y, x_test=x[:2], y_test=y[:2]), **spoil},
+    )
     fails(main, ["--data-dir", str(tmp_path)], message)
 
 
@@ -93,7 +131,9 @@ def test_offline_falls_back_to_the_bundled_sample(capsys):
     assert set(data["y_train"]) == set(data["y_test"]) == set(range(10))  # every class present
 
 
-@pytest.mark.skipif(not SHARED.is_dir(), reason="the full MNIST of ../shared/data/mnist is not here")
+@pytest.mark.skipif(
+    not SHARED.is_dir(), reason="the full MNIST of ../shared/data/mnist is not here"
+)
 def test_the_full_set_has_the_label_counts_of_its_readme():
     data = mnist_rows.read_data_dir(str(SHARED))
     readme = " ".join((SHARED / "README.md").read_text().split())
@@ -101,32 +141,80 @@ def test_the_full_set_has_the_label_counts_of_its_readme():
         counts = " ".join(str(n) for n in np.bincount(data[f"y_{split}"]))
         assert f"{split} `[{counts}]`" in readme
     (x_train, _), (x_validation, _), (x_test, _) = mnist_rows.split(data)
-    assert (len(x_train), len(x_validation), len(x_test)) == (55_000, 5_000, 10_000)  # the article's split
+    assert (len(x_train), len(x_validation), len(x_test)) == (
+        55_000,
+        5_000,
+        10_000,
+    )  # the article's split
 
 
 # Runs on the sample, as a user without network makes them.
 
-def test_a_run_on_the_sample_writes_its_errors_logs_and_what_it_reads_row_by_row(run, tmp_path, capsys, figures):
+
+def test_a_run_on_the_sample_writes_its_errors_logs_and_what_it_reads_row_by_row(
+    run, tmp_path, capsys, figures
+):
     png, rows_png, curve = tmp_path / "errors.png", tmp_path / "rows.png", tmp_path / "curve.png"
     drawn = figures(mnist_rows)
-    metrics = run(main, *QUICK, "--errors-png", str(png), "--log-dir", str(tmp_path / "runs"),
-                  "--inspect", "0", "--inspect-png", str(rows_png), "--curve-png", str(curve))
-    assert metrics["metric"] == "accuracy" and metrics["examples"] == 1000 and metrics["data"] == "the bundled sample"
+    metrics = run(
+        main,
+        *QUICK,
+        "--errors-png",
+        str(png),
+        "--log-dir",
+        str(tmp_path / "runs"),
+        "--inspect",
+        "0",
+        "--inspect-png",
+        str(rows_png),
+        "--curve-png",
+        str(curve),
+    )
+    assert (
+        metrics["metric"] == "accuracy"
+        and metrics["examples"] == 1000
+        and metrics["data"] == "the bundled sample"
+    )
     assert 0.2 < metrics["value"] < 1  # one epoch on 1,834 images: well above chance
     wrong = metrics["examples"] - metrics["right"]
-    explains(drawn["errors.png"], png, f"The {wrong:,} test digits the model got wrong, of 1,000", signed=False,
-             names=["true 7, said", "%)"])
+    explains(
+        drawn["errors.png"],
+        png,
+        f"The {wrong:,} test digits the model got wrong, of 1,000",
+        signed=False,
+        names=["true 7, said", "%)"],
+    )
     assert sum(bool(ax.images) for ax in drawn["errors.png"].axes) == min(wrong, 100)
-    explains(drawn["curve.png"], curve, "row by row: 1 epoch(s)", names=["the 166 validation images"], signed=False)
+    explains(
+        drawn["curve.png"],
+        curve,
+        "row by row: 1 epoch(s)",
+        names=["the 166 validation images"],
+        signed=False,
+    )
     assert list((tmp_path / "runs").iterdir())
-    rows = metrics["rows_to_answer"]  # --inspect: the test image 0 read row by row, and all test images
+    rows = metrics[
+        "rows_to_answer"
+    ]  # --inspect: the test image 0 read row by row, and all test images
     assert 1 <= rows["median"] <= rows["p90"] <= rows["p99"] <= 28
     out = capsys.readouterr().out
     assert "Test image 0 (a 7), read row by row" in out
-    table = [line.split() for line in out.splitlines() if line[:4].strip().isdigit() and line.rstrip().endswith("%")]
-    assert [int(row[0]) for row in table] == list(range(1, 29)) and all(0 <= int(row[1]) <= 9 for row in table)
+    table = [
+        line.split()
+        for line in out.splitlines()
+        if line[:4].strip().isdigit() and line.rstrip().endswith("%")
+    ]
+    assert [int(row[0]) for row in table] == list(range(1, 29)) and all(
+        0 <= int(row[1]) <= 9 for row in table
+    )
     guesses = [row[1] for row in table]
-    explains(drawn["rows.png"], rows_png, "Test image 0 (a 7), read row by row", names=guesses, signed=False)
+    explains(
+        drawn["rows.png"],
+        rows_png,
+        "Test image 0 (a 7), read row by row",
+        names=guesses,
+        signed=False,
+    )
 
 
 def test_the_article_recipe_counts_steps(run, capsys):
@@ -136,37 +224,86 @@ def test_the_article_recipe_counts_steps(run, capsys):
     assert "on the first 128 test images" in out and metrics["steps"] == 20
 
 
-def test_a_killed_run_goes_on_from_its_last_epoch_and_ends_as_if_never_stopped(kill_after, tmp_path, capsys):
+def test_a_killed_run_goes_on_from_its_last_epoch_and_ends_as_if_never_stopped(
+    kill_after, tmp_path, capsys
+):
     sample = mnist_rows.read_npz(mnist_rows.SAMPLE)
     (tmp_path / "digits").mkdir()
-    np.savez(tmp_path / "digits" / "mnist.npz", x_train=sample["x_train"][:660], y_train=sample["y_train"][:660],
-             x_test=sample["x_test"][:200], y_test=sample["y_test"][:200])
-    argv = ["--data-dir", str(tmp_path / "digits"), "--epochs", "3", "--batch-size", "64", "--hidden", "32",
-            "--json", str(tmp_path / "metrics.json"), "--overwrite"]
+    np.savez(
+        tmp_path / "digits" / "mnist.npz",
+        x_train=sample["x_train"][:660],
+        y_train=sample["y_train"][:660],
+        x_test=sample["x_test"][:200],
+        y_test=sample["y_test"][:200],
+    )
+    argv = [
+        "--data-dir",
+        str(tmp_path / "digits"),
+        "--epochs",
+        "3",
+        "--batch-size",
+        "64",
+        "--hidden",
+        "32",
+        "--json",
+        str(tmp_path / "metrics.json"),
+        "--overwrite",
+    ]
     done = kill_after("mnist_rows.py", argv, epochs=1)
     capsys.readouterr()
     resumed = main(argv)
-    assert f"Resuming from epoch {done}, where a run of this same command stopped" in capsys.readouterr().out
+    assert (
+        f"Resuming from epoch {done}, where a run of this same command stopped"
+        in capsys.readouterr().out
+    )
     assert resumed["epochs"] == 3 and not list(tmp_path.glob("lstm-backups/*"))
     assert without_timings(main(argv)) == without_timings(resumed)
 
 
-def test_ctrl_c_still_saves_and_the_model_reads_a_digit_of_ones_own(run, tmp_path, fails, stop_after):
+def test_ctrl_c_still_saves_and_the_model_reads_a_digit_of_ones_own(
+    run, tmp_path, fails, stop_after
+):
     path = str(tmp_path / "mnist.keras")
     digit = mnist_rows.read_npz(mnist_rows.SAMPLE)["x_test"][0]  # a 7
     paper = (200 - digit.astype(np.int64) * 200 // 255).astype(np.uint8)  # dark ink on grey paper
-    drawn = np.repeat(np.kron(paper, np.ones((2, 2), np.uint8))[..., None], 3, axis=-1)  # RGB, 56x56
+    drawn = np.repeat(
+        np.kron(paper, np.ones((2, 2), np.uint8))[..., None], 3, axis=-1
+    )  # RGB, 56x56
     image = tmp_path / "seven.png"
     image.write_bytes(tf.io.encode_png(drawn).numpy())
-    assert np.abs(mnist_rows.read_image(str(image), "--predict")[0] - digit / 255).mean() < 0.05  # resized, inverted, stretched back
-    stop_after(mnist_rows.EpochsDone, epochs=1, error=KeyboardInterrupt)  # Ctrl-C: it still evaluates and saves
-    trained = run(main, "--epochs", "3", "--batch-size", "64", "--save", path, "--predict", str(image),
-                  "--inspect", str(image))  # a file, after training
-    assert trained["epochs"] == 1 and trained["examples"] == 1000 and not list(tmp_path.glob("lstm-backups/*"))
+    assert (
+        np.abs(mnist_rows.read_image(str(image), "--predict")[0] - digit / 255).mean() < 0.05
+    )  # resized, inverted, stretched back
+    stop_after(
+        mnist_rows.EpochsDone, epochs=1, error=KeyboardInterrupt
+    )  # Ctrl-C: it still evaluates and saves
+    trained = run(
+        main,
+        "--epochs",
+        "3",
+        "--batch-size",
+        "64",
+        "--save",
+        path,
+        "--predict",
+        str(image),
+        "--inspect",
+        str(image),
+    )  # a file, after training
+    assert (
+        trained["epochs"] == 1
+        and trained["examples"] == 1000
+        and not list(tmp_path.glob("lstm-backups/*"))
+    )
     loaded = main(["--load", path, "--predict", str(image)])
-    assert 0 <= loaded["prediction"] <= 9 and sum(loaded["probabilities"]) == pytest.approx(1, abs=1e-4)
+    assert 0 <= loaded["prediction"] <= 9 and sum(loaded["probabilities"]) == pytest.approx(
+        1, abs=1e-4
+    )
     assert loaded["prediction"] == trained["prediction"]
-    for image_or_number in (str(image), "3"):  # ... and with --load: a file, the test image of a number
+    for image_or_number in (
+        str(image),
+        "3",
+    ):  # ... and with --load: a file, the test image of a number
         rows = main(["--load", path, "--inspect", image_or_number])["rows_to_answer"]
         assert rows == trained["rows_to_answer"]
     again = run(main, "--load", path, "--epochs", "0")
@@ -177,7 +314,21 @@ def test_ctrl_c_still_saves_and_the_model_reads_a_digit_of_ones_own(run, tmp_pat
     fails(main, ["--load", path, "--predict", str(tmp_path / "missing.png")], "no such file")
     fails(main, ["--load", path, "--hidden", "64"], "--hidden 64 does not fit")
     fails(main, [*QUICK, "--save", path], "the file exists; pass --overwrite")
-    fails(main, [*QUICK, "--predict", str(not_image)], "not an image TensorFlow can read")  # before any training
-    fails(main, [*QUICK, "--inspect", str(tmp_path / "missing.png")], f"--inspect {tmp_path / 'missing.png'}: no such file")
-    fails(main, ["--load", path, "--inspect", "1000"], "there are 1,000 test images, numbered 0 to 999")
-    fails(main, ["--load", path, "--inspect-png", str(tmp_path / "rows.png")], "give --inspect IMAGE too")
+    fails(
+        main, [*QUICK, "--predict", str(not_image)], "not an image TensorFlow can read"
+    )  # before any training
+    fails(
+        main,
+        [*QUICK, "--inspect", str(tmp_path / "missing.png")],
+        f"--inspect {tmp_path / 'missing.png'}: no such file",
+    )
+    fails(
+        main,
+        ["--load", path, "--inspect", "1000"],
+        "there are 1,000 test images, numbered 0 to 999",
+    )
+    fails(
+        main,
+        ["--load", path, "--inspect-png", str(tmp_path / "rows.png")],
+        "give --inspect IMAGE too",
+    )

@@ -1,5 +1,7 @@
-"""The four notebooks: each runs top to bottom in a Jupyter kernel with tiny settings, and the committed ones are
-what notebooks/build.py writes from the current sources, with no error among their outputs."""
+"""The four notebooks: each runs top to bottom in a Jupyter kernel with tiny settings, and the
+committed ones are what notebooks/build.py writes from the current sources, with no error among
+their outputs."""
+
 import os
 import sys
 
@@ -22,10 +24,12 @@ TINY = {  # each notebook's parameters cell, for a run of seconds
 
 @pytest.fixture(scope="module")
 def kernel(tmp_path_factory):
-    """One kernel for the four notebooks (TensorFlow is imported once), started where build.py starts them, its
-    backups in a folder of its own."""
+    """One kernel for the four notebooks (TensorFlow is imported once), started where build.py
+    starts them, its backups in a folder of its own."""
     manager = KernelManager(kernel_name="python3")
-    manager.start_kernel(cwd=str(build.HERE), env={**os.environ, "TMPDIR": str(tmp_path_factory.mktemp("k"))})
+    manager.start_kernel(
+        cwd=str(build.HERE), env={**os.environ, "TMPDIR": str(tmp_path_factory.mktemp("k"))}
+    )
     yield manager
     manager.shutdown_kernel(now=True)
 
@@ -36,8 +40,11 @@ def outputs(book):
 
 def errors(book):
     """The outputs of a notebook that are errors or hold a traceback."""
-    return [output for output in outputs(book)
-            if output.output_type == "error" or "Traceback" in str(output.get("text", ""))]
+    return [
+        output
+        for output in outputs(book)
+        if output.output_type == "error" or "Traceback" in str(output.get("text", ""))
+    ]
 
 
 def figures(book):
@@ -47,8 +54,12 @@ def figures(book):
 
 @pytest.mark.parametrize("name", build.NAMES)
 def test_a_notebook_runs_top_to_bottom(name, kernel):
-    book = build.run(build.notebook(name, TINY[name]), timeout=120, km=kernel)  # an error in a cell raises
-    assert not errors(book) and len(figures(book)) >= 2  # the learning curve and --inspect's, at least
+    book = build.run(
+        build.notebook(name, TINY[name]), timeout=120, km=kernel
+    )  # an error in a cell raises
+    assert (
+        not errors(book) and len(figures(book)) >= 2
+    )  # the learning curve and --inspect's, at least
 
 
 @pytest.mark.parametrize("name", build.NAMES)
@@ -57,7 +68,11 @@ def test_the_committed_notebook_is_built_from_its_source_and_holds_no_error(name
     source = build.notebook(name)
 
     def cells(book):  # the code and the text, but the parameters, which the build may set
-        return [(cell.cell_type, cell.source) for cell in book.cells
-                if "parameters" not in cell.metadata.get("tags", [])]
+        return [
+            (cell.cell_type, cell.source)
+            for cell in book.cells
+            if "parameters" not in cell.metadata.get("tags", [])
+        ]
+
     assert cells(committed) == cells(source)
     assert not errors(committed) and len(figures(committed)) >= 2

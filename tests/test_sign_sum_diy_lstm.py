@@ -1,8 +1,9 @@
-"""sign_sum_diy_lstm.py: the data's facts, the hand-written cell equal to Keras', and every way to call it."""
+"""sign_sum_diy_lstm.py: the data's facts, the hand-written cell equal to Keras', and every way
+to call it."""
+
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 import sign_sum_diy_lstm as diy
 from conftest import explains, without_timings
@@ -13,8 +14,21 @@ SHORT = ["--epochs", "3"]  # 1024 training sequences, 3 epochs: about a second
 
 # The data: the article's examples, and every sequence once.
 
-@pytest.mark.parametrize("text, total", [("I++000", -2), ("------", -6), ("00-+++", 2), ("+-+-+-", 0),
-                                         ("0++000", 2), ("I+I+", 0), ("II++", 2), ("-I-", 0), ("", 0)])
+
+@pytest.mark.parametrize(
+    "text, total",
+    [
+        ("I++000", -2),
+        ("------", -6),
+        ("00-+++", 2),
+        ("+-+-+-", 0),
+        ("0++000", 2),
+        ("I+I+", 0),
+        ("II++", 2),
+        ("-I-", 0),
+        ("", 0),
+    ],
+)
 def test_the_sums(text, total):
     assert diy.sequence_sum(text) == total
 
@@ -30,7 +44,9 @@ def test_every_sequence_once_with_its_running_sums():
     inputs, sums = diy.all_sequences(6)
     texts = [diy.decode_sequence(x) for x in inputs]
     assert len(set(texts)) == 4**6 == 4096
-    assert all(sums[i, k] == diy.sequence_sum(t[:k + 1]) for i, t in enumerate(texts) for k in range(6))
+    assert all(
+        sums[i, k] == diy.sequence_sum(t[: k + 1]) for i, t in enumerate(texts) for k in range(6)
+    )
 
 
 def test_a_quarter_trains_and_the_rest_tests():
@@ -39,12 +55,17 @@ def test_a_quarter_trains_and_the_rest_tests():
     assert len(train_inputs) == 1024 and len(test_inputs) == 3072
     seen = {diy.decode_sequence(x) for x in train_inputs}
     assert seen.isdisjoint(diy.decode_sequence(x) for x in test_inputs)
-    assert len(test[1][0]) == 4 and len(test[9][0]) == diy.MAX_SAMPLE  # untrained lengths: all, or a sample
+    assert (
+        len(test[1][0]) == 4 and len(test[9][0]) == diy.MAX_SAMPLE
+    )  # untrained lengths: all, or a sample
     inputs, sums = test[9]
-    assert all(sums[i, -1] == diy.sequence_sum(diy.decode_sequence(x)) for i, x in enumerate(inputs[:100]))
+    assert all(
+        sums[i, -1] == diy.sequence_sum(diy.decode_sequence(x)) for i, x in enumerate(inputs[:100])
+    )
 
 
 # The proof: the hand-written cell is Keras' LSTM.
+
 
 def test_the_hand_written_cell_equals_keras_lstm_in_outputs_and_gradients():
     worst_output, worst_gradient, milliseconds = diy.compare_with_keras(lengths=(1, 6, 11), seed=3)
@@ -62,6 +83,7 @@ def test_steps_reads_every_gate_of_the_same_cell_as_the_while_loop():
 
 
 # Runs, as a user makes them.
+
 
 def test_a_short_run_learns(run):
     """(That the same seed repeats a run exactly, the test of a crashed run shows.)"""
@@ -90,37 +112,87 @@ def test_save_then_load_predicts_the_same_for_any_length(run, tmp_path, capsys):
 def test_inspect_after_training_and_from_a_saved_model(run, tmp_path, capsys, figures):
     path, png, curve = tmp_path / "diy.keras", tmp_path / "inside.png", tmp_path / "curve.png"
     drawn = figures(diy)
-    trained = run(main, "--train-lengths", "1-4", "--epochs", "10", "--save", str(path), "--inspect", "-+I0",
-                  "--curve-png", str(curve))
-    explains(drawn["curve.png"], curve, "Learning to sum: 10 epochs", names=["test error"], signed=False)
-    for unit, r, r_all in (found.values() for found in trained["units"].values()):  # the sum's, the sign's
-        assert 0 <= unit < 24 and -1 <= r <= 1 and abs(r) <= r_all + 1e-6  # all units do at least as well as one
+    trained = run(
+        main,
+        "--train-lengths",
+        "1-4",
+        "--epochs",
+        "10",
+        "--save",
+        str(path),
+        "--inspect",
+        "-+I0",
+        "--curve-png",
+        str(curve),
+    )
+    explains(
+        drawn["curve.png"], curve, "Learning to sum: 10 epochs", names=["test error"], signed=False
+    )
+    for unit, r, r_all in (
+        found.values() for found in trained["units"].values()
+    ):  # the sum's, the sign's
+        assert (
+            0 <= unit < 24 and -1 <= r <= 1 and abs(r) <= r_all + 1e-6
+        )  # all units do at least as well as one
     capsys.readouterr()
     loaded = main(["--load", str(path), "--inspect", "-+I0", "--inspect-png", str(png)])
     assert loaded["units"] == trained["units"]
-    rows = [line.split() for line in capsys.readouterr().out.splitlines() if line[:5].strip().isdigit()]
+    rows = [
+        line.split() for line in capsys.readouterr().out.splitlines() if line[:5].strip().isdigit()
+    ]
     assert [row[1] for row in rows] == ["-", "+", "I", "0"] and all(len(row) == 14 for row in rows)
-    (sum_unit, sum_r, _), (sign_unit, sign_r, _) = (found.values() for found in loaded["units"].values())
-    explains(drawn["inside.png"], png, "as it reads '-+I0'", symbols="-+I0",
-             names=[f"{sum_unit}: sum, r = {sum_r:+.2f}", f"{sign_unit}: sign, r = {sign_r:+.2f}", "Forget gate",
-                    "Input gate", "Candidate", "Conveyor C_t", "Output gate", "the model's"])
+    (sum_unit, sum_r, _), (sign_unit, sign_r, _) = (
+        found.values() for found in loaded["units"].values()
+    )
+    explains(
+        drawn["inside.png"],
+        png,
+        "as it reads '-+I0'",
+        symbols="-+I0",
+        names=[
+            f"{sum_unit}: sum, r = {sum_r:+.2f}",
+            f"{sign_unit}: sign, r = {sign_r:+.2f}",
+            "Forget gate",
+            "Input gate",
+            "Candidate",
+            "Conveyor C_t",
+            "Output gate",
+            "the model's",
+        ],
+    )
 
 
 def test_ctrl_c_still_evaluates_and_saves(run, tmp_path, stop_after):
     stop_after(diy.TestCheck, epochs=2, error=KeyboardInterrupt)
     path = tmp_path / "diy.keras"
-    metrics = run(main, "--epochs", "50", "--save", str(path))  # the test set is scored every 5 epochs, so
-    assert metrics["epochs"] == 2 * 5 and metrics["examples"] == 3072 and path.exists()  # a Keras epoch is 5
+    metrics = run(
+        main, "--epochs", "50", "--save", str(path)
+    )  # the test set is scored every 5 epochs, so
+    assert (
+        metrics["epochs"] == 2 * 5 and metrics["examples"] == 3072 and path.exists()
+    )  # a Keras epoch is 5
 
 
-def test_a_crashed_run_goes_on_from_its_last_epoch_and_ends_as_if_never_stopped(stop_after, tmp_path, capsys):
+def test_a_crashed_run_goes_on_from_its_last_epoch_and_ends_as_if_never_stopped(
+    stop_after, tmp_path, capsys
+):
     stop_after(diy.TestCheck, epochs=3, error=RuntimeError("the machine went down"))
-    argv = ["--train-lengths", "1-4", "--epochs", "6", "--json", str(tmp_path / "metrics.json"), "--overwrite"]
+    argv = [
+        "--train-lengths",
+        "1-4",
+        "--epochs",
+        "6",
+        "--json",
+        str(tmp_path / "metrics.json"),
+        "--overwrite",
+    ]
     with pytest.raises(RuntimeError):
         main(argv)
     capsys.readouterr()
     resumed = main(argv)
-    assert "Resuming from epoch 3, where a run of this same command stopped" in capsys.readouterr().out
+    assert (
+        "Resuming from epoch 3, where a run of this same command stopped" in capsys.readouterr().out
+    )
     assert without_timings(main(argv)) == without_timings(resumed)
 
 
@@ -133,25 +205,41 @@ def test_dry_run_with_tensorboard_logs(run, tmp_path):
 
 # Bad input: one line, exit status 2, nothing on disk harmed.
 
-@pytest.mark.parametrize("argv, message", [
-    (["--predict", "00-+x+"], "argument --predict: '00-+x+': give one or more of the symbols 0 + - I"),
-    (["--predict", ""], "give one or more of the symbols"),
-    (["--train-lengths", "0"], "argument --train-lengths: '0': give lengths from 1 to 10, as 6, 1-8 or 4,6"),
-    (["--train-lengths", "six"], "give lengths from 1 to 10"),
-    (["--train-lengths", "1-11"], "give lengths from 1 to 10"),
-    (["--test-lengths", "3-41"], "give lengths from 1 to 40"),
-    (["--epochs", "-2"], "argument --epochs: '-2': give a whole number from 0 to 100,000"),
-    (["--batch-size", "0"], "argument --batch-size: '0': give a whole number from 1 to 100,000"),
-    (["--lr", "0"], "argument --lr: '0': give a number above 0"),
-    (["--hidden", "0"], "argument --hidden: '0': give a whole number from 1 to 1,024"),
-    (["--load", "missing.keras"], "no such file"),
-    (["--save", "diy.h5"], "give a file name ending in .keras"),
-    (["--log-dir", __file__], "give a folder (not a file)"),
-    (["--recipe", "slow"], "invalid choice: 'slow'"),
-    (["--inspect", "+x"], "argument --inspect: '+x': give one or more of the symbols 0 + - I"),
-    (["--inspect-png", "inside.png"], "--inspect-png draws what --inspect shows: give --inspect SEQUENCE too"),
-    (["--inspect", "+", "--inspect-png", "inside.jpg"], "give a file name ending in .png"),
-])
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (
+            ["--predict", "00-+x+"],
+            "argument --predict: '00-+x+': give one or more of the symbols 0 + - I",
+        ),
+        (["--predict", ""], "give one or more of the symbols"),
+        (
+            ["--train-lengths", "0"],
+            "argument --train-lengths: '0': give lengths from 1 to 10, as 6, 1-8 or 4,6",
+        ),
+        (["--train-lengths", "six"], "give lengths from 1 to 10"),
+        (["--train-lengths", "1-11"], "give lengths from 1 to 10"),
+        (["--test-lengths", "3-41"], "give lengths from 1 to 40"),
+        (["--epochs", "-2"], "argument --epochs: '-2': give a whole number from 0 to 100,000"),
+        (
+            ["--batch-size", "0"],
+            "argument --batch-size: '0': give a whole number from 1 to 100,000",
+        ),
+        (["--lr", "0"], "argument --lr: '0': give a number above 0"),
+        (["--hidden", "0"], "argument --hidden: '0': give a whole number from 1 to 1,024"),
+        (["--load", "missing.keras"], "no such file"),
+        (["--save", "diy.h5"], "give a file name ending in .keras"),
+        (["--log-dir", __file__], "give a folder (not a file)"),
+        (["--recipe", "slow"], "invalid choice: 'slow'"),
+        (["--inspect", "+x"], "argument --inspect: '+x': give one or more of the symbols 0 + - I"),
+        (
+            ["--inspect-png", "inside.png"],
+            "--inspect-png draws what --inspect shows: give --inspect SEQUENCE too",
+        ),
+        (["--inspect", "+", "--inspect-png", "inside.jpg"], "give a file name ending in .png"),
+    ],
+)
 def test_bad_flags(fails, argv, message):
     fails(main, argv, message)
 
