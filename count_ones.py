@@ -679,6 +679,7 @@ def parse_args(argv):
             f"{name} {recipe[key]:g}" for name, recipe in RECIPES.items()
         )
 
+    article, fast = RECIPES["article"], RECIPES["fast"]  # --help says their values
     parser = argparse.ArgumentParser(
         description="Count the ones in binary strings with an LSTM "
         "(the noob's guide to RNN-LSTM, in TensorFlow 2)."
@@ -689,8 +690,10 @@ def parse_args(argv):
         "--recipe",
         choices=RECIPES,
         default="fast",
-        help="'article': batch 1000, Adam, summed loss; 'fast': batch 100, "
-        "a higher rate decayed to 0, clipping, the rare classes weighed up (default: %(default)s)",
+        help=f"'article': batch {article['batch_size']}, Adam {article['lr']:g}, summed loss; "
+        f"'fast': "
+        f"batch {fast['batch_size']}, Adam {fast['lr']:g} decayed to 0, clipping, the rare classes "
+        "weighed up (default: %(default)s)",
     )
     add(
         "--epochs",

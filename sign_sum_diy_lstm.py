@@ -829,6 +829,7 @@ def parse_args(argv):
             f"{name} {recipe[key] or 'all'}" for name, recipe in RECIPES.items()
         )
 
+    article, fast = RECIPES["article"], RECIPES["fast"]  # --help says their values
     parser = argparse.ArgumentParser(
         description="Sum sequences of + - 0 I with an LSTM written by hand "
         "(Do It Yourself LSTM, in TensorFlow 2)."
@@ -839,10 +840,10 @@ def parse_args(argv):
         "--recipe",
         choices=RECIPES,
         default="fast",
-        help="'article': the whole set in one batch, the summed squared "
-        "error of the final sum; 'fast': the sum after every step as a target, small batches, a "
-        "higher rate decayed "
-        "to 0 (default: %(default)s)",
+        help=f"'article': the whole set in one batch, the summed squared error of the final sum, "
+        f"Adam "
+        f"{article['lr']:g}; 'fast': the sum after every step as a target, batches of "
+        f"{fast['batch_size']}, Adam {fast['lr']:g} decayed to 0 (default: %(default)s)",
     )
     add(
         "--epochs",

@@ -8,6 +8,7 @@ import importlib.util
 import json
 import os
 import pathlib
+import re
 import signal
 import subprocess
 import sys
@@ -158,3 +159,24 @@ def test_a_second_ctrl_c_stops_at_once(tmp_path):
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130 and "Traceback" not in err
     assert err.rstrip().splitlines()[-1] == "count_ones.py: stopped by Ctrl-C"
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda script: script.__name__)
+def test_help_gives_each_recipe_its_real_values(script, capsys):
+    """--help is built from RECIPES, never typed: each recipe's rate and batch in --recipe's
+    text, and its epochs, batch and rate as the defaults of those flags."""
+    with pytest.raises(SystemExit):
+        script.main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    start = text.index("'article':")  # --recipe's help, after the usage lines
+    recipes = text[start : text.index("--epochs EPOCHS", start)]
+    article, fast = recipes.split("'fast':")
+    for recipe, said in ((script.RECIPES["article"], article), (script.RECIPES["fast"], fast)):
+        assert f"{recipe['lr']:g}" in said
+        assert not recipe["batch_size"] or re.search(
+            rf"\b(batch|batches of|of) {recipe['batch_size']}\b", said
+        )
+    for name, recipe in script.RECIPES.items():
+        for key in ("epochs", "batch_size", "lr"):
+            value = recipe[key]
+            assert f"{name} {value:g}" in text or f"{name} {value or 'all'}" in text, (name, key)
