@@ -90,6 +90,10 @@ def build_dataset(words):
 def RNN(n_input, n_hidden, layers, embedding, vocab_size):
     """x [batch, n_input] ids -> outputs[-1] [batch, n_hidden], as Keras layers.
 
+    The article's RNN() returns the logits, outputs[-1] x weights['out'] + biases['out']; here it
+    returns the layers up to outputs[-1], and build_model adds the output layer (Listing 4's
+    weights['out'] and biases['out']) to make the model.
+
     The article feeds each id as a raw float: tf.reshape and tf.split make [batch, n_input, 1].
     With `embedding`, each id becomes a learned vector instead: [batch, n_input, 64]. unroll=True
     writes the steps out, as static_rnn did; not on a GPU, where it would turn off Keras' cuDNN
@@ -109,7 +113,11 @@ def RNN(n_input, n_hidden, layers, embedding, vocab_size):
 # (N_INPUT, N_HIDDEN above), and weights['out'], biases['out']: tf.random_normal.
 def build_model(vocab_size, n_input, n_hidden, layers, embedding):
     """pred = RNN(x) x weights['out'] + biases['out']: [batch, n_input] -> [batch, vocab_size]
-    logits."""
+    logits.
+
+    Listing 4 draws both from a normal distribution, and the article's recipe (raw ids) keeps
+    that; with our embedding the bias starts at 0, Keras' default: the fast recipe departs from
+    the article there as it does in the embedding."""
     random_normal = keras.initializers.RandomNormal(stddev=1.0)
     return keras.Sequential(
         [
@@ -148,7 +156,8 @@ def article_windows(ids, n_input, iterations, rng):
     return ids[starts[:, None] + np.arange(n_input)], ids[starts + n_input]
 
 
-# Listing 7. Training step optimization
+# Listing 7. Training step optimization: the batches each step takes, here; the step itself is
+# model.fit in train() below, the optimizer and loss are Listing 9's compile_model.
 def article_batches(ids, n_input, epochs, seed, first_epoch):
     """One window a step, in the order the author's loop visits them (article_windows), 1000
     steps an epoch, from `first_epoch` on. Returns the batches, and the windows visited (Listing
@@ -449,6 +458,14 @@ def tell(model, dictionary, start, args, rng):
             problem or generate(model, ids, reverse_dictionary, args.words, args.temperature, rng)
         )
     return story
+
+
+# ## Final notes
+# 1. An id loses a word's meaning: the fast recipe learns an embedding instead (RNN above), the
+# article's Word2Vec idea learned with the model. 2. One-hot labels: ids, with the sparse
+# cross-entropy (Listing 6). 4. Other numbers of inputs: --n-input 4 or 5. 5. Runs that differ:
+# --seed fixes them, and build_dataset breaks ties by first appearance, so the dictionary is the
+# same every run.
 
 
 # ## Beyond the article: where the story could have gone, and what the embedding learned

@@ -33,7 +33,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-# Settings: what the article fixed, each a flag below.
+# ## The task
+# Count the 1s in a string of 20 bits: a class from 0 to 20. The settings: what the article
+# fixed, each a flag below.
 LENGTH = 20  # bits per string: 2**20 = 1,048,576 strings in all
 NUM_EXAMPLES = 10_000  # training strings: the article trains on under 1% of them
 NUM_HIDDEN = 24  # the article's LSTM width
@@ -82,7 +84,10 @@ RECIPES = {
 def to_bits(codes, length):
     """Strings as the model reads them: integer i -> its `length` bits, first bit first.
 
-    [n] int -> [n, length, 1] float32: [batch_size, sequence_length, input_dimension]."""
+    The article writes each string out, ['{0:020b}'.format(i) for i in range(2**20)], then a list
+    of [bit] per string; shifting i right by 19, 18, ... 0 and keeping the last bit gives the same
+    bits for all strings at once. [n] int -> [n, length, 1] float32: [batch_size,
+    sequence_length, input_dimension]."""
     bits = (np.asarray(codes)[:, None] >> np.arange(length - 1, -1, -1)) & 1
     return bits[..., None].astype(np.float32)
 
@@ -222,26 +227,24 @@ def every_string_classifier(model, length):
 
     @tf.function
     def classify_every_string():
-        # the states of every layer for the one empty prefix: [1, hidden] each; then for all
-        # 2**split prefixes
-        _, states = grow(
-            [
-                [tf.zeros((1, layer.cell.units))] * len(tf.nest.flatten(layer.cell.state_size))
-                for layer in rnns
-            ],
-            split,
-        )
+        # A layer's states: an LSTM has two (h and c), a GRU or a simple RNN one; tf.nest flattens
+        # the states of every layer into one list of tensors, and packs such a list back.
+        empty_prefix = [
+            [tf.zeros((1, layer.cell.units))] * len(tf.nest.flatten(layer.cell.state_size))
+            for layer in rnns
+        ]
+        _, states = grow(empty_prefix, split)  # every prefix of `split` bits: [2**split, hidden]
         # The other levels a few prefixes at a time: the same steps, on tensors small enough to stay
-        # in the CPU's cache (0.9 instead of 2.4 s for all 2**20 strings here). [2**split / chunk,
-        # chunk, .]
+        # in the CPU's cache (0.9 instead of 2.4 s for all 2**20 strings here).
         chunks = tuple(tf.reshape(s, (-1, chunk, s.shape[-1])) for s in tf.nest.flatten(states))
 
-        def the_rest(chunk_states):
+        def the_rest(chunk_states):  # [chunk, hidden] each -> the classes of their strings
             x, _ = grow(tf.nest.pack_sequence_as(states, list(chunk_states)), length - split)
-            return tf.argmax(dense(x), axis=-1)  # [chunk * 2**(length - split), hidden] -> classes
+            return tf.argmax(dense(x), axis=-1)
 
-        # [2**length]
-        return tf.reshape(tf.map_fn(the_rest, chunks, fn_output_signature=tf.int64), [-1])
+        # tf.map_fn: the_rest on each chunk in turn, inside the traced graph
+        classes = tf.map_fn(the_rest, chunks, fn_output_signature=tf.int64)
+        return tf.reshape(classes, [-1])  # [2**length], in the order of the codes
 
     return classify_every_string
 
@@ -422,6 +425,16 @@ def predict(model, text):
         f"Top probabilities: " + ", ".join(f"{k} ones {probabilities[k]:.2%}" for k in top)
     )
     return dict(prediction=int(top[0]), probabilities=probabilities.tolist())
+
+
+# ## Concerns regarding the training data
+# The article trains on 1% of the strings, to keep a CPU's time short: so does the fast recipe
+# (the same 10,000); missing_classes and class_weights above are what that 1% costs.
+
+
+# ## Tinkering with the model
+# The article's suggestions are flags: --cell gru or rnn and --layers 2 (build_model), --hidden;
+# "save the model values": --save and --load, below the divider.
 
 
 # ## Results ("Epoch 5000 error 0.1%"), and where the errors are

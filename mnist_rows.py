@@ -186,6 +186,7 @@ def compile_model(model, recipe, lr, steps):
     )
 
 
+# ## Beyond the article: digits shifted at random, and a line per epoch
 def shifted(images, seed, most):
     """Each image moved at random by up to `most` pixels each way, the gap filled with black: [b,
     28, 28]."""
@@ -196,6 +197,26 @@ def shifted(images, seed, most):
     return tf.gather(rows, offsets[:, 1:] + tf.range(N_INPUT), axis=2, batch_dims=1)  # [b, 28, 28]
 
 
+class EpochsDone(keras.callbacks.Callback):
+    """Counts epochs (for an interrupted run) and prints each epoch's validation accuracy and
+    time."""
+
+    def __init__(self, verbose):
+        super().__init__()
+        self.verbose, self.epochs_done, self.started = verbose, 0, time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs):
+        self.epochs_done = epoch + 1
+        if self.verbose:
+            print(
+                f"Epoch {epoch + 1:2d}: loss {logs['loss']:.4f}, accuracy {logs['accuracy']:.2%}, "
+                f"validation "
+                f"accuracy {logs['val_accuracy']:.2%}, {time.perf_counter() - self.started:.0f} s",
+                flush=True,
+            )
+
+
+# ## Code, continued: mnist.train.next_batch, the lines the article prints, the training
 def epoch_batches(x_train, y_train, batch_size, seed, first_epoch, shift):
     """mnist.train.next_batch(batch_size): shuffled passes one after another, each digit shifted
     at random by up to `shift` pixels. Epoch e's order and shifts depend on (seed, e) alone, so a
@@ -245,25 +266,6 @@ class ArticleLines(keras.callbacks.Callback):
         print(f"For iter {step:4d}  Accuracy {accuracy:.4f}  Loss {loss:.4f}", flush=True)
         self.previous = (total_loss, total_accuracy, step)
         self.points.append(dict(step=step, loss=loss, accuracy=accuracy))
-
-
-class EpochsDone(keras.callbacks.Callback):
-    """Counts epochs (for an interrupted run) and prints each epoch's validation accuracy and
-    time."""
-
-    def __init__(self, verbose):
-        super().__init__()
-        self.verbose, self.epochs_done, self.started = verbose, 0, time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs):
-        self.epochs_done = epoch + 1
-        if self.verbose:
-            print(
-                f"Epoch {epoch + 1:2d}: loss {logs['loss']:.4f}, accuracy {logs['accuracy']:.2%}, "
-                f"validation "
-                f"accuracy {logs['val_accuracy']:.2%}, {time.perf_counter() - self.started:.0f} s",
-                flush=True,
-            )
 
 
 def train(model, batches, steps, epochs, validation_data, backup, progress, log):

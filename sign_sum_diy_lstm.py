@@ -44,7 +44,7 @@ RECIPES = {
     # error of the final sum added up over the batch, 4000 epochs, the test set scored every 20
     # epochs (`check_every`: that many make one of Keras').
     "article": dict(
-        batch_size=0,
+        batch_size=0,  # 0: the whole set in one batch
         lr=1e-3,
         epochs=4000,
         every_step=False,
@@ -218,7 +218,9 @@ class DiyLSTM(keras.layers.Layer):
 
     def call(self, data):
         """tf.while_loop over the time steps; their number comes from the data, so any length
-        works."""
+        works. The article's loop carries (prediction, state, step); here the step comes first, as
+        tf.while_loop's condition reads it, and a TensorArray keeps h after every step, so that
+        the sum after each step can be a target (the article keeps only the last)."""
         data_length, timesteps = tf.shape(data)[0], tf.shape(data)[1]
         initial = tf.zeros([data_length, self.units])
 
@@ -418,10 +420,11 @@ def batches(train, batch_size, every_step, seed, first_epoch):
                 ]
             for k in rng.permutation(len(chunks)):
                 inputs, sums = chunks[k]
-                # last only
-                weights = (
-                    np.ones_like(sums) if every_step else np.eye(sums.shape[1])[[-1] * len(sums)]
-                )
+                # Which steps' sums are scored: every one (fast), or the last only (the article):
+                # for each sequence a row of 0s with a 1 at its last step.
+                steps = sums.shape[1]
+                last_only = np.tile(np.eye(steps)[-1], (len(sums), 1))
+                weights = np.ones_like(sums) if every_step else last_only
                 yield inputs, sums[..., None], weights.astype(np.float32)
 
     signature = (
