@@ -895,9 +895,10 @@ def publish(args, flag, write):
     path = getattr(args, flag[2:].replace("-", "_"))
     stem, extension = os.path.splitext(path)
     temporary, target = f"{stem}.tmp-{os.getpid()}{extension}", path
-    replace = args.overwrite or (
-        flag == "--save" and args.load and os.path.realpath(args.load) == os.path.realpath(path)
-    )
+    loaded = args.load and os.path.realpath(args.load) == os.path.realpath(path)
+    replace = (
+        flag == "--save" and loaded
+    ) or args.overwrite  # --save may rewrite the model it read
     try:
         write(temporary)
         for n in itertools.count(2):
