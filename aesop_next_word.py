@@ -74,6 +74,27 @@ looked at one another and nobody spoke . then the old mouse said it is easy to p
 remedies ."""
 
 
+def read_text(path, n_input):
+    """The training text as a list of symbols (split on white space), or a one-line error."""
+    words = FABLE.split() if path is None else None
+    try:
+        if words is None:
+            with open(path, encoding="utf-8") as f:
+                words = f.read().split()
+    except FileNotFoundError:
+        fail(f"--text {path}: no such file")
+    except UnicodeDecodeError as error:
+        fail(f"--text {path}: not UTF-8 text ({error.reason} at byte {error.start})")
+    except OSError as error:
+        fail(f"--text {path}: {error.strerror}")
+    if len(words) < n_input + 1:
+        fail(
+            f"--n-input {n_input} needs a text of {n_input + 1} symbols or more (a window and its "
+            f"next symbol); {path or 'the fable'} has {len(words)}"
+        )
+    return words
+
+
 # Listing 2. Function for building the dictionary and reverse dictionary.
 def build_dataset(words):
     """Symbol -> id by frequency, id 0 the most frequent (ties in order of first appearance), and
@@ -233,8 +254,8 @@ class ArticleProgress(keras.callbacks.Callback):
             (epoch + 1) * DISPLAY_STEP - 1,
         )
         print(
-            f"Iter= {self.epochs_done * DISPLAY_STEP}, Average Loss= {logs['loss']:.6f}, "
-            f"Average Accuracy= {self.average_accuracy:.2%}"
+            f"Iter= {self.epochs_done * DISPLAY_STEP}, Average Loss= {logs['loss']:.6f}, Average "
+            f"Accuracy= {self.average_accuracy:.2%}"
         )
         guess = int(np.argmax(self.model.predict_on_batch(self.inputs[last : last + 1])))
         print(
@@ -288,8 +309,8 @@ def ceiling_report(best, ambiguous, right, n, n_input, average_accuracy):
     """The ceiling and what sets it, the windows right, and the article's Average Accuracy (if
     any) beside them."""
     print(
-        f"\nCeiling: {best} of {n} windows ({best / n:.1%}); the same {n_input} symbols "
-        f"go on differently in {len(ambiguous)} place(s):"
+        f"\nCeiling: {best} of {n} windows ({best / n:.1%}); the same {n_input} symbols go on "
+        f"differently in {len(ambiguous)} place(s):"
     )
     for context, counter in list(ambiguous.items())[:5]:
         print(
@@ -519,8 +540,7 @@ def inspect_figure(start, story, candidates, columns=4):
     panels = fig.subplots(rows, columns, sharex=True, squeeze=False).ravel()
     fig.suptitle(
         f"The story told from {start!r}: at each step the five likeliest next symbols (red: the "
-        f"one "
-        "told)",
+        "one told)",
         fontsize="x-large",
     )
     words = start.split() + story
@@ -636,168 +656,69 @@ def parse_args(argv):
 
     article, fast = RECIPES["article"], RECIPES["fast"]  # --help says their values
     parser = argparse.ArgumentParser(
-        description="Predict the next word from three with an LSTM, then tell a story "
-        "(LSTM by Example, in TensorFlow 2)."
+        description="Predict the next word from three with an LSTM, then tell a story (LSTM by "
+        "Example, in TensorFlow 2)."
     )
     parser.error = fail  # argparse's own errors too: one line, exit status 2
     add = parser.add_argument
-    add(
-        "--recipe",
-        choices=RECIPES,
-        default="fast",
+    # fmt: off
+    # (a table of the flags, each in a line or three, where the formatter would give each seven)
+    add("--recipe", choices=RECIPES, default="fast",
         help=f"'article': raw ids, batch {article['batch_size']}, RMSProp {article['lr']:g}, "
-        f"{article['epochs'] * DISPLAY_STEP:,} iterations; 'fast': a learned embedding, batches of "
-        f"{fast['batch_size']} windows, Adam {fast['lr']:g}, stop at the ceiling (default: "
-        f"%(default)s)",
-    )
-    add(
-        "--epochs",
-        type=EPOCHS,
+        f"{article['epochs'] * DISPLAY_STEP:,} iterations; 'fast': a learned embedding, batches "
+        f"of {fast['batch_size']} windows, Adam {fast['lr']:g}, stop at the ceiling (default: "
+        "%(default)s)")
+    add("--epochs", type=EPOCHS,
         help=f"most epochs, {EPOCHS.wanted}; the article's epoch is {DISPLAY_STEP} iterations "
-        f"(default: {recipes('epochs')})",
-    )
-    add(
-        "--batch-size",
-        type=BATCH_SIZE,
-        help=f"windows per update, {BATCH_SIZE.wanted} (default: {recipes('batch_size')})",
-    )
-    add(
-        "--lr",
-        type=RATE,
-        help=f"the optimizer's learning rate, {RATE.wanted} (default: {recipes('lr')})",
-    )
-    add(
-        "--text",
-        type=TEXT_FILE,
-        metavar="FILE",
-        help="train on this UTF-8 text, its symbols split on white space (default: the "
-        "fable of Listing 1, also in data/belling_the_cat.txt)",
-    )
-    add(
-        "--n-input",
-        type=N_INPUT_RANGE,
-        help=f"symbols in, {N_INPUT_RANGE.wanted} and fewer than the text has "
-        f"(default: {N_INPUT}, or the loaded model's)",
-    )
-    add(
-        "--hidden",
-        type=HIDDEN,
-        help=f"units per LSTM layer, {HIDDEN.wanted} (default: {N_HIDDEN}, or the loaded model's)",
-    )
-    add(
-        "--layers",
-        type=LAYERS,
-        help=f"LSTM layers stacked, {LAYERS.wanted} (default: 1, or the loaded model's)",
-    )
-    add(
-        "--seed",
-        type=SEED,
-        default=0,
-        help=f"seeds the weights, the windows and sampling; {SEED.wanted} (default: %(default)s)",
-    )
-    add(
-        "--generate",
-        metavar="WORDS",
-        help=f"continue from these words (default: {START!r} after training)",
-    )
-    add(
-        "--words",
-        type=WORDS_RANGE,
-        default=WORDS,
-        metavar="N",
-        help=f"symbols to generate, {WORDS_RANGE.wanted} (default: %(default)s)",
-    )
-    add(
-        "--temperature",
-        type=TEMPERATURE,
-        default=0.0,
-        help=f"{TEMPERATURE.wanted}: 0 picks the likeliest next "
-        "symbol (and so does a tiny one, its limit); above 0 samples, "
-        "more freely the higher (default: %(default)s)",
-    )
-    add(
-        "--interactive",
-        action="store_true",
-        help="ask for words and tell stories until an empty line (default: off)",
-    )
-    add(
-        "--inspect",
-        metavar="WORDS",
-        help="after training or at once with --load: tell --words symbols from these words "
-        "with the five likeliest at each step, and each word's nearest in the embedding (default: "
-        "none)",
-    )
-    add(
-        "--inspect-png",
-        type=PNG_FILE,
-        metavar="PATH",
-        help="--inspect's steps and likeliest symbols as a picture (default: none)",
-    )
-    add(
-        "--curve-png",
-        type=PNG_FILE,
-        metavar="PATH",
-        help="the loss and the accuracy after each epoch, as a picture (default: none)",
-    )
-    add(
-        "--save",
-        type=KERAS_FILE,
-        metavar="PATH",
-        help="write the model and its vocabulary here (default: none)",
-    )
-    add(
-        "--load",
-        type=MODEL_FILE,
-        metavar="PATH",
-        help="start from a model written by --save; with --generate or "
-        "--interactive it "
-        "answers at once (default: none)",
-    )
-    add(
-        "--overwrite",
-        action="store_true",
-        help="let --save, --json and the PNG flags replace existing files (default: off)",
-    )
-    add(
-        "--log-dir",
-        type=FOLDER,
-        metavar="DIR",
-        help="write TensorBoard logs to a new folder in DIR (default: none)",
-    )
-    add(
-        "--json",
-        type=JSON_FILE,
-        metavar="PATH",
-        help="write the run's figures to this file (default: none)",
-    )
-    add(
-        "--dry-run",
-        action="store_true",
-        help="train one batch, then evaluate and generate (default: off)",
-    )
+        f"(default: {recipes('epochs')})")
+    add("--batch-size", type=BATCH_SIZE,
+        help=f"windows per update, {BATCH_SIZE.wanted} (default: {recipes('batch_size')})")
+    add("--lr", type=RATE,
+        help=f"the optimizer's learning rate, {RATE.wanted} (default: {recipes('lr')})")
+    add("--text", type=TEXT_FILE, metavar="FILE",
+        help="train on this UTF-8 text, its symbols split on white space (default: the fable of "
+        "Listing 1, also in data/belling_the_cat.txt)")
+    add("--n-input", type=N_INPUT_RANGE,
+        help=f"symbols in, {N_INPUT_RANGE.wanted} and fewer than the text has (default: "
+        f"{N_INPUT}, or the loaded model's)")
+    add("--hidden", type=HIDDEN,
+        help=f"units per LSTM layer, {HIDDEN.wanted} (default: {N_HIDDEN}, or the loaded model's)")
+    add("--layers", type=LAYERS,
+        help=f"LSTM layers stacked, {LAYERS.wanted} (default: 1, or the loaded model's)")
+    add("--seed", type=SEED, default=0,
+        help=f"seeds the weights, the windows and sampling; {SEED.wanted} (default: %(default)s)")
+    add("--generate", metavar="WORDS",
+        help=f"continue from these words (default: {START!r} after training)")
+    add("--words", type=WORDS_RANGE, default=WORDS, metavar="N",
+        help=f"symbols to generate, {WORDS_RANGE.wanted} (default: %(default)s)")
+    add("--temperature", type=TEMPERATURE, default=0.0,
+        help=f"{TEMPERATURE.wanted}: 0 picks the likeliest next symbol (and so does a tiny one, "
+        "its limit); above 0 samples, more freely the higher (default: %(default)s)")
+    add("--interactive", action="store_true",
+        help="ask for words and tell stories until an empty line (default: off)")
+    add("--inspect", metavar="WORDS",
+        help="after training or at once with --load: tell --words symbols from these words with "
+        "the five likeliest at each step, and each word's nearest in the embedding (default: "
+        "none)")
+    add("--inspect-png", type=PNG_FILE, metavar="PATH",
+        help="--inspect's steps and likeliest symbols as a picture (default: none)")
+    add("--curve-png", type=PNG_FILE, metavar="PATH",
+        help="the loss and the accuracy after each epoch, as a picture (default: none)")
+    add("--save", type=KERAS_FILE, metavar="PATH",
+        help="write the model and its vocabulary here (default: none)")
+    add("--load", type=MODEL_FILE, metavar="PATH",
+        help="start from a model written by --save; with --generate or --interactive it answers "
+        "at once (default: none)")
+    add("--overwrite", action="store_true",
+        help="let --save, --json and the PNG flags replace existing files (default: off)")
+    add("--log-dir", type=FOLDER, metavar="DIR",
+        help="write TensorBoard logs to a new folder in DIR (default: none)")
+    add("--json", type=JSON_FILE, metavar="PATH",
+        help="write the run's figures to this file (default: none)")
+    add("--dry-run", action="store_true",
+        help="train one batch, then evaluate and generate (default: off)")
+    # fmt: on
     return parser.parse_args(argv)
-
-
-def read_text(path, n_input):
-    """The training text as a list of symbols (split on white space), or a one-line error."""
-    words = FABLE.split() if path is None else None
-    try:
-        if words is None:
-            with open(path, encoding="utf-8") as f:
-                words = f.read().split()
-    except FileNotFoundError:
-        fail(f"--text {path}: no such file")
-    except UnicodeDecodeError as error:
-        fail(f"--text {path}: not UTF-8 text ({error.reason} at byte {error.start})")
-    except OSError as error:
-        fail(f"--text {path}: {error.strerror}")
-    if len(words) < n_input + 1:
-        fail(
-            f"--n-input {n_input} needs a text of {n_input + 1} symbols or more (a window and its "
-            f"next symbol); "
-            f"{path or 'the fable'} has {len(words)}"
-        )
-    return words
 
 
 def settle(args):
@@ -806,48 +727,32 @@ def settle(args):
     check_outputs(args, OUTPUTS, inputs=("--load", "--text"))  # before any work
     model, saved = load_model(args.load) if args.load else (None, {})
     for key, default in SETTINGS.items():
-        if saved and getattr(args, key) not in (None, saved[key]):
+        given = getattr(args, key)
+        if saved and given not in (None, saved[key]):
             flag = f"--{key.replace('_', '-')}"
-            fail(
-                f"{flag} {getattr(args, key)} does not fit {args.load}, trained with {flag} "
-                f"{saved[key]}"
-            )
-        setattr(
-            args, key, saved.get(key, default) if getattr(args, key) is None else getattr(args, key)
-        )
-    for key in ("epochs", "batch_size", "lr"):
-        setattr(
-            args,
-            key,
-            RECIPES[args.recipe][key] if getattr(args, key) is None else getattr(args, key),
-        )
-    words = (
-        None
-        if model is not None
-        and (args.generate is not None or args.interactive or args.inspect)
-        and not args.text
-        else read_text(args.text, args.n_input)
+            fail(f"{flag} {given} does not fit {args.load}, trained with {flag} {saved[key]}")
+        setattr(args, key, saved.get(key, default) if given is None else given)
+    for key in ("epochs", "batch_size", "lr"):  # the recipe's, where no flag says otherwise
+        given = getattr(args, key)
+        setattr(args, key, RECIPES[args.recipe][key] if given is None else given)
+    answers_only = model is not None and (
+        args.generate is not None or args.interactive or args.inspect
     )
+    words = None if answers_only and not args.text else read_text(args.text, args.n_input)
     dictionary = saved["dictionary"] if words is None else build_dataset(words)[0]
     if saved and dictionary != saved["dictionary"]:
         fail(
             f"--load {args.load}: the model was trained on another vocabulary "
-            f"({len(saved['dictionary'])} symbols) "
-            f"than this text's ({len(dictionary)})"
+            f"({len(saved['dictionary'])} symbols) than this text's ({len(dictionary)})"
         )
     for flag, text in (("--generate", args.generate), ("--inspect", args.inspect)):
         if text is not None and (problem := parse_words(text, dictionary, args.n_input)[1]):
             fail(f"{flag}: {problem}")
     if args.inspect_png and not args.inspect:
         fail("--inspect-png draws what --inspect shows: give --inspect WORDS too")
-    if (
-        args.generate is None and words is not None
-    ):  # the story starts where Listing 11's does, or where the text does
-        args.generate = (
-            START
-            if args.text is None and args.n_input == N_INPUT
-            else " ".join(words[: args.n_input])
-        )
+    if args.generate is None and words is not None:  # where Listing 11's story starts, or the text
+        listing_11 = args.text is None and args.n_input == N_INPUT
+        args.generate = START if listing_11 else " ".join(words[: args.n_input])
     return RECIPES[args.recipe], model, words, dictionary
 
 
@@ -875,7 +780,7 @@ def check_outputs(args, outputs, inputs):
         ):
             fail(
                 f"{flag} {path}: the file exists; pass --overwrite to replace it, or choose "
-                f"another name"
+                "another name"
             )
         folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
         try:
@@ -1111,15 +1016,12 @@ def finish(metrics, args, started):
     )
     print(
         f"accuracy {metrics['value']:.1%} ({metrics['right']} of {metrics['examples']} windows "
-        f"right, ceiling "
-        f"{metrics['ceiling']:.1%}), {metrics['epochs']} epochs, {metrics['total_seconds']:.1f} s"
+        f"right, ceiling {metrics['ceiling']:.1%}), {metrics['epochs']} epochs, "
+        f"{metrics['total_seconds']:.1f} s"
     )
     if args.json:
-        publish(
-            args,
-            "--json",
-            lambda temporary: pathlib.Path(temporary).write_text(json.dumps(metrics, indent=2)),
-        )
+        text = json.dumps(metrics, indent=2)
+        publish(args, "--json", lambda temporary: pathlib.Path(temporary).write_text(text))
     return metrics
 
 
@@ -1144,53 +1046,36 @@ def main(argv=None):
         )
     print(
         f"{len(training_data)} symbols, {len(dictionary)} distinct, {len(labels)} windows of "
-        f"{args.n_input}; "
-        f"{args.layers} x LSTM({args.hidden}), {model.count_params():,} parameters"
+        f"{args.n_input}; {args.layers} x LSTM({args.hidden}), {model.count_params():,} parameters"
     )
     backup_callback, first_epoch = backup(args, training_data)
     if args.recipe == "article":
         batches, visited, following = article_batches(
             ids, args.n_input, args.epochs, args.seed, first_epoch
         )
-        steps, progress = (
-            DISPLAY_STEP,
-            ArticleProgress(visited, following, {i: w for w, i in dictionary.items()}),
-        )
+        reverse_dictionary = {i: w for w, i in dictionary.items()}
+        steps, progress = DISPLAY_STEP, ArticleProgress(visited, following, reverse_dictionary)
     else:
         batches = epoch_batches(inputs, labels, args.batch_size, args.seed, first_epoch)
-        steps, progress = (
-            math.ceil(len(labels) / args.batch_size),
-            StopAtCeiling(inputs, labels, best),
-        )
+        steps = math.ceil(len(labels) / args.batch_size)
+        progress = StopAtCeiling(inputs, labels, best)
     steps, progress.epochs_done = 1 if args.dry_run else steps, first_epoch
     compile_model(model, recipe, args.lr, steps)
+    inputs_are = "embedding" if recipe["embedding"] else "raw ids"
     print(
-        f"recipe {args.recipe}: {'embedding' if recipe['embedding'] else 'raw ids'}, batch "
-        f"{args.batch_size}, "
-        f"{recipe['optimizer']} {args.lr:g}, up to {args.epochs} epochs of {steps:,} update(s); "
-        f"seed {args.seed}"
+        f"recipe {args.recipe}: {inputs_are}, batch {args.batch_size}, {recipe['optimizer']} "
+        f"{args.lr:g}, up to {args.epochs} epochs of {steps:,} update(s); seed {args.seed}"
     )
     curve = Curve(os.path.join(backup_callback.folder, "curve.json"), first_epoch)
-    epochs, train_seconds = train(
-        model,
-        batches,
-        steps,
-        1 if args.dry_run else args.epochs,
-        backup_callback,
-        progress,
-        [curve, *tensorboard(args.log_dir)],
-    )
+    log = [curve, *tensorboard(args.log_dir)]
+    epochs = 1 if args.dry_run else args.epochs
+    epochs, train_seconds = train(model, batches, steps, epochs, backup_callback, progress, log)
     if args.save:
-        save_model(
-            model, args, {**{key: getattr(args, key) for key in SETTINGS}, "dictionary": dictionary}
-        )
+        settings = {key: getattr(args, key) for key in SETTINGS}
+        save_model(model, args, {**settings, "dictionary": dictionary})
     if args.curve_png:
-        write_figure(
-            curve_figure(curve.points, best / len(labels), steps),
-            args,
-            "--curve-png",
-            "The loss and the accuracy after each epoch",
-        )
+        figure = curve_figure(curve.points, best / len(labels), steps)
+        write_figure(figure, args, "--curve-png", "The loss and the accuracy after each epoch")
 
     right = windows_right(model, inputs, labels)
     ceiling_report(best, ambiguous, right, len(labels), args.n_input, progress.average_accuracy)

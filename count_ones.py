@@ -106,8 +106,8 @@ def show_first(train_input, train_output, length):
     one-hot row."""
     bits = "".join(str(int(bit)) for bit in train_input[0, :, 0])
     print(
-        f"train_input {train_input.shape}, the first: {bits} -> class {train_output[0]}, "
-        f"one-hot {one_hot(train_output[:1], length)[0]}"
+        f"train_input {train_input.shape}, the first: {bits} -> class {train_output[0]}, one-hot "
+        f"{one_hot(train_output[:1], length)[0]}"
     )
 
 
@@ -326,8 +326,7 @@ class HeldOutCheck(keras.callbacks.Callback):
             probability = prediction[-1, self.example.count("1")]
             print(
                 f"Epoch {self.epochs_done:4d} error {incorrect:.3%} on {len(self.check_output):,} "
-                f"held-out strings, "
-                f"loss {logs['loss']:.4f}; {self.example}: {probability:.1%} on "
+                f"held-out strings, loss {logs['loss']:.4f}; {self.example}: {probability:.1%} on "
                 f"{self.example.count('1')} ones",
                 flush=True,
             )
@@ -421,8 +420,8 @@ def predict(model, text):
     probabilities = model.predict_on_batch(to_bits([int(text, 2)], len(text)))[0]
     top = np.argsort(probabilities)[::-1][:3]
     print(
-        f"{text} has {text.count('1')} ones; the model says {top[0]}. "
-        f"Top probabilities: " + ", ".join(f"{k} ones {probabilities[k]:.2%}" for k in top)
+        f"{text} has {text.count('1')} ones; the model says {top[0]}. Top probabilities: "
+        + ", ".join(f"{k} ones {probabilities[k]:.2%}" for k in top)
     )
     return dict(prediction=int(top[0]), probabilities=probabilities.tolist())
 
@@ -471,8 +470,7 @@ def error_report(predicted, test_output, train_output, length):
     if doomed:
         print(
             f"The training split has no string with {', '.join(map(str, missing))} ones: that "
-            f"dooms "
-            f"{doomed:,} held-out strings, a floor of {doomed / len(test_output):.3%} error."
+            f"dooms {doomed:,} held-out strings, a floor of {doomed / len(test_output):.3%} error."
         )
 
 
@@ -519,9 +517,8 @@ def inspect(model, text, held_out):
     )
     print(
         f"\nOver {len(held_out):,} held-out strings, the count of ones read so far is followed "
-        f"best by unit {unit}'s "
-        f"state, r = {r:+.3f}; by all {cells.shape[-1]} units read together (a least-squares "
-        f"line), r = {r_all:+.3f}."
+        f"best by unit {unit}'s state, r = {r:+.3f}; by all {cells.shape[-1]} units read together "
+        f"(a least-squares line), r = {r_all:+.3f}."
     )
     cell, answers = (
         values[0] for values in read_bit_by_bit(model, to_bits([int(text, 2)], len(text)))
@@ -534,8 +531,7 @@ def inspect(model, text, held_out):
         top = int(np.argmax(answers[step]))
         print(
             f"{step + 1:4d} {bit:>5} {text[: step + 1].count('1'):12d} {cell[step, unit]:8.3f}  "
-            f"{top} ones, "
-            f"{answers[step, top]:.1%}"
+            f"{top} ones, {answers[step, top]:.1%}"
         )
     return (unit, r, r_all), cell, answers
 
@@ -564,7 +560,7 @@ def inspect_figure(cell, answers, text, unit, r, strings):
         ones.invert_yaxis()
     top.set_title(
         f"Unit {unit} counts: r = {r:+.3f} with the ones read so far, over {strings:,} held-out "
-        f"strings"
+        "strings"
     )
     top.legend(handles=state + count, loc="best")
     limit = np.abs(cell).max()
@@ -694,138 +690,65 @@ def parse_args(argv):
 
     article, fast = RECIPES["article"], RECIPES["fast"]  # --help says their values
     parser = argparse.ArgumentParser(
-        description="Count the ones in binary strings with an LSTM "
-        "(the noob's guide to RNN-LSTM, in TensorFlow 2)."
+        description="Count the ones in binary strings with an LSTM (the noob's guide to RNN-LSTM, "
+        "in TensorFlow 2)."
     )
     parser.error = fail  # argparse's own errors too: one line, exit status 2
     add = parser.add_argument
-    add(
-        "--recipe",
-        choices=RECIPES,
-        default="fast",
+    # fmt: off
+    # (a table of the flags, each in a line or three, where the formatter would give each seven)
+    add("--recipe", choices=RECIPES, default="fast",
         help=f"'article': batch {article['batch_size']}, Adam {article['lr']:g}, summed loss; "
-        f"'fast': "
-        f"batch {fast['batch_size']}, Adam {fast['lr']:g} decayed to 0, clipping, the rare classes "
-        "weighed up (default: %(default)s)",
-    )
-    add(
-        "--epochs",
-        type=EPOCHS,
-        help=f"most epochs, {EPOCHS.wanted}; 0 with --load only evaluates "
-        f"(default: {recipes('epochs')})",
-    )
-    add(
-        "--batch-size",
-        type=BATCH_SIZE,
-        help=f"strings per update, {BATCH_SIZE.wanted} (default: {recipes('batch_size')})",
-    )
+        f"'fast': batch {fast['batch_size']}, Adam {fast['lr']:g} decayed to 0, clipping, the "
+        "rare classes weighed up (default: %(default)s)")
+    add("--epochs", type=EPOCHS, help=f"most epochs, {EPOCHS.wanted}; 0 with --load only "
+        f"evaluates (default: {recipes('epochs')})")
+    add("--batch-size", type=BATCH_SIZE,
+        help=f"strings per update, {BATCH_SIZE.wanted} (default: {recipes('batch_size')})")
     add("--lr", type=RATE, help=f"Adam's learning rate, {RATE.wanted} (default: {recipes('lr')})")
-    add(
-        "--balance",
-        type=WEIGHT,
-        help="weigh a class by (1 / its share) ** BALANCE: 0 weighs every string alike, 1 "
-        f"every class alike; {WEIGHT.wanted} (default: {recipes('balance')})",
-    )
-    add(
-        "--target-error",
-        type=FRACTION,
-        default=TARGET_ERROR,
-        help=f"stop at this held-out error, {FRACTION.wanted} (default: %(default)s)",
-    )
-    add(
-        "--length",
-        type=LENGTH_RANGE,
-        help=f"bits per string, {LENGTH_RANGE.wanted} (default: {LENGTH}, or the loaded model's)",
-    )
-    add(
-        "--train-size",
-        type=TRAIN_SIZE,
-        help="training strings, the rest held out: 1 to 2**LENGTH - 1 (default: "
-        f"{NUM_EXAMPLES}, or the loaded model's)",
-    )
-    add(
-        "--cell",
-        choices=["lstm", "gru", "rnn"],
-        help="recurrent cell (default: lstm, or the loaded model's)",
-    )
-    add(
-        "--layers",
-        type=LAYERS,
-        help=f"recurrent layers stacked, {LAYERS.wanted} (default: 1, or the loaded model's)",
-    )
-    add(
-        "--hidden",
-        type=HIDDEN,
-        help=f"units per layer, {HIDDEN.wanted} (default: {NUM_HIDDEN}, or the loaded model's)",
-    )
-    add(
-        "--seed",
-        type=SEED,
-        help=f"shuffles the strings, seeds the weights and batches; {SEED.wanted} (default: 0, "
-        "or the loaded model's)",
-    )
-    add(
-        "--predict",
-        type=BITS,
-        metavar="BITS",
-        help="print the count the model gives this string, after training or "
-        "at once with --load (default: none)",
-    )
-    add(
-        "--inspect",
-        type=BITS,
-        metavar="BITS",
-        help="after training or at once with --load: the cell state after each "
-        "bit of this string, the unit that counts, the answer if the string ended there (default: "
-        "none)",
-    )
-    add(
-        "--inspect-png",
-        type=PNG_FILE,
-        metavar="PATH",
-        help="--inspect's states and answers as a picture (default: none)",
-    )
-    add(
-        "--curve-png",
-        type=PNG_FILE,
-        metavar="PATH",
-        help="the training loss and the held-out error after each "
-        "check, as a picture (default: none)",
-    )
-    add(
-        "--save",
-        type=KERAS_FILE,
-        metavar="PATH",
-        help="write the trained model here (default: none)",
-    )
-    add(
-        "--load",
-        type=MODEL_FILE,
-        metavar="PATH",
-        help="start from a model written by --save (default: none)",
-    )
-    add(
-        "--overwrite",
-        action="store_true",
-        help="let --save, --json and the PNG flags replace existing files (default: off)",
-    )
-    add(
-        "--log-dir",
-        type=FOLDER,
-        metavar="DIR",
-        help="write TensorBoard logs to a new folder in DIR (default: none)",
-    )
-    add(
-        "--json",
-        type=JSON_FILE,
-        metavar="PATH",
-        help="write the run's figures to this file (default: none)",
-    )
-    add(
-        "--dry-run",
-        action="store_true",
-        help="train one batch, score the check slice: checks an install (default: off)",
-    )
+    add("--balance", type=WEIGHT,
+        help="weigh a class by (1 / its share) ** BALANCE: 0 weighs every string alike, 1 every "
+        f"class alike; {WEIGHT.wanted} (default: {recipes('balance')})")
+    add("--target-error", type=FRACTION, default=TARGET_ERROR,
+        help=f"stop at this held-out error, {FRACTION.wanted} (default: %(default)s)")
+    add("--length", type=LENGTH_RANGE,
+        help=f"bits per string, {LENGTH_RANGE.wanted} (default: {LENGTH}, or the loaded model's)")
+    add("--train-size", type=TRAIN_SIZE,
+        help=f"training strings, the rest held out: 1 to 2**LENGTH - 1 (default: {NUM_EXAMPLES}, "
+        "or the loaded model's)")
+    add("--cell", choices=["lstm", "gru", "rnn"],
+        help="recurrent cell (default: lstm, or the loaded model's)")
+    add("--layers", type=LAYERS,
+        help=f"recurrent layers stacked, {LAYERS.wanted} (default: 1, or the loaded model's)")
+    add("--hidden", type=HIDDEN,
+        help=f"units per layer, {HIDDEN.wanted} (default: {NUM_HIDDEN}, or the loaded model's)")
+    add("--seed", type=SEED,
+        help=f"shuffles the strings, seeds the weights and batches; {SEED.wanted} (default: 0, or "
+        "the loaded model's)")
+    add("--predict", type=BITS, metavar="BITS",
+        help="print the count the model gives this string, after training or at once with --load "
+        "(default: none)")
+    add("--inspect", type=BITS, metavar="BITS",
+        help="after training or at once with --load: the cell state after each bit of this "
+        "string, the unit that counts, the answer if the string ended there (default: none)")
+    add("--inspect-png", type=PNG_FILE, metavar="PATH",
+        help="--inspect's states and answers as a picture (default: none)")
+    add("--curve-png", type=PNG_FILE, metavar="PATH",
+        help="the training loss and the held-out error after each check, as a picture (default: "
+        "none)")
+    add("--save", type=KERAS_FILE, metavar="PATH",
+        help="write the trained model here (default: none)")
+    add("--load", type=MODEL_FILE, metavar="PATH",
+        help="start from a model written by --save (default: none)")
+    add("--overwrite", action="store_true",
+        help="let --save, --json and the PNG flags replace existing files (default: off)")
+    add("--log-dir", type=FOLDER, metavar="DIR",
+        help="write TensorBoard logs to a new folder in DIR (default: none)")
+    add("--json", type=JSON_FILE, metavar="PATH",
+        help="write the run's figures to this file (default: none)")
+    add("--dry-run", action="store_true",
+        help="train one batch, score the check slice: checks an install (default: off)")
+    # fmt: on
     return parser.parse_args(argv)
 
 
@@ -835,26 +758,23 @@ def settle(args):
     check_outputs(args, OUTPUTS, inputs=("--load",))  # before any work
     model, saved = load_model(args.load) if args.load else (None, {})
     for key, default in SETTINGS.items():
-        if saved and getattr(args, key) not in (None, saved[key]):
+        given = getattr(args, key)
+        if saved and given not in (None, saved[key]):
             flag = f"--{key.replace('_', '-')}"
-            fail(
-                f"{flag} {getattr(args, key)} does not fit {args.load}, trained with {flag} "
-                f"{saved[key]}"
-            )
-        setattr(
-            args, key, saved.get(key, default) if getattr(args, key) is None else getattr(args, key)
-        )
-    for key in ("epochs", "batch_size", "lr", "balance"):
-        setattr(
-            args,
-            key,
-            RECIPES[args.recipe][key] if getattr(args, key) is None else getattr(args, key),
-        )
+            fail(f"{flag} {given} does not fit {args.load}, trained with {flag} {saved[key]}")
+        setattr(args, key, saved.get(key, default) if given is None else given)
+    for key in (
+        "epochs",
+        "batch_size",
+        "lr",
+        "balance",
+    ):  # the recipe's, where no flag says otherwise
+        given = getattr(args, key)
+        setattr(args, key, RECIPES[args.recipe][key] if given is None else given)
     if args.train_size >= 2**args.length:
         fail(
             f"--train-size {args.train_size}: there are {2**args.length:,} strings of "
-            f"{args.length} bits, "
-            f"so give 1 to {2**args.length - 1:,} to leave some held out"
+            f"{args.length} bits, so give 1 to {2**args.length - 1:,} to leave some held out"
         )
     for flag, bits in (("--predict", args.predict), ("--inspect", args.inspect)):
         if bits and len(bits) != args.length:
@@ -888,7 +808,7 @@ def check_outputs(args, outputs, inputs):
         ):
             fail(
                 f"{flag} {path}: the file exists; pass --overwrite to replace it, or choose "
-                f"another name"
+                "another name"
             )
         folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
         try:
@@ -1128,15 +1048,12 @@ def finish(metrics, args, started):
     )
     print(
         f"test error {metrics['value']:.3%} ({metrics['wrong']:,} of {metrics['examples']:,} "
-        f"held-out strings "
-        f"wrong), {verdict}, {metrics['epochs']} epochs, {metrics['total_seconds']:.1f} s"
+        f"held-out strings wrong), {verdict}, {metrics['epochs']} epochs, "
+        f"{metrics['total_seconds']:.1f} s"
     )
     if args.json:
-        publish(
-            args,
-            "--json",
-            lambda temporary: pathlib.Path(temporary).write_text(json.dumps(metrics, indent=2)),
-        )
+        text = json.dumps(metrics, indent=2)
+        publish(args, "--json", lambda temporary: pathlib.Path(temporary).write_text(text))
     return metrics
 
 
@@ -1162,9 +1079,8 @@ def main(argv=None):
     compile_model(model, recipe, args.lr, steps, epochs)
     print(
         f"{args.layers} x {args.cell.upper()}({args.hidden}), {model.count_params():,} parameters; "
-        f"recipe {args.recipe}"
-        f": batch {args.batch_size}, Adam {args.lr:g}, balance {args.balance:g}, up to "
-        f"{args.epochs} epochs; seed {args.seed}"
+        f"recipe {args.recipe}: batch {args.batch_size}, Adam {args.lr:g}, balance "
+        f"{args.balance:g}, up to {args.epochs} epochs; seed {args.seed}"
     )
 
     check = HeldOutCheck(

@@ -2,8 +2,8 @@
 
 Follows "Understanding LSTM in Tensorflow (MNIST dataset)" (2017), ported to TensorFlow 2 / Keras 3.
 The section markers below are the article's headings; what the article does not have sits under
-headings of its own, and everything that only serves the terminal (the readers of MNIST's files
-among it) is below the divider.
+headings of its own (the readers of MNIST's files under the article's first, "The MNIST
+dataset"), and everything that only serves the terminal is below the divider.
 
     python mnist_rows.py                          # Keras' MNIST (downloaded once), else the sample
     python mnist_rows.py --data-dir ~/mnist       # mnist.npz or the four IDX files, gzipped or not
@@ -82,7 +82,7 @@ RECIPES = {
 
 # ## The MNIST dataset
 def load_mnist(data_dir):
-    """input_data.read_data_sets("/tmp/data/"): --data-dir (read below the divider), else Keras'
+    """input_data.read_data_sets("/tmp/data/"): --data-dir (read_data_dir, below), else Keras'
     downloader (it caches), else the sample bundled in data/. Returns the four arrays, and where
     they came from."""
     if data_dir:
@@ -95,14 +95,108 @@ def load_mnist(data_dir):
     except Exception as error:  # no network, a proxy, a full disk: any failure means the sample
         print(
             f"Could not download MNIST ({type(error).__name__}). Using the sample in data/: 2,000 "
-            f"training "
-            f"and 1,000 test images from the official files; expect about 76% accuracy with the "
-            f"fast recipe's "
-            f"batches of 256, 91% with --batch-size 64, instead of 99%. For the full set, run once "
-            f"with network "
-            f"access, or pass --data-dir with mnist.npz or the four IDX files."
+            "training and 1,000 test images from the official files; expect about 76% accuracy "
+            "with the fast recipe's batches of 256, 91% with --batch-size 64, instead of 99%. For "
+            "the full set, run once with network access, or pass --data-dir with mnist.npz or the "
+            "four IDX files."
         )
         return read_npz(SAMPLE), "the bundled sample"
+
+
+# The four files of MNIST's own site, and their magic numbers
+IDX_FILES = {
+    "x_train": ("train-images-idx3-ubyte", 2051),
+    "y_train": ("train-labels-idx1-ubyte", 2049),
+    "x_test": ("t10k-images-idx3-ubyte", 2051),
+    "y_test": ("t10k-labels-idx1-ubyte", 2049),
+}
+
+
+def read_data_dir(folder):
+    """mnist.npz (Keras' format) or the four original IDX files from `folder`, checked."""
+    npz = os.path.join(folder, "mnist.npz")
+    if os.path.exists(npz):
+        return read_npz(npz)
+    data = {}
+    for key, (name, magic) in IDX_FILES.items():
+        path = next(
+            (
+                p
+                for p in (os.path.join(folder, name + ".gz"), os.path.join(folder, name))
+                if os.path.exists(p)
+            ),
+            None,
+        )
+        if path is None:
+            fail(f"--data-dir {folder}: no mnist.npz, and no {name}.gz or {name}")
+        data[key] = read_idx(path, magic)
+    return check_digits(data, f"--data-dir {folder}")
+
+
+def read_idx(path, magic):
+    """One IDX file (gzipped or not): images [n, 28, 28] or labels [n], uint8; or a one-line
+    error."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as error:
+        fail(f"{path}: {error.strerror}")
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as error:
+            fail(f"{path}: a broken gzip file ({error})")
+    dims = 3 if magic == 2051 else 1
+    header = 4 + 4 * dims
+    if len(data) < header or int.from_bytes(data[:4], "big") != magic:
+        found = int.from_bytes(data[:4], "big") if len(data) >= 4 else None
+        fail(
+            f"{path}: not an MNIST {'image' if dims == 3 else 'label'} file (magic number {found}, "
+            f"expected {magic})"
+        )
+    shape = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(dims)]
+    if len(data) - header != math.prod(shape):
+        fail(
+            f"{path}: truncated or too long: {len(data) - header:,} bytes of data for {shape[0]:,} "
+            f"{'images' if dims == 3 else 'labels'} of {shape[1:] or 1} bytes"
+        )
+    return np.frombuffer(data, np.uint8, offset=header).reshape(shape)
+
+
+def read_npz(path):
+    """x_train, y_train, x_test, y_test from an .npz file, checked; or a one-line error."""
+    try:
+        with np.load(path) as npz:
+            return check_digits({key: npz[key] for key in IDX_FILES}, path)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+        fail(f"{path}: not a readable mnist.npz ({type(error).__name__}: {error})")
+
+
+def check_digits(data, where):
+    """Each split: n images of 28x28 whole-number pixels 0-255 and n labels 0-9; at least 2 to
+    train, 1 to test."""
+    for split_name in ("train", "test"):
+        x, y = data[f"x_{split_name}"], data[f"y_{split_name}"]
+        if x.ndim != 3 or x.shape[1:] != (28, 28) or y.ndim != 1:
+            fail(
+                f"{where}: x_{split_name} {x.shape} and y_{split_name} {y.shape} are not images of "
+                "28x28 and labels"
+            )
+        if len(x) != len(y):
+            fail(f"{where}: {len(x):,} {split_name} images but {len(y):,} labels")
+        if len(x) < (2 if split_name == "train" else 1):
+            fail(f"{where}: {len(x)} {split_name} images are too few")
+        for name, values, top in ((f"x_{split_name}", x, 255), (f"y_{split_name}", y, 9)):
+            if (
+                not np.issubdtype(values.dtype, np.integer)
+                or values.min() < 0
+                or values.max() > top
+            ):
+                fail(
+                    f"{where}: {name} holds {values.dtype} values from {values.min()} to "
+                    f"{values.max()}; expected whole numbers from 0 to {top}"
+                )
+    return data
 
 
 def split(data):
@@ -210,8 +304,8 @@ class EpochsDone(keras.callbacks.Callback):
         if self.verbose:
             print(
                 f"Epoch {epoch + 1:2d}: loss {logs['loss']:.4f}, accuracy {logs['accuracy']:.2%}, "
-                f"validation "
-                f"accuracy {logs['val_accuracy']:.2%}, {time.perf_counter() - self.started:.0f} s",
+                f"validation accuracy {logs['val_accuracy']:.2%}, "
+                f"{time.perf_counter() - self.started:.0f} s",
                 flush=True,
             )
 
@@ -304,7 +398,7 @@ def test_accuracy(model, x_test, y_test):
     predicted = np.argmax(probabilities, axis=-1)
     right = predicted == y_test
     print(
-        f"\nTesting Accuracy on the first 128 test images (the article's measure): "
+        "\nTesting Accuracy on the first 128 test images (the article's measure): "
         f"{right[:128].mean():.2%}"
     )
     print(f"Testing Accuracy on all {len(y_test):,} test images: {right.mean():.2%}")
@@ -421,6 +515,24 @@ def as_mnist(image):
     return np.clip((image - background) / max(image.max() - background, 1e-6), 0, 1)[None]
 
 
+def read_image(path, flag):
+    """Any PNG, JPEG, GIF or BMP, colour or grey, of any size, as MNIST's digits look; or a
+    one-line error."""
+    try:
+        return as_mnist(
+            tf.io.decode_image(tf.io.read_file(path), channels=1, expand_animations=False)
+        )
+    except tf.errors.NotFoundError:
+        fail(f"{flag} {path}: no such file")
+    except tf.errors.InvalidArgumentError:
+        fail(f"{flag} {path}: not an image TensorFlow can read (PNG, JPEG, GIF or BMP)")
+    except tf.errors.OpError:  # a folder, a file this user may not read, ...
+        fail(
+            f"{flag} {path}: "
+            f"{'a folder, not an image' if os.path.isdir(path) else 'cannot read it'}"
+        )
+
+
 def predict(model, image, name):
     """[1, 28, 28] in [0, 1], light on dark as MNIST's -> the model's answer and its top
     probabilities."""
@@ -461,8 +573,8 @@ def inspect(model, image, name, x_test):
     median, most, nearly_all = np.percentile(first, [50, 90, 99])
     print(
         f"Over the {len(x_test):,} test images, the final answer is first given after row "
-        f"{median:.0f} "
-        f"(the median), by row {most:.0f} for 90% of them and by row {nearly_all:.0f} for 99%:"
+        f"{median:.0f} (the median), by row {most:.0f} for 90% of them and by row {nearly_all:.0f} "
+        "for 99%:"
     )
     for low in range(1, TIME_STEPS + 1, 4):
         n = int(np.sum((first >= low) & (first < low + 4)))
@@ -499,20 +611,14 @@ def inspect_figure(image, answers, name):
     bars.set(
         xlim=(0, 1.08),
         xlabel="probability of the guess",
-        title=f"The guess (at each bar's end) and its\n"
-        f"probability; in red: {final}, the final answer",
+        title=f"The guess (at each bar's end) and its\nprobability; in red: {final}, the final "
+        "answer",
     )
     return fig
 
 
 # --- Running it from the terminal: not in the article ---
 SCRIPT = os.path.basename(__file__)
-IDX_FILES = {
-    "x_train": ("train-images-idx3-ubyte", 2051),
-    "y_train": ("train-labels-idx1-ubyte", 2049),
-    "x_test": ("t10k-images-idx3-ubyte", 2051),
-    "y_test": ("t10k-labels-idx1-ubyte", 2049),
-}
 
 
 def fail(message):
@@ -604,114 +710,53 @@ def parse_args(argv):
     )
     parser.error = fail  # argparse's own errors too: one line, exit status 2
     add = parser.add_argument
-    add(
-        "--recipe",
-        choices=RECIPES,
-        default="fast",
+    # fmt: off
+    # (a table of the flags, each in a line or three, where the formatter would give each seven)
+    add("--recipe", choices=RECIPES, default="fast",
         help=f"'article': Adam {article['lr']:g} for {article['epochs']} steps of "
-        f"{article['batch_size']}; "
-        f"'fast': Adam {fast['lr']:g} decayed to 0, clipping, digits shifted at random, "
-        f"{fast['epochs']} epochs of {fast['batch_size']} (default: %(default)s)",
-    )
-    add(
-        "--epochs",
-        type=EPOCHS,
+        f"{article['batch_size']}; 'fast': Adam {fast['lr']:g} decayed to 0, clipping, digits "
+        f"shifted at random, {fast['epochs']} epochs of {fast['batch_size']} (default: "
+        "%(default)s)")
+    add("--epochs", type=EPOCHS,
         help=f"epochs (fast) or steps (article), {EPOCHS.wanted}; 0 with --load only evaluates "
-        f"(default: {recipes('epochs')})",
-    )
-    add(
-        "--batch-size",
-        type=BATCH_SIZE,
-        help=f"images per update, {BATCH_SIZE.wanted} (default: {recipes('batch_size')})",
-    )
+        f"(default: {recipes('epochs')})")
+    add("--batch-size", type=BATCH_SIZE,
+        help=f"images per update, {BATCH_SIZE.wanted} (default: {recipes('batch_size')})")
     add("--lr", type=RATE, help=f"Adam's learning rate, {RATE.wanted} (default: {recipes('lr')})")
-    add(
-        "--hidden",
-        type=HIDDEN,
-        help=f"LSTM units, {HIDDEN.wanted} (default: {NUM_UNITS}, or the loaded model's)",
-    )
-    add(
-        "--seed",
-        type=SEED,
-        default=0,
-        help=f"seeds the weights, the batches and the shifts; {SEED.wanted} (default: %(default)s)",
-    )
-    add(
-        "--data-dir",
-        type=DATA_DIR,
-        metavar="DIR",
-        help="a folder with mnist.npz or the four IDX files, gzipped or "
-        "not (default: Keras' download, else the bundled sample)",
-    )
-    add(
-        "--errors-png",
-        type=PNG_FILE,
-        metavar="PATH",
-        help="write the misclassified test digits to this PNG (default: none)",
-    )
-    add(
-        "--predict",
-        type=IMAGE,
-        metavar="IMAGE",
-        help="classify this image, after training or at once with --load (default: none)",
-    )
-    add(
-        "--inspect",
-        type=TEST_IMAGE,
-        metavar="IMAGE",
-        help="after training or at once with --load: the guess after each row of this "
-        "image, or of the test image of this number; and after how many rows the test images get "
-        "their answer "
-        "(default: none)",
-    )
-    add(
-        "--inspect-png",
-        type=PNG_FILE,
-        metavar="PATH",
-        help="--inspect's digit with each row's guess beside it (default: none)",
-    )
-    add(
-        "--curve-png",
-        type=PNG_FILE,
-        metavar="PATH",
-        help="the loss and the error after each epoch (each 10 steps "
-        "with the article's recipe), as a picture (default: none)",
-    )
-    add(
-        "--save",
-        type=KERAS_FILE,
-        metavar="PATH",
-        help="write the trained model here (default: none)",
-    )
-    add(
-        "--load",
-        type=MODEL_FILE,
-        metavar="PATH",
-        help="start from a model written by --save (default: none)",
-    )
-    add(
-        "--overwrite",
-        action="store_true",
-        help="let --save, --json and the PNG flags replace existing files (default: off)",
-    )
-    add(
-        "--log-dir",
-        type=FOLDER,
-        metavar="DIR",
-        help="write TensorBoard logs and the misclassified digits to a new "
-        "folder in DIR (default: none)",
-    )
-    add(
-        "--json",
-        type=JSON_FILE,
-        metavar="PATH",
-        help="write the run's figures to this file (default: none)",
-    )
-    add(
-        "--dry-run",
-        action="store_true",
-        help="train on one batch, evaluate on 500 test images (default: off)",
-    )
+    add("--hidden", type=HIDDEN,
+        help=f"LSTM units, {HIDDEN.wanted} (default: {NUM_UNITS}, or the loaded model's)")
+    add("--seed", type=SEED, default=0,
+        help=f"seeds the weights, the batches and the shifts; {SEED.wanted} (default: %(default)s)")
+    add("--data-dir", type=DATA_DIR, metavar="DIR",
+        help="a folder with mnist.npz or the four IDX files, gzipped or not (default: Keras' "
+        "download, else the bundled sample)")
+    add("--errors-png", type=PNG_FILE, metavar="PATH",
+        help="write the misclassified test digits to this PNG (default: none)")
+    add("--predict", type=IMAGE, metavar="IMAGE",
+        help="classify this image, after training or at once with --load (default: none)")
+    add("--inspect", type=TEST_IMAGE, metavar="IMAGE",
+        help="after training or at once with --load: the guess after each row of this image, or "
+        "of the test image of this number; and after how many rows the test images get their "
+        "answer (default: none)")
+    add("--inspect-png", type=PNG_FILE, metavar="PATH",
+        help="--inspect's digit with each row's guess beside it (default: none)")
+    add("--curve-png", type=PNG_FILE, metavar="PATH",
+        help="the loss and the error after each epoch (each 10 steps with the article's recipe), "
+        "as a picture (default: none)")
+    add("--save", type=KERAS_FILE, metavar="PATH",
+        help="write the trained model here (default: none)")
+    add("--load", type=MODEL_FILE, metavar="PATH",
+        help="start from a model written by --save (default: none)")
+    add("--overwrite", action="store_true",
+        help="let --save, --json and the PNG flags replace existing files (default: off)")
+    add("--log-dir", type=FOLDER, metavar="DIR",
+        help="write TensorBoard logs and the misclassified digits to a new folder in DIR "
+        "(default: none)")
+    add("--json", type=JSON_FILE, metavar="PATH",
+        help="write the run's figures to this file (default: none)")
+    add("--dry-run", action="store_true",
+        help="train on one batch, evaluate on 500 test images (default: off)")
+    # fmt: on
     return parser.parse_args(argv)
 
 
@@ -726,12 +771,9 @@ def settle(args):
             f"{saved['hidden']}"
         )
     args.hidden = saved.get("hidden", NUM_UNITS) if args.hidden is None else args.hidden
-    for key in ("epochs", "batch_size", "lr"):
-        setattr(
-            args,
-            key,
-            RECIPES[args.recipe][key] if getattr(args, key) is None else getattr(args, key),
-        )
+    for key in ("epochs", "batch_size", "lr"):  # the recipe's, where no flag says otherwise
+        given = getattr(args, key)
+        setattr(args, key, RECIPES[args.recipe][key] if given is None else given)
     if args.inspect_png and not args.inspect:
         fail("--inspect-png draws what --inspect shows: give --inspect IMAGE too")
     # a number names a test image
@@ -767,7 +809,7 @@ def check_outputs(args, outputs, inputs):
         ):
             fail(
                 f"{flag} {path}: the file exists; pass --overwrite to replace it, or choose "
-                f"another name"
+                "another name"
             )
         folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
         try:
@@ -820,112 +862,6 @@ def write_figure(figure, args, flag, what):
     shows and where."""
     path = publish(args, flag, lambda temporary: figure.savefig(temporary, dpi=120))
     print(f"{what}: {path}")
-
-
-def read_image(path, flag):
-    """Any PNG, JPEG, GIF or BMP, colour or grey, of any size, as MNIST's digits look; or a
-    one-line error."""
-    try:
-        return as_mnist(
-            tf.io.decode_image(tf.io.read_file(path), channels=1, expand_animations=False)
-        )
-    except tf.errors.NotFoundError:
-        fail(f"{flag} {path}: no such file")
-    except tf.errors.InvalidArgumentError:
-        fail(f"{flag} {path}: not an image TensorFlow can read (PNG, JPEG, GIF or BMP)")
-    except tf.errors.OpError:  # a folder, a file this user may not read, ...
-        fail(
-            f"{flag} {path}: "
-            f"{'a folder, not an image' if os.path.isdir(path) else 'cannot read it'}"
-        )
-
-
-def read_data_dir(folder):
-    """mnist.npz (Keras' format) or the four original IDX files from `folder`, checked."""
-    npz = os.path.join(folder, "mnist.npz")
-    if os.path.exists(npz):
-        return read_npz(npz)
-    data = {}
-    for key, (name, magic) in IDX_FILES.items():
-        path = next(
-            (
-                p
-                for p in (os.path.join(folder, name + ".gz"), os.path.join(folder, name))
-                if os.path.exists(p)
-            ),
-            None,
-        )
-        if path is None:
-            fail(f"--data-dir {folder}: no mnist.npz, and no {name}.gz or {name}")
-        data[key] = read_idx(path, magic)
-    return check_digits(data, f"--data-dir {folder}")
-
-
-def read_idx(path, magic):
-    """One IDX file (gzipped or not): images [n, 28, 28] or labels [n], uint8; or a one-line
-    error."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as error:
-        fail(f"{path}: {error.strerror}")
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as error:
-            fail(f"{path}: a broken gzip file ({error})")
-    dims = 3 if magic == 2051 else 1
-    header = 4 + 4 * dims
-    if len(data) < header or int.from_bytes(data[:4], "big") != magic:
-        found = int.from_bytes(data[:4], "big") if len(data) >= 4 else None
-        fail(
-            f"{path}: not an MNIST {'image' if dims == 3 else 'label'} file (magic number {found}, "
-            f"expected {magic})"
-        )
-    shape = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(dims)]
-    if len(data) - header != math.prod(shape):
-        fail(
-            f"{path}: truncated or too long: {len(data) - header:,} bytes of data for {shape[0]:,} "
-            f"{'images' if dims == 3 else 'labels'} of {shape[1:] or 1} bytes"
-        )
-    return np.frombuffer(data, np.uint8, offset=header).reshape(shape)
-
-
-def read_npz(path):
-    """x_train, y_train, x_test, y_test from an .npz file, checked; or a one-line error."""
-    try:
-        with np.load(path) as npz:
-            return check_digits({key: npz[key] for key in IDX_FILES}, path)
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
-        fail(f"{path}: not a readable mnist.npz ({type(error).__name__}: {error})")
-
-
-def check_digits(data, where):
-    """Each split: n images of 28x28 whole-number pixels 0-255 and n labels 0-9; at least 2 to
-    train, 1 to test."""
-    for split_name in ("train", "test"):
-        x, y = data[f"x_{split_name}"], data[f"y_{split_name}"]
-        if x.ndim != 3 or x.shape[1:] != (28, 28) or y.ndim != 1:
-            fail(
-                f"{where}: x_{split_name} {x.shape} and y_{split_name} {y.shape} are not images of "
-                f"28x28 and labels"
-            )
-        if len(x) != len(y):
-            fail(f"{where}: {len(x):,} {split_name} images but {len(y):,} labels")
-        if len(x) < (2 if split_name == "train" else 1):
-            fail(f"{where}: {len(x)} {split_name} images are too few")
-        for name, values, top in ((f"x_{split_name}", x, 255), (f"y_{split_name}", y, 9)):
-            if (
-                not np.issubdtype(values.dtype, np.integer)
-                or values.min() < 0
-                or values.max() > top
-            ):
-                fail(
-                    f"{where}: {name} holds {values.dtype} values from {values.min()} to "
-                    f"{values.max()}; "
-                    f"expected whole numbers from 0 to {top}"
-                )
-    return data
 
 
 def save_model(model, args, settings):
@@ -1122,15 +1058,11 @@ def finish(metrics, args, started):
     )
     print(
         f"test accuracy {metrics['value']:.2%} ({metrics['right']:,} of {metrics['examples']:,} "
-        f"test images right, "
-        f"from {metrics['data']}), {done}, {metrics['total_seconds']:.1f} s"
+        f"test images right, from {metrics['data']}), {done}, {metrics['total_seconds']:.1f} s"
     )
     if args.json:
-        publish(
-            args,
-            "--json",
-            lambda temporary: pathlib.Path(temporary).write_text(json.dumps(metrics, indent=2)),
-        )
+        text = json.dumps(metrics, indent=2)
+        publish(args, "--json", lambda temporary: pathlib.Path(temporary).write_text(text))
     return metrics
 
 
@@ -1155,9 +1087,8 @@ def main(argv=None):
     rows = format_inputs(x_train[: args.batch_size])
     print(
         f"MNIST from {source}: {len(x_train):,} training, {len(validation_data[0]):,} validation "
-        f"and {len(x_test):,} "
-        f"test images; tf.unstack(x, {TIME_STEPS}, 1): {len(rows)} time steps of {rows[0].shape} "
-        f"(a batch's row t)"
+        f"and {len(x_test):,} test images; tf.unstack(x, {TIME_STEPS}, 1): {len(rows)} time steps "
+        f"of {rows[0].shape} (a batch's row t)"
     )
     if model is None:
         model = build_model(args.hidden, recipe["article_init"])
@@ -1174,8 +1105,7 @@ def main(argv=None):
     compile_model(model, recipe, args.lr, steps * epochs)
     print(
         f"LSTM({args.hidden}), {model.count_params():,} parameters; recipe {args.recipe}: batch "
-        f"{args.batch_size}, "
-        f"Adam {args.lr:g}, "
+        f"{args.batch_size}, Adam {args.lr:g}, "
         + (f"{steps} steps" if recipe["steps"] else f"{epochs} epochs")
         + f"; seed {args.seed}"
     )

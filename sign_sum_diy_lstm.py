@@ -473,8 +473,8 @@ class TestCheck(keras.callbacks.Callback):
         )
         if self.epochs_done % self.print_every == 0:
             print(
-                f"Epoch {self.epochs_done:4d} | incorrect {incorrect * 100: 3.1f}% (test) | "
-                f"mean squ error {logs['loss']: 3.4f} (training)",
+                f"Epoch {self.epochs_done:4d} | incorrect {incorrect * 100: 3.1f}% (test) | mean "
+                f"squ error {logs['loss']: 3.4f} (training)",
                 flush=True,
             )
         if incorrect <= self.target:
@@ -575,13 +575,13 @@ def inspect(model, text, units):
     for name, (unit, r, r_all) in units.items():
         print(
             f"The {name}: conveyor unit {unit} follows it best, r = {r:+.3f}; all "
-            f"{len(inside['conveyor'][0])} "
-            f"units read together (a least-squares line), r = {r_all:+.3f}."
+            f"{len(inside['conveyor'][0])} units read together (a least-squares line), r = "
+            f"{r_all:+.3f}."
         )
     (sum_unit, *_), (sign_unit, *_) = units["sum"], units["sign"]
     print(
-        f" step symbol  sum  model | unit {sum_unit:2d}: forget input output conveyor | "
-        f"unit {sign_unit:2d}: forget input output conveyor"
+        f" step symbol  sum  model | unit {sum_unit:2d}: forget input output conveyor | unit "
+        f"{sign_unit:2d}: forget input output conveyor"
     )
     for step, symbol in enumerate(text):
         gates = [
@@ -596,9 +596,8 @@ def inspect(model, text, units):
     if at_i:
         print(
             f"Unit {sign_unit}'s forget gate at the I's: "
-            f"{inside['forget'][at_i, sign_unit].mean():.2f} on average "
-            f"(elsewhere {np.delete(inside['forget'][:, sign_unit], at_i).mean():.2f}); its input "
-            f"gate "
+            f"{inside['forget'][at_i, sign_unit].mean():.2f} on average (elsewhere "
+            f"{np.delete(inside['forget'][:, sign_unit], at_i).mean():.2f}); its input gate "
             f"{inside['input'][at_i, sign_unit].mean():.2f} (elsewhere "
             f"{np.delete(inside['input'][:, sign_unit], at_i).mean():.2f})."
         )
@@ -834,131 +833,61 @@ def parse_args(argv):
 
     article, fast = RECIPES["article"], RECIPES["fast"]  # --help says their values
     parser = argparse.ArgumentParser(
-        description="Sum sequences of + - 0 I with an LSTM written by hand "
-        "(Do It Yourself LSTM, in TensorFlow 2)."
+        description="Sum sequences of + - 0 I with an LSTM written by hand (Do It Yourself LSTM, "
+        "in TensorFlow 2)."
     )
     parser.error = fail  # argparse's own errors too: one line, exit status 2
     add = parser.add_argument
-    add(
-        "--recipe",
-        choices=RECIPES,
-        default="fast",
-        help=f"'article': the whole set in one batch, the summed squared error of the final sum, "
-        f"Adam "
-        f"{article['lr']:g}; 'fast': the sum after every step as a target, batches of "
-        f"{fast['batch_size']}, Adam {fast['lr']:g} decayed to 0 (default: %(default)s)",
-    )
-    add(
-        "--epochs",
-        type=EPOCHS,
-        help=f"most epochs, {EPOCHS.wanted}; 0 with --load only evaluates "
-        f"(default: {recipes('epochs')})",
-    )
-    add(
-        "--batch-size",
-        type=BATCH_SIZE,
-        help=f"sequences per update, {BATCH_SIZE.wanted} (default: {recipes('batch_size')})",
-    )
+    # fmt: off
+    # (a table of the flags, each in a line or three, where the formatter would give each seven)
+    add("--recipe", choices=RECIPES, default="fast",
+        help="'article': the whole set in one batch, the summed squared error of the final sum, "
+        f"Adam {article['lr']:g}; 'fast': the sum after every step as a target, batches of "
+        f"{fast['batch_size']}, Adam {fast['lr']:g} decayed to 0 (default: %(default)s)")
+    add("--epochs", type=EPOCHS, help=f"most epochs, {EPOCHS.wanted}; 0 with --load only "
+        f"evaluates (default: {recipes('epochs')})")
+    add("--batch-size", type=BATCH_SIZE,
+        help=f"sequences per update, {BATCH_SIZE.wanted} (default: {recipes('batch_size')})")
     add("--lr", type=RATE, help=f"Adam's learning rate, {RATE.wanted} (default: {recipes('lr')})")
-    add(
-        "--target-error",
-        type=FRACTION,
-        default=TARGET_ERROR,
-        help=f"stop at this test error, {FRACTION.wanted} (default: %(default)s)",
-    )
-    add(
-        "--train-lengths",
-        type=TRAIN_LENGTHS,
-        metavar="LENGTHS",
-        help=f"lengths to train on, as 6, 1-8 or 4,6: a "
-        f"quarter of each length's sequences (at most {MAX_TRAIN}) train, the rest (at most "
-        f"{MAX_SAMPLE}) test "
-        f"(default: {SEQUENCE_LENGTH}, or the loaded model's)",
-    )
-    add(
-        "--test-lengths",
-        type=TEST_LENGTHS,
-        metavar="LENGTHS",
-        help="lengths to report the error for (default: 1 to twice the longest trained)",
-    )
-    add(
-        "--hidden",
-        type=HIDDEN,
-        help=f"the conveyor's size, {HIDDEN.wanted} (default: {LSTM_SIZE}, or the loaded model's)",
-    )
-    add(
-        "--seed",
-        type=SEED,
+    add("--target-error", type=FRACTION, default=TARGET_ERROR,
+        help=f"stop at this test error, {FRACTION.wanted} (default: %(default)s)")
+    add("--train-lengths", type=TRAIN_LENGTHS, metavar="LENGTHS",
+        help="lengths to train on, as 6, 1-8 or 4,6: a quarter of each length's sequences (at "
+        f"most {MAX_TRAIN}) train, the rest (at most {MAX_SAMPLE}) test (default: "
+        f"{SEQUENCE_LENGTH}, or the loaded model's)")
+    add("--test-lengths", type=TEST_LENGTHS, metavar="LENGTHS",
+        help="lengths to report the error for (default: 1 to twice the longest trained)")
+    add("--hidden", type=HIDDEN,
+        help=f"the conveyor's size, {HIDDEN.wanted} (default: {LSTM_SIZE}, or the loaded model's)")
+    add("--seed", type=SEED,
         help=f"shuffles the sequences, seeds the weights and batches; {SEED.wanted} (default: 0, "
-        "or the loaded model's)",
-    )
-    add(
-        "--predict",
-        type=SEQUENCE,
-        metavar="SEQUENCE",
-        help="print the model's sum for this sequence of + - 0 I, any "
-        "length, after training or at once with --load (default: none)",
-    )
-    add(
-        "--inspect",
-        type=SEQUENCE,
-        metavar="SEQUENCE",
-        help="after training or at once with --load: the gates and the "
-        "conveyor after each symbol of this sequence, for the units that follow the sum and the "
-        "sign (default: none)",
-    )
-    add(
-        "--inspect-png",
-        type=PNG_FILE,
-        metavar="PATH",
-        help="--inspect's conveyor and gates as a picture (default: none)",
-    )
-    add(
-        "--curve-png",
-        type=PNG_FILE,
-        metavar="PATH",
-        help="the training loss and the test error after each check, as a picture (default: none)",
-    )
-    add(
-        "--check",
-        action="store_true",
-        help="only compare the hand-written cell with keras.layers.LSTM: outputs, "
-        "gradients, speed (default: off)",
-    )
-    add(
-        "--save",
-        type=KERAS_FILE,
-        metavar="PATH",
-        help="write the trained model here (default: none)",
-    )
-    add(
-        "--load",
-        type=MODEL_FILE,
-        metavar="PATH",
-        help="start from a model written by --save (default: none)",
-    )
-    add(
-        "--overwrite",
-        action="store_true",
-        help="let --save, --json and the PNG flags replace existing files (default: off)",
-    )
-    add(
-        "--log-dir",
-        type=FOLDER,
-        metavar="DIR",
-        help="write TensorBoard logs to a new folder in DIR (default: none)",
-    )
-    add(
-        "--json",
-        type=JSON_FILE,
-        metavar="PATH",
-        help="write the run's figures to this file (default: none)",
-    )
-    add(
-        "--dry-run",
-        action="store_true",
-        help="train one batch, then evaluate: checks an install (default: off)",
-    )
+        "or the loaded model's)")
+    add("--predict", type=SEQUENCE, metavar="SEQUENCE",
+        help="print the model's sum for this sequence of + - 0 I, any length, after training or "
+        "at once with --load (default: none)")
+    add("--inspect", type=SEQUENCE, metavar="SEQUENCE",
+        help="after training or at once with --load: the gates and the conveyor after each "
+        "symbol of this sequence, for the units that follow the sum and the sign (default: none)")
+    add("--inspect-png", type=PNG_FILE, metavar="PATH",
+        help="--inspect's conveyor and gates as a picture (default: none)")
+    add("--curve-png", type=PNG_FILE, metavar="PATH",
+        help="the training loss and the test error after each check, as a picture (default: none)")
+    add("--check", action="store_true",
+        help="only compare the hand-written cell with keras.layers.LSTM: outputs, gradients, "
+        "speed (default: off)")
+    add("--save", type=KERAS_FILE, metavar="PATH",
+        help="write the trained model here (default: none)")
+    add("--load", type=MODEL_FILE, metavar="PATH",
+        help="start from a model written by --save (default: none)")
+    add("--overwrite", action="store_true",
+        help="let --save, --json and the PNG flags replace existing files (default: off)")
+    add("--log-dir", type=FOLDER, metavar="DIR",
+        help="write TensorBoard logs to a new folder in DIR (default: none)")
+    add("--json", type=JSON_FILE, metavar="PATH",
+        help="write the run's figures to this file (default: none)")
+    add("--dry-run", action="store_true",
+        help="train one batch, then evaluate: checks an install (default: off)")
+    # fmt: on
     argv = list(sys.argv[1:] if argv is None else argv)
     for flag in (
         "--predict",
@@ -976,21 +905,14 @@ def settle(args):
     check_outputs(args, OUTPUTS, inputs=("--load",))  # before any work
     model, saved = load_model(args.load) if args.load else (None, {})
     for key, default in SETTINGS.items():
-        if saved and getattr(args, key) not in (None, saved[key]):
+        given = getattr(args, key)
+        if saved and given not in (None, saved[key]):
             flag = f"--{key.replace('_', '-')}"
-            fail(
-                f"{flag} {getattr(args, key)} does not fit {args.load}, trained with {flag} "
-                f"{saved[key]}"
-            )
-        setattr(
-            args, key, saved.get(key, default) if getattr(args, key) is None else getattr(args, key)
-        )
-    for key in ("epochs", "batch_size", "lr"):
-        setattr(
-            args,
-            key,
-            RECIPES[args.recipe][key] if getattr(args, key) is None else getattr(args, key),
-        )
+            fail(f"{flag} {given} does not fit {args.load}, trained with {flag} {saved[key]}")
+        setattr(args, key, saved.get(key, default) if given is None else given)
+    for key in ("epochs", "batch_size", "lr"):  # the recipe's, where no flag says otherwise
+        given = getattr(args, key)
+        setattr(args, key, RECIPES[args.recipe][key] if given is None else given)
     if args.test_lengths is None:
         args.test_lengths = list(range(1, 2 * max(args.train_lengths) + 1))
     if args.inspect_png and not args.inspect:
@@ -1022,7 +944,7 @@ def check_outputs(args, outputs, inputs):
         ):
             fail(
                 f"{flag} {path}: the file exists; pass --overwrite to replace it, or choose "
-                f"another name"
+                "another name"
             )
         folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
         try:
@@ -1262,15 +1184,12 @@ def finish(metrics, args, started):
     )
     print(
         f"test error {metrics['value']:.2%} ({metrics['wrong']:,} of {metrics['examples']:,} test "
-        f"sequences wrong), "
-        f"{verdict}, {metrics['epochs']} epochs, {metrics['total_seconds']:.1f} s"
+        f"sequences wrong), {verdict}, {metrics['epochs']} epochs, {metrics['total_seconds']:.1f} "
+        "s"
     )
     if args.json:
-        publish(
-            args,
-            "--json",
-            lambda temporary: pathlib.Path(temporary).write_text(json.dumps(metrics, indent=2)),
-        )
+        text = json.dumps(metrics, indent=2)
+        publish(args, "--json", lambda temporary: pathlib.Path(temporary).write_text(text))
     return metrics
 
 
@@ -1308,8 +1227,7 @@ def main(argv=None):
     )
     print(
         f"recipe {args.recipe}: batch {args.batch_size or 'all'}, Adam {args.lr:g}, up to "
-        f"{args.epochs} epochs, "
-        f"stop at {args.target_error:.2%} test error; seed {args.seed}"
+        f"{args.epochs} epochs, stop at {args.target_error:.2%} test error; seed {args.seed}"
     )
     check = TestCheck(test, args.target_error, recipe, passes)
     check.epochs_done = first_epoch
@@ -1372,9 +1290,8 @@ def check_cell():
     """--check: the hand-written cell against keras.layers.LSTM, printed."""
     worst_output, worst_gradient, milliseconds = compare_with_keras()
     print(
-        f"DiyLSTM vs keras.layers.LSTM, same weights, lengths 1, 6 and 11: outputs differ by at "
-        f"most "
-        f"{worst_output:.1e}, gradients by at most {worst_gradient:.1e} (relative)"
+        "DiyLSTM vs keras.layers.LSTM, same weights, lengths 1, 6 and 11: outputs differ by at "
+        f"most {worst_output:.1e}, gradients by at most {worst_gradient:.1e} (relative)"
     )
     print(
         f"forward and backward, batch 1024, {SEQUENCE_LENGTH} steps, {LSTM_SIZE} units: "

@@ -76,7 +76,7 @@ def tree(_):
     assert np.array_equal(chunked().numpy(), whole().numpy())
     print(
         f"count_ones' tree: in chunks {seconds(chunked):.2f} s, all at once {seconds(whole):.2f} s "
-        f"(the same answers)"
+        "(the same answers)"
     )
 
 
@@ -125,7 +125,7 @@ def mnist(data_dir):
         print(
             f"mnist, validation of 5,000 images at batch {batch_size}: "
             f"{seconds(lambda: model.evaluate(*validation, batch_size=batch_size, verbose=0)):.1f} "
-            f"s"
+            "s"
         )
 
 

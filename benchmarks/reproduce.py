@@ -128,8 +128,8 @@ def gflops():
     timings."""
     code = (
         "import time, numpy as np; a = np.ones((1024, 1024), np.float32); a @ a; t = "
-        "time.perf_counter()\n"
-        "for _ in range(40): a @ a\nprint(40 * 2 * 1024**3 / (time.perf_counter() - t) / 1e9)"
+        "time.perf_counter()\nfor _ in range(40): a @ a\nprint(40 * 2 * 1024**3 / "
+        "(time.perf_counter() - t) / 1e9)"
     )
     return round(
         float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout),
@@ -207,25 +207,23 @@ def write_results(results, invocation, started, folder=HERE, minutes=None, speed
     lines = [
         "# Reproducing the four articles",
         "",
-        f"Written by `{invocation}` on "
-        f"{started:%Y-%m-%d}. Machine: {machine()}; TensorFlow {tensorflow}, no GPU.",
+        f"Written by `{invocation}` on {started:%Y-%m-%d}. Machine: {machine()}; TensorFlow "
+        f"{tensorflow}, no GPU.",
         "Seconds: `train` is the script's training, `total` its own measure from `main()` to its "
-        "last line, "
-        "`wall` the whole process (Python and TensorFlow's start-up included); `peak MB` the "
-        "process's most memory.",
+        "last line, `wall` the whole process (Python and TensorFlow's start-up included); `peak "
+        "MB` the process's most memory.",
         *(
             [
                 f"The machine multiplied float32 matrices (NumPy, 1024 x 1024) at {speed[0]} "
-                f"GFLOP/s as the runs began and "
-                f"{speed[1]} GFLOP/s as they ended: timings on a shared machine move with that."
+                f"GFLOP/s as the runs began and {speed[1]} GFLOP/s as they ended: timings on a "
+                "shared machine move with that."
             ]
             if speed
             else []
         ),
         "",
-        "| script | recipe | the article's figure | ours | measured on | epochs or steps | train s "
-        "| total s | wall s | "
-        "peak MB | wall time, fast vs article |",
+        "| script | recipe | the article's figure | ours | measured on | epochs or steps | train "
+        "s | total s | wall s | peak MB | wall time, fast vs article |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     by_key = {(r["script"], r["recipe"], seed(r)): r for r in results}
@@ -248,8 +246,7 @@ def write_results(results, invocation, started, folder=HERE, minutes=None, speed
             lines.append(
                 f"| `{script}` | {label} | {article_figure if recipe == 'article' else ''} | "
                 f"{figure(r)}{capped} | {r['examples']:,} | {steps(r)} | {r['train_seconds']:.1f} "
-                f"| "
-                f"{r['total_seconds']:.1f} | {r['wall_seconds']:.1f} | {r.get('peak_mb', '')} | "
+                f"| {r['total_seconds']:.1f} | {r['wall_seconds']:.1f} | {r.get('peak_mb', '')} | "
                 f"{speedup} |"
             )
     lines += [
@@ -284,14 +281,14 @@ def main(argv=None):
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="cap the article recipes (200, 1000 and 10,000 of their epochs or iterations) so the "
-        "whole run takes about 4 minutes on 2 cores (default: off)",
+        help="cap the article recipes (200, 1000 and 10,000 of their epochs or iterations) so "
+        "the whole run takes about 4 minutes on 2 cores (default: off)",
     )
     parser.add_argument(
         "--mnist-dir",
         metavar="DIR",
-        help="MNIST for mnist_rows.py --data-dir (default: the script's "
-        "own loading: Keras' download, else its sample)",
+        help="MNIST for mnist_rows.py --data-dir (default: the script's own loading: Keras' "
+        "download, else its sample)",
     )
     parser.add_argument(
         "--only",

@@ -87,7 +87,7 @@ classify_every_string = count_ones.every_string_classifier(model, args.length)
 untrained = classify_every_string().numpy()[test_codes]
 print(
     f"untrained: {(untrained != test_output).mean():.1%} of {len(test_output):,} held-out strings "
-    f"wrong"
+    "wrong"
 )
 
 # %% [markdown]

@@ -48,8 +48,7 @@ data, source = mnist_rows.load_mnist(args.data_dir)
 (x_train, y_train), validation_data, (x_test, y_test) = mnist_rows.split(data)
 print(
     f"from {source}: x_train {x_train.shape}, y_train {y_train.shape}, validation "
-    f"{validation_data[0].shape}, "
-    f"x_test {x_test.shape}; the first label: {y_train[0]}"
+    f"{validation_data[0].shape}, x_test {x_test.shape}; the first label: {y_train[0]}"
 )
 
 # %% [markdown]

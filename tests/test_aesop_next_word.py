@@ -266,7 +266,7 @@ def test_bad_words_and_bad_texts(fails, tmp_path):
         main,
         ["--text", str(empty)],
         f"--n-input 3 needs a text of 4 symbols or more (a window and its next symbol); {empty} "
-        f"has 0",
+        "has 0",
     )
     fails(main, ["--text", str(short)], f"{short} has 3")
     fails(main, ["--text", str(latin1)], "not UTF-8 text")

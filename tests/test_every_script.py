@@ -127,8 +127,8 @@ def test_a_model_whose_name_was_taken_while_it_trained_is_saved_beside_it(
     sign_sum_diy_lstm.main(["--train-lengths", "1-3", "--epochs", "2", "--save", str(path)])
     assert path.read_bytes() == b"another run's model"  # left alone ...
     assert (
-        f"--save {path} appeared while this run worked: left alone, and this run's written to "
-        f"{tmp_path / 'm-2.keras'}" in capsys.readouterr().out
+        f"--save {path} appeared while this run worked: left alone, and "
+        f"this run's written to {tmp_path / 'm-2.keras'}" in capsys.readouterr().out
     )
     assert sign_sum_diy_lstm.main(["--load", str(tmp_path / "m-2.keras"), "--predict", "+-+"])[
         "prediction"
