@@ -3,12 +3,15 @@
     python benchmarks/parts.py                                   # all (about 4 minutes on 2 cores)
     python benchmarks/parts.py --only tree --mnist-dir DIR       # one part; MNIST's parts need the
     full set
+    python benchmarks/parts.py --only steps --threads 2,1        # with TensorFlow's inter- and
+    intra-op threads set
 
 Each part builds the script's own model with its own functions and times the same work both ways,
 after one untimed round that traces; the printed lines are the figures the README's "What made
 them faster" and the scripts' docstrings quote."""
 
 import argparse
+import itertools
 import os
 import sys
 import time
@@ -129,7 +132,96 @@ def mnist(data_dir):
         )
 
 
-PARTS = dict(steps=count_ones_steps, tree=tree, xla=aesop_xla, mnist=mnist)
+def bf16(_):
+    """bfloat16 mixed precision (on CPUs with bf16 instructions, AVX512_BF16 or AMX): a matrix
+    product of an MNIST step's shape, and MNIST's training step at batch 256, in float32 and in
+    Keras' mixed_bfloat16."""
+    x = np.random.rand(256, 156).astype(np.float32)
+    w = np.random.rand(156, 512).astype(np.float32)
+    for dtype in (tf.float32, tf.bfloat16):
+        a, b = tf.cast(x, dtype), tf.cast(w, dtype)
+
+        @tf.function
+        def product():  # 100 products, each waiting for the one before
+            h = a
+            for _ in range(100):
+                h = a + tf.matmul(h, b)[:, :156] * tf.constant(1e-6, dtype)
+            return h
+
+        flops = 2 * 256 * 156 * 512 * 100 / seconds(product)
+        print(f"a [256, 156] x [156, 512] product in {dtype.name}: {flops / 1e9:.0f} GFLOP/s")
+    data = tf.data.Dataset.from_tensors(
+        (np.random.rand(256, 28, 28).astype(np.float32), np.zeros(256, np.int64))
+    ).repeat()
+    for policy in ("float32", "mixed_bfloat16"):
+        keras.mixed_precision.set_global_policy(policy)
+        model = mnist_rows.build_model(128, False)
+        mnist_rows.compile_model(model, mnist_rows.RECIPES["fast"], 1e-2, 50, 1)
+        step = seconds(lambda: model.fit(data, steps_per_epoch=50, epochs=1, verbose=0)) / 50
+        print(f"mnist, a training step at batch 256 in {policy}: {step * 1000:.1f} ms")
+    keras.mixed_precision.set_global_policy("float32")
+
+
+def calls(_):
+    """MNIST's article recipe: its steps one call into the graph each, or ten a call (the ten
+    between two of the article's lines)."""
+    x = np.random.rand(1280, 28, 28).astype(np.float32)
+    batches = mnist_rows.epoch_batches(x, np.zeros(1280, np.uint8), 128, 0, 0, 0)
+    for per_call in (1, 10):
+        model = mnist_rows.build_model(128, True)
+        model.compile(
+            optimizer="adam",
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            metrics=["accuracy"],
+            steps_per_execution=per_call,
+        )
+        step = seconds(lambda: model.fit(batches, steps_per_epoch=100, epochs=1, verbose=0)) / 100
+        print(f"mnist, article recipe, {per_call} step(s) a call: {step * 1000:.1f} ms a step")
+
+
+def pipeline(data_dir):
+    """MNIST's fast recipe: an epoch's steps fed by the script's batches (each gathered and shifted
+    as the step before runs) or by one batch already in memory, and with or without the validation
+    pass after it."""
+    if not data_dir:
+        return print("pipeline: give --mnist-dir (the full set) to time it")
+    (x_train, y_train), validation, _ = mnist_rows.split(mnist_rows.read_data_dir(data_dir))
+    steps = -(-len(y_train) // 256)
+    fed = {
+        "the script's batches": mnist_rows.epoch_batches(x_train, y_train, 256, 0, 0, 2),
+        "one batch in memory": tf.data.Dataset.from_tensors(
+            (x_train[:256], y_train[:256])
+        ).repeat(),
+    }
+    for (what, batches), validation_data in itertools.product(fed.items(), (None, validation)):
+        model = mnist_rows.build_model(128, False)
+        mnist_rows.compile_model(model, mnist_rows.RECIPES["fast"], 1e-2, steps, 9)
+        epoch = seconds(
+            lambda: model.fit(
+                batches,
+                steps_per_epoch=steps,
+                epochs=1,
+                validation_data=validation_data,
+                validation_batch_size=1000,
+                verbose=0,
+            ),
+            rounds=2,
+        )
+        print(
+            f"mnist, an epoch fed {what}, {'with' if validation_data else 'without'} validation: "
+            f"{epoch:.1f} s"
+        )
+
+
+PARTS = dict(
+    steps=count_ones_steps,
+    tree=tree,
+    xla=aesop_xla,
+    mnist=mnist,
+    bf16=bf16,
+    calls=calls,
+    pipeline=pipeline,
+)
 
 
 def main(argv=None):
@@ -140,7 +232,17 @@ def main(argv=None):
     parser.add_argument(
         "--mnist-dir", metavar="DIR", help="the full MNIST, for the mnist part (default: skip it)"
     )
+    parser.add_argument(
+        "--threads",
+        metavar="INTER,INTRA",
+        help="TensorFlow's inter-op and intra-op threads, e.g. 2,1 (default: TensorFlow's choice, "
+        "the number of cores for each)",
+    )
     args = parser.parse_args(argv)
+    if args.threads:
+        inter, intra = (int(n) for n in args.threads.split(","))
+        tf.config.threading.set_inter_op_parallelism_threads(inter)
+        tf.config.threading.set_intra_op_parallelism_threads(intra)
     for name, part in PARTS.items():
         if args.only in (None, name):
             part(args.mnist_dir)

@@ -38,37 +38,65 @@ SCRIPTS = [
     ),
     ("mnist_rows.py", "99.21% on the first 128 test images, 799 steps", []),
 ]
-EXTRA_SEEDS = {"count_ones.py": ["1", "2"]}  # the fast recipe's target holds for these seeds too
+EXTRA_SEEDS = {  # the fast recipe's targets hold for these seeds too
+    "count_ones.py": ["1", "2"],
+    "mnist_rows.py": ["1", "2"],
+}
+SEEDS = ("0", "1", "2")
 
-# The speed targets of the issue "Faster where a learner waits", each read off the runs: (what, the
-# run it reads, how to read the measure, the limit, unit, at most (True) or at least)
+# The targets of the issue "MNIST with a margin, in half the time", each read off the runs: (what,
+# the run it reads, how to read the measure, the limit, unit, at most (True) or at least). The
+# issue set the limits on a machine of its own: see benchmarks/README.md for the same measures as
+# ratios, before and after, on one machine.
 TARGETS = [
+    *[
+        (
+            f"mnist_rows.py fast, seed {seed}: accuracy on all 10,000 test images",
+            ("mnist_rows.py", "fast", seed),
+            lambda r: 100 * r["value"],
+            99.3,
+            "%",
+            False,
+        )
+        for seed in SEEDS
+    ],
+    *[
+        (
+            f"mnist_rows.py fast, seed {seed}: seconds by its own clock",
+            ("mnist_rows.py", "fast", seed),
+            lambda r: r["total_seconds"],
+            75,
+            "s",
+            True,
+        )
+        for seed in SEEDS
+    ],
     (
-        "mnist_rows.py fast: seconds by its own clock",
-        ("mnist_rows.py", "fast", "0"),
-        lambda r: r["total_seconds"],
-        150,
+        "mnist_rows.py article: wall seconds (the 2017 code's 25.9 s, 1.5 times faster)",
+        ("mnist_rows.py", "article", "0"),
+        lambda r: r["wall_seconds"],
+        17.3,
         "s",
         True,
     ),
     (
-        "mnist_rows.py fast: accuracy on all 10,000 test images",
-        ("mnist_rows.py", "fast", "0"),
-        lambda r: 100 * r["value"],
-        99.2,
-        "%",
-        False,
+        "aesop_next_word.py article: seconds for its 50,000 iterations",
+        ("aesop_next_word.py", "article", "0"),
+        lambda r: r["train_seconds"],
+        40,
+        "s",
+        True,
     ),
     *[
         (
             f"count_ones.py fast, seed {seed}: seconds by its own clock",
             ("count_ones.py", "fast", seed),
             lambda r: r["total_seconds"],
-            15,
+            8,
             "s",
             True,
         )
-        for seed in ("0", "1", "2")
+        for seed in SEEDS
     ],
     *[
         (
@@ -79,47 +107,41 @@ TARGETS = [
             "%",
             True,
         )
-        for seed in ("0", "1", "2")
+        for seed in SEEDS
     ],
-    (
-        "aesop_next_word.py article: seconds for its 50,000 iterations",
-        ("aesop_next_word.py", "article", "0"),
-        lambda r: r["train_seconds"],
-        90,
-        "s",
-        True,
-    ),
-    (
-        "count_ones.py article: seconds an epoch (half of 0.30)",
-        ("count_ones.py", "article", "0"),
-        lambda r: r["train_seconds"] / r["epochs"],
-        0.15,
-        "s",
-        True,
-    ),
-    (
-        "sign_sum_diy_lstm.py article: milliseconds an epoch (half of 21.1)",
-        ("sign_sum_diy_lstm.py", "article", "0"),
-        lambda r: 1000 * r["train_seconds"] / r["epochs"],
-        10.5,
-        "ms",
-        True,
-    ),
 ]
+WHOLE_MINUTES = 6
 
 
 def machine():
-    """The CPU's name and core count, as this machine reports them."""
-    name = platform.processor() or platform.machine()
+    """The CPU's name, its widest vector instructions (what TensorFlow's start-up line names) and
+    core count, as this machine reports them."""
+    name, flags = platform.processor() or platform.machine(), set()
     try:
         with open("/proc/cpuinfo") as f:
-            name = next(
-                line.split(":", 1)[1].strip() for line in f if line.startswith("model name")
-            )
+            lines = f.read().splitlines()
+        name = next(
+            line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")
+        )
+        flags = set(next(line for line in lines if line.startswith("flags")).split())
     except (OSError, StopIteration):
         pass
+    vector = next(
+        (label for flag, label in VECTOR_UNITS if flag in flags), "vector instructions unknown"
+    )
     system = f"{platform.system()} {platform.release()}"
-    return f"{name}, {os.cpu_count()} cores, {system}, Python {platform.python_version()}"
+    return (
+        f"{name} ({vector}), {os.cpu_count()} cores, {system}, Python {platform.python_version()}"
+    )
+
+
+# /proc/cpuinfo's flag, and how the table says it: the first one the CPU has
+VECTOR_UNITS = [
+    ("amx_bf16", "AMX and AVX-512 with bf16"),
+    ("avx512_bf16", "AVX-512 with bf16"),
+    ("avx512f", "AVX-512"),
+    ("avx2", "AVX2"),
+]
 
 
 def gflops():
@@ -195,8 +217,12 @@ def targets(results, minutes):
                 f"{unit} | {verdict} |"
             )
     if minutes is not None:
-        verdict = "met" if minutes <= 8 else f"missed by {minutes - 8:.1f} min"
-        lines.append(f"| the whole benchmark | at most 8 min | {minutes:.1f} min | {verdict} |")
+        verdict = (
+            "met" if minutes <= WHOLE_MINUTES else f"missed by {minutes - WHOLE_MINUTES:.1f} min"
+        )
+        lines.append(
+            f"| the whole benchmark | at most {WHOLE_MINUTES} min | {minutes:.1f} min | {verdict} |"
+        )
     return lines
 
 
@@ -251,7 +277,8 @@ def write_results(results, invocation, started, folder=HERE, minutes=None, speed
             )
     lines += [
         "",
-        'The targets of the issue "Faster where a learner waits", read off the runs above:',
+        'The targets of the issue "MNIST with a margin, in half the time", read off the runs '
+        "above (the issue set them on a machine of its own):",
         "",
     ]
     lines += targets(results, minutes)
