@@ -155,8 +155,9 @@ def build_model(length, cell, hidden, layers, article_init):
     """data [batch, length, 1] -> LSTM (or GRU, or simple RNN) x layers -> prediction [batch, length
     + 1].
 
-    Keras' layer steps through the bits in a while loop, as the article's dynamic_rnn did;
-    writing the 20 steps out (unroll=True) was no faster here (benchmarks/parts.py)."""
+    Keras' layer steps through the bits in a while loop, as the article's dynamic_rnn did. Written
+    out (unroll=True), a batch takes 0.9 instead of 1.8 ms here (benchmarks/parts.py), but a whole
+    run is no faster: the 20 steps written out take longer to trace."""
     rnn = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU, "rnn": keras.layers.SimpleRNN}[cell]
     model = keras.Sequential(name=f"count_ones_{cell}")
     model.add(keras.Input(shape=(length, 1)))  # data: [None, 20, 1]

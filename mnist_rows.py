@@ -245,8 +245,9 @@ def build_model(num_units, article_init):
     num_units] -> prediction = outputs[-1] x out_weights + out_bias: [batch, 10] logits.
 
     On a CPU the 28 steps are written out (unroll=True), as static_rnn did: an epoch in 11.1
-    instead of 20.5 s here (benchmarks/parts.py). Not on a GPU, where that would turn off Keras'
-    cuDNN kernel."""
+    instead of 20.5 s on the 2-core AMD EPYC of earlier runs, 4.9 against 4.6 s on the one with
+    AVX-512 and bf16 of the latest (benchmarks/parts.py). Not on a GPU, where that would turn off
+    Keras' cuDNN kernel."""
     unroll = not tf.config.list_physical_devices("GPU")
     init = {}
     if article_init:  # out_weights and out_bias: tf.random_normal

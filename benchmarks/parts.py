@@ -1,14 +1,14 @@
 """Where the time goes: each choice the scripts make for speed, measured against the alternative.
 
-    python benchmarks/parts.py                                   # all (about 4 minutes on 2 cores)
+    python benchmarks/parts.py                                   # all (about 6 minutes on 2 cores)
     python benchmarks/parts.py --only tree --mnist-dir DIR       # one part; MNIST's parts need the
     full set
     python benchmarks/parts.py --only steps --threads 2,1        # with TensorFlow's inter- and
     intra-op threads set
 
 Each part builds the script's own model with its own functions and times the same work both ways,
-after one untimed round that traces; the printed lines are the figures the README's "What made
-them faster" and the scripts' docstrings quote."""
+after one untimed round that traces; the printed lines are the figures benchmarks/README.md (each
+lever, what it gave, and whether the scripts use it) and the scripts' docstrings quote."""
 
 import argparse
 import itertools

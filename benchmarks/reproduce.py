@@ -1,7 +1,7 @@
 """Reproduce every article in one command: each script under --recipe article and --recipe fast.
 
     python benchmarks/reproduce.py                                   # everything to its end (about
-    8 min on 2 cores)
+    7 min on 2 cores)
     python benchmarks/reproduce.py --quick                           # the article recipes capped
     (about 4 min)
     python benchmarks/reproduce.py --mnist-dir ../shared/data/mnist  # MNIST from a folder
