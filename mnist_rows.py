@@ -265,15 +265,14 @@ def build_model(num_units, article_init):
     )
 
 
-def compile_model(model, recipe, lr, steps, epochs):
+def compile_model(model, recipe, lr, steps):
     """loss = reduce_mean(softmax_cross_entropy_with_logits); opt = AdamOptimizer(learning_rate);
     accuracy.
 
-    The fast recipe runs an epoch's steps in one call into the traced graph: a step of batch 128
-    in 10.5 instead of 11.8 ms here (benchmarks/parts.py). The article's recipe calls once a step:
-    tracing the longer call costs more than it saves in 799 steps."""
+    One step a call into the traced graph (count_ones and sign_sum run an epoch a call), so that
+    Ctrl-C stops within a step, not at the end of a 5-second epoch (benchmarks/README.md)."""
     rate = (
-        keras.optimizers.schedules.CosineDecay(lr, max(steps * epochs, 1))
+        keras.optimizers.schedules.CosineDecay(lr, max(steps, 1))
         if recipe["schedule"] == "cosine"
         else lr
     )
@@ -281,7 +280,6 @@ def compile_model(model, recipe, lr, steps, epochs):
         optimizer=keras.optimizers.Adam(rate, clipnorm=recipe["clipnorm"]),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
-        steps_per_execution=1 if recipe["steps"] else steps,
         jit_compile=False,
     )
 
@@ -339,8 +337,8 @@ def epoch_batches(x_train, y_train, batch_size, seed, first_epoch, shift):
     return (
         tf.data.Dataset.range(first_epoch, 2**62)
         .flat_map(one_epoch)
-        .map(gather)  # one thread, one batch ahead: 0.3 s of a 4.5 s epoch here (parts.py)
-        .prefetch(2)
+        .map(gather, num_parallel_calls=2)
+        .prefetch(tf.data.AUTOTUNE)
     )
 
 
@@ -1108,7 +1106,7 @@ def main(argv=None):
         else (math.ceil(len(y_train) / args.batch_size), args.epochs)
     )
     steps, epochs = (1, 1) if args.dry_run else (steps, epochs)
-    compile_model(model, recipe, args.lr, steps, epochs)
+    compile_model(model, recipe, args.lr, steps * epochs)
     print(
         f"LSTM({args.hidden}), {model.count_params():,} parameters; recipe {args.recipe}: batch "
         f"{args.batch_size}, Adam {args.lr:g}, "

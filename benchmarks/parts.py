@@ -156,7 +156,7 @@ def bf16(_):
     for policy in ("float32", "mixed_bfloat16"):
         keras.mixed_precision.set_global_policy(policy)
         model = mnist_rows.build_model(128, False)
-        mnist_rows.compile_model(model, mnist_rows.RECIPES["fast"], 1e-2, 50, 1)
+        mnist_rows.compile_model(model, mnist_rows.RECIPES["fast"], 1e-2, 50)
         step = seconds(lambda: model.fit(data, steps_per_epoch=50, epochs=1, verbose=0)) / 50
         print(f"mnist, a training step at batch 256 in {policy}: {step * 1000:.1f} ms")
     keras.mixed_precision.set_global_policy("float32")
@@ -195,7 +195,7 @@ def pipeline(data_dir):
     }
     for (what, batches), validation_data in itertools.product(fed.items(), (None, validation)):
         model = mnist_rows.build_model(128, False)
-        mnist_rows.compile_model(model, mnist_rows.RECIPES["fast"], 1e-2, steps, 9)
+        mnist_rows.compile_model(model, mnist_rows.RECIPES["fast"], 1e-2, steps * 9)
         epoch = seconds(
             lambda: model.fit(
                 batches,

@@ -75,7 +75,7 @@ batches = mnist_rows.epoch_batches(
     x_train, y_train, args.batch_size, args.seed, first_epoch, recipe["shift"]
 )
 steps = math.ceil(len(y_train) / args.batch_size)  # batches in an epoch
-mnist_rows.compile_model(model, recipe, args.lr, steps, args.epochs)
+mnist_rows.compile_model(model, recipe, args.lr, steps * args.epochs)
 model.summary()
 
 # %%
