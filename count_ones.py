@@ -2,31 +2,21 @@
 
 Follows "A noob's guide to implementing RNN-LSTM using Tensorflow" (2016), ported to TensorFlow 2 /
 Keras 3. The section markers below are the article's headings; what the article does not have sits
-under headings of its own, and everything that only serves the terminal is below the divider at the
-end.
+under headings of its own; run() takes the steps in the article's order; what only serves the
+terminal is below the divider at the end.
 
     python count_ones.py                        # trains, then scores every held-out string
-    python count_ones.py --save ones.keras      # ... and keeps the model
+    python count_ones.py --save ones.keras      # ... and keeps the model, after every epoch
     python count_ones.py --load ones.keras --predict 01010010011011100110
     python count_ones.py --recipe article       # the article's own recipe, to 0.1% error
 
 Results: see the README's table, each figure with the command that measured it."""
 
-import argparse
-import contextlib
-import hashlib
-import importlib.util
-import itertools
-import json
 import math
 import os
-import pathlib
-import shutil
-import sys
-import tempfile
 import time
-import zipfile
 
+os.environ["KERAS_BACKEND"] = "tensorflow"  # a TensorFlow lesson, whatever the environment says
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's start-up chatter
 
 import keras
@@ -42,42 +32,23 @@ NUM_HIDDEN = 24  # the article's LSTM width
 TARGET_ERROR = 0.001  # the article's final figure: "Epoch 5000 error 0.1%"
 EXAMPLE = "10011011101001101110"  # the string the article prints the prediction of while it trains
 CHECK_SIZE = 20_000  # held-out strings scored every few epochs to decide when to stop
-MAX_LENGTH = 24  # the longest allowed: 2**24, some 16.8 million strings, to score
 
 RECIPES = {
     # The article's: batch 1000, Adam at its default rate, the cross-entropy summed over the batch,
     # up to 5000 epochs, the output layer initialised as it was. The held-out check runs every
     # `check_every` epochs, and that many make one of Keras'.
-    "article": dict(
-        batch_size=1000,
-        lr=1e-3,
-        epochs=5000,
-        balance=0.0,
-        loss_reduction="sum",
-        article_init=True,
-        schedule="constant",
-        clipnorm=None,
-        check_every=10,
-        print_every=50,
-    ),
+    "article": dict(batch_size=1000, lr=1e-3, epochs=5000, balance=0.0, loss_reduction="sum",
+                    article_init=True, schedule="constant", clipnorm=None, check_every=10,
+                    print_every=50),
     # Ours: the same 10,000 strings and model. More updates per epoch (batch 50) at a higher rate,
     # which a cosine schedule brings down to zero so that the last epochs settle; clipping the
     # gradient tames the spikes a high rate causes. And every class weighs alike (see
     # class_weights): the rare classes are where the errors are. benchmarks/sweeps/count_ones-*.md
     # hold the sweeps that chose it.
-    "fast": dict(
-        batch_size=50,
-        lr=3e-2,
-        epochs=20,
-        balance=1.0,
-        loss_reduction="sum_over_batch_size",
-        article_init=False,
-        schedule="cosine",
-        clipnorm=1.0,
-        check_every=1,
-        print_every=5,
-    ),
-}
+    "fast": dict(batch_size=50, lr=3e-2, epochs=20, balance=1.0,
+                 loss_reduction="sum_over_batch_size", article_init=False, schedule="cosine",
+                 clipnorm=1.0, check_every=1, print_every=5),
+}  # fmt: skip
 
 
 # ## Generating the training input data
@@ -175,16 +146,16 @@ def build_model(length, cell, hidden, layers, article_init):
     return model
 
 
-def compile_model(model, recipe, lr, steps, epochs):
+def compile_model(model, recipe, steps, epochs):
     """cross_entropy, optimizer = tf.train.AdamOptimizer(), minimize: one compile call.
 
     Keras clips the probabilities before the log as the article did by hand; the article *summed*
     the loss over the batch (reduction="sum"), Keras' default is the mean. The `steps` batches of
     an epoch run in one call into the traced graph."""
     rate = (
-        keras.optimizers.schedules.CosineDecay(lr, max(steps * epochs, 1))
+        keras.optimizers.schedules.CosineDecay(recipe["lr"], max(steps * epochs, 1))
         if recipe["schedule"] == "cosine"
-        else lr
+        else recipe["lr"]
     )
     # XLA was 40 times slower on this model on a CPU
     model.compile(
@@ -251,12 +222,11 @@ def every_string_classifier(model, length):
 
 
 # ## Execution of the graph
+# ## Execution of the graph
 def epoch_batches(train_input, train_output, weights, batch_size, seed, first_epoch):
     """The article's `for j in range(no_of_batches)`, in a new order every epoch, with each string's
-    weight.
-
-    The order of epoch e depends on (seed, e) alone, so a run resumed at epoch e trains on the
-    very batches that a run never stopped would have."""
+    weight. The order of epoch e depends on (seed, e) alone, so a run that goes on from a model
+    saved at epoch e (--load) trains on the very batches a run never stopped would have."""
 
     def one_epoch(epoch):
         order = tf.random.experimental.stateless_shuffle(
@@ -264,28 +234,22 @@ def epoch_batches(train_input, train_output, weights, batch_size, seed, first_ep
         )
         return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
 
+    def gather(i):
+        return tf.gather(train_input, i), tf.gather(train_output, i), tf.gather(weights, i)
+
     seed = tf.constant(seed, tf.int64)
     train_input, train_output, weights = (
         tf.constant(x) for x in (train_input, train_output, weights)
     )
-    return (
-        tf.data.Dataset.range(first_epoch, 2**62)
-        .flat_map(one_epoch)
-        .map(
-            lambda i: (tf.gather(train_input, i), tf.gather(train_output, i), tf.gather(weights, i))
-        )
-        .prefetch(tf.data.AUTOTUNE)
-    )
+    epochs = tf.data.Dataset.range(first_epoch, 2**62)
+    return epochs.flat_map(one_epoch).map(gather).prefetch(tf.data.AUTOTUNE)
 
 
-def schedule(args, recipe):
+def schedule(epochs, check_every, train_size, batch_size):
     """The article's epochs in Keras' terms: `passes` of them make one epoch of Keras' (the
-    held-out check runs between two: see RECIPES), of `steps` batches; and how many of Keras'
-    epochs to run at most. --dry-run: one batch, once."""
-    if args.dry_run:
-        return 1, 1, 1
-    passes = math.gcd(recipe["check_every"], args.epochs) or 1
-    return passes, passes * math.ceil(args.train_size / args.batch_size), args.epochs // passes
+    held-out check runs between two), of `steps` batches; and how many of Keras' epochs."""
+    passes = math.gcd(check_every, epochs) or 1
+    return passes, passes * math.ceil(train_size / batch_size), epochs // passes
 
 
 class HeldOutCheck(keras.callbacks.Callback):
@@ -293,42 +257,33 @@ class HeldOutCheck(keras.callbacks.Callback):
     string's true count; the error on a fixed slice of held-out strings, and a stop once the
     whole held-out set is at the target (the slice says when to look)."""
 
-    def __init__(
-        self,
-        classify_every_string,
-        test_codes,
-        test_output,
-        length,
-        example,
-        target,
-        recipe,
-        passes,
-    ):
+    def __init__(self, classify_every_string, test_codes, test_output, example, target, passes,
+                 print_every):  # fmt: skip
         super().__init__()
-        self.classify_every_string, self.test_codes, self.test_output = (
-            classify_every_string,
-            test_codes,
-            test_output,
+        self.classify_every_string = classify_every_string
+        self.test_codes, self.test_output = test_codes, test_output
+        self.example, self.target, self.passes, self.print_every = (
+            example,
+            target,
+            passes,
+            print_every,
         )
-        self.example = example or (EXAMPLE * 2)[:length]  # --predict's string, else the article's
         # the slice, and the example last: one call into the model
         self.check_output = test_output[:CHECK_SIZE]
-        self.check_input = to_bits(np.append(test_codes[:CHECK_SIZE], int(self.example, 2)), length)
-        self.target, self.passes, self.print_every = target, passes, recipe["print_every"]
+        codes = np.append(test_codes[:CHECK_SIZE], int(example, 2))
+        self.check_input = to_bits(codes, len(example))
         self.epochs_done, self.predicted = 0, None
 
     def on_epoch_end(self, epoch, logs):
-        self.epochs_done = (
-            epoch + 1
-        ) * self.passes  # the article's epochs: `passes` of them in one of Keras'
+        self.epochs_done = (epoch + 1) * self.passes  # the article's epochs
         prediction = self.model.predict_on_batch(self.check_input)
         logs["heldout_error"] = incorrect = error(prediction[:-1], self.check_output)
         if self.epochs_done % self.print_every == 0:
-            probability = prediction[-1, self.example.count("1")]
+            ones = self.example.count("1")
             print(
                 f"Epoch {self.epochs_done:4d} error {incorrect:.3%} on {len(self.check_output):,} "
-                f"held-out strings, loss {logs['loss']:.4f}; {self.example}: {probability:.1%} on "
-                f"{self.example.count('1')} ones",
+                f"held-out strings, loss {logs['loss']:.4f}; {self.example}: "
+                f"{prediction[-1, ones]:.1%} on {ones} ones",
                 flush=True,
             )
         if incorrect <= self.target:  # the slice is there: is the whole held-out set?
@@ -338,81 +293,16 @@ class HeldOutCheck(keras.callbacks.Callback):
                 self.predicted, self.model.stop_training = predicted, True
 
 
-def train(model, batches, steps, epochs, backup, check, log):
-    """model.fit from the epoch the backup holds (if any) until the target or the last epoch,
-    backing up each epoch first and logging the check's figures last; Ctrl-C stops it cleanly.
-    Returns the epochs done and the seconds."""
+def train(model, batches, steps, epochs, first_epoch, callbacks):
+    """model.fit from `first_epoch` until a callback stops it or the last epoch; Ctrl-C stops it
+    cleanly. Returns the seconds it took."""
     started = time.perf_counter()
     try:
-        model.fit(
-            batches,
-            steps_per_epoch=steps,
-            epochs=epochs,
-            initial_epoch=backup.first_epoch,
-            callbacks=[backup, check, *log],
-            shuffle=False,
-            verbose=0,
-        )
+        model.fit(batches, steps_per_epoch=steps, epochs=epochs, initial_epoch=first_epoch,
+                  callbacks=callbacks, shuffle=False, verbose=0)  # fmt: skip
     except KeyboardInterrupt:
-        print(f"\nInterrupted after epoch {check.epochs_done}: evaluating what it has learned.")
-        shutil.rmtree(backup.folder, ignore_errors=True)  # the run ends here, as when it finishes
-    finally:
-        release(backup)
-    return check.epochs_done, time.perf_counter() - started
-
-
-# ## Beyond the article: the learning curve
-class Curve(keras.callbacks.Callback):
-    """Every epoch's figures (loss, held-out error), kept in `path` beside the backup as well, so
-    that a run resumed after a kill still draws its whole curve."""
-
-    def __init__(self, path, first_epoch):
-        super().__init__()
-        self.path = path
-        try:
-            with open(path) as f:
-                self.points = [point for point in json.load(f) if point["epoch"] <= first_epoch]
-        except (OSError, ValueError, KeyError, TypeError):
-            self.points = []
-
-    def on_epoch_end(self, epoch, logs):
-        self.points.append(
-            dict(epoch=epoch + 1, **{key: float(value) for key, value in logs.items()})
-        )
-        os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        with open(f"{self.path}.tmp", "w") as f:
-            json.dump(self.points, f)
-        os.replace(f"{self.path}.tmp", self.path)
-
-
-def curve_figure(points, passes, target, strings):
-    """--curve-png's figure: the training loss and the held-out error after each check, the
-    target as a line."""
-    from matplotlib.figure import Figure  # only where a picture is asked
-
-    epochs = [point["epoch"] * passes for point in points]
-    fig = Figure(figsize=(7, 6), layout="constrained")
-    loss, error = fig.subplots(2, 1, sharex=True)
-    fig.suptitle(f"Learning to count the ones: {epochs[-1] if epochs else 0} epochs")
-    loss.plot(epochs, [point["loss"] for point in points], ".-")
-    loss.set(title="Training loss (cross-entropy)", ylabel="loss", yscale="log")
-    loss.yaxis.set_major_formatter("{x:g}")
-    loss.yaxis.set_minor_formatter("{x:g}")  # 0.3, not 3 x 10^-1
-    error.plot(epochs, [point["heldout_error"] for point in points], ".-", label="held-out error")
-    error.axhline(
-        target, color="tab:red", linestyle="--", label=f"the target, {target:.1%} (the article's)"
-    )
-    # logarithmic down to one string wrong, then linear to 0
-    error.set_yscale("symlog", linthresh=1 / strings)
-    error.yaxis.set_major_formatter(lambda y, _: f"{y * 100:g}%")
-    error.set_ylim(0, 1)
-    error.set(
-        title=f"Error on {strings:,} held-out strings (log scale, 0 at the bottom)",
-        xlabel="epoch",
-        ylabel="error",
-    )
-    error.legend()
-    return fig
+        print("\nInterrupted: evaluating what it has learned.")
+    return time.perf_counter() - started
 
 
 def predict(model, text):
@@ -473,6 +363,37 @@ def error_report(predicted, test_output, train_output, length):
             f"The training split has no string with {', '.join(map(str, missing))} ones: that "
             f"dooms {doomed:,} held-out strings, a floor of {doomed / len(test_output):.3%} error."
         )
+
+
+# ## Beyond the article: the learning curve
+def curve_figure(history, passes, target, strings):
+    """--curve-png's figure: the training loss and the held-out error after each check (from
+    model.fit's History), the target as a line."""
+    from matplotlib.figure import Figure  # only where a picture is asked
+
+    epochs = [(epoch + 1) * passes for epoch in history.epoch]
+    fig = Figure(figsize=(7, 6), layout="constrained")
+    loss, error = fig.subplots(2, 1, sharex=True)
+    fig.suptitle(f"Learning to count the ones: {epochs[-1] if epochs else 0} epochs")
+    loss.plot(epochs, history.history["loss"], ".-")
+    loss.set(title="Training loss (cross-entropy)", ylabel="loss", yscale="log")
+    loss.yaxis.set_major_formatter("{x:g}")
+    loss.yaxis.set_minor_formatter("{x:g}")  # 0.3, not 3 x 10^-1
+    error.plot(epochs, history.history["heldout_error"], ".-", label="held-out error")
+    error.axhline(
+        target, color="tab:red", linestyle="--", label=f"the target, {target:.1%} (the article's)"
+    )
+    # logarithmic down to one string wrong, then linear to 0
+    error.set_yscale("symlog", linthresh=1 / strings)
+    error.yaxis.set_major_formatter(lambda y, _: f"{y * 100:g}%")
+    error.set_ylim(0, 1)
+    error.set(
+        title=f"Error on {strings:,} held-out strings (log scale, 0 at the bottom)",
+        xlabel="epoch",
+        ylabel="error",
+    )
+    error.legend()
+    return fig
 
 
 # ## Beyond the article: what the LSTM holds after each bit
@@ -598,11 +519,58 @@ def inspect_figure(cell, answers, text, unit, r, strings):
     return fig
 
 
+# ## The lesson, in the article's order
+def run(recipe, length=LENGTH, train_size=NUM_EXAMPLES, cell="lstm", layers=1, hidden=NUM_HIDDEN,
+        seed=0, target=TARGET_ERROR, example=EXAMPLE, model=None, first_epoch=0, callbacks=(),
+        dry_run=False):  # fmt: skip
+    """The article's steps in its order, from plain values; main() and the notebook both call it.
+    `recipe`: one of RECIPES, its values changed at will; `model` and `first_epoch` go on from a
+    saved model; `dry_run` trains one batch and scores the check slice only. Returns the model
+    and the run's figures."""
+    keras.utils.set_random_seed(seed)
+    train_input, train_output, test_codes, test_output = make_data(length, train_size, seed)
+    show_first(train_input, train_output, length)
+    if model is None:
+        model = build_model(length, cell, hidden, layers, recipe["article_init"])
+    batch_size = recipe["batch_size"]
+    passes, steps, epochs = schedule(
+        recipe["epochs"], recipe["check_every"], train_size, batch_size
+    )
+    if dry_run:
+        passes, steps, epochs = 1, 1, 1
+    compile_model(model, recipe, steps, epochs)
+    print(
+        f"{layers} x {cell.upper()}({hidden}), {model.count_params():,} parameters; batch "
+        f"{batch_size}, Adam {recipe['lr']:g}, balance {recipe['balance']:g}, up to "
+        f"{recipe['epochs']} epochs; seed {seed}"
+    )
+    classify_every_string = every_string_classifier(model, length)
+    check = HeldOutCheck(classify_every_string, test_codes, test_output, example, target, passes,
+                         recipe["print_every"])  # fmt: skip
+    check.epochs_done = first_epoch
+    weights = class_weights(train_output, length, recipe["balance"])[train_output]
+    batches = epoch_batches(train_input, train_output, weights, batch_size, seed, first_epoch)
+    seconds = train(model, batches, steps, epochs, first_epoch // passes, [check, *callbacks])
+    wrong, examples = results(check, train_output, length, dry_run)
+    return model, dict(value=wrong / examples, wrong=wrong, examples=examples,
+                       epochs=check.epochs_done, train_seconds=round(seconds, 2), passes=passes,
+                       check_size=len(check.check_output))  # fmt: skip
+
+
 # --- Running it from the terminal: not in the article ---
+# What serves the terminal only: the flags and their checks, saving and loading, the JSON. The
+# functions from here to main() are the same text in the four scripts (tests/test_skeleton.py).
+import argparse
+import contextlib
+import importlib.util
+import json
+import pathlib
+import signal
+import sys
+import tempfile
+import zipfile
+
 SCRIPT = os.path.basename(__file__)
-SETTINGS = dict(
-    length=LENGTH, train_size=NUM_EXAMPLES, cell="lstm", layers=1, hidden=NUM_HIDDEN, seed=0
-)
 
 
 def fail(message):
@@ -613,13 +581,13 @@ def fail(message):
 
 def checked(convert, test, wanted):
     """An argparse type: the text converted, then tested; else a one-line error saying what to
-    give (which --help says too: `wanted`)."""
+    give (`wanted`, which --help says too)."""
 
     def parse(text):
         try:
             if test(value := convert(text)):
                 return value
-        except ValueError:
+        except (ValueError, OverflowError):
             pass
         raise argparse.ArgumentTypeError(f"{text!r}: give {wanted}")
 
@@ -632,67 +600,183 @@ def whole(low, high):
     return checked(int, lambda n: low <= n <= high, f"a whole number from {low:,} to {high:,}")
 
 
-def writable(path, folder=False):
-    """Whether `path` names a file (or a folder) that could be made: not empty, its folder there,
-    nothing of the other kind in its place. (Whether the folder lets this user write is tried
-    before training: check_outputs.)"""
-    kind_in_the_way = os.path.isfile if folder else os.path.isdir
-    return (
-        bool(path)
-        and os.path.isdir(os.path.dirname(os.path.abspath(path)))
-        and not kind_in_the_way(path)
+def new_file(ending, wanted):
+    """An argparse type: the name of a file to write, ending in `ending`, in a folder that exists
+    (a name ending in a slash names a folder, not a file)."""
+
+    def fits(path):
+        folder = os.path.dirname(os.path.abspath(path))
+        named_a_folder = path.endswith(("/", os.sep)) or os.path.isdir(path)
+        return path.endswith(ending) and not named_a_folder and os.path.isdir(folder)
+
+    return checked(str, fits, f"{wanted}, in a folder that exists")
+
+
+KERAS_FILE = new_file(".keras", "a file name ending in .keras")
+PNG_FILE = new_file(".png", "a file name ending in .png")
+JSON_FILE = new_file("", "a file name, or - for standard output")
+FOLDER = checked(str, lambda path: not os.path.isfile(path), "a folder (not a file)")
+MODEL_FILE = checked(str, bool, "the name of a file written by --save")
+SEED = whole(0, 2**32 - 1)  # what NumPy's seeding takes
+
+
+def check_outputs(args, flags):
+    """Before any training, every file or folder the run will write: named by no other flag (but
+    --save may rewrite the model --load read), new or --overwrite given, in a folder this user
+    can write, and matplotlib installed for a picture. A one-line error for the first that is
+    not. (/dev/stdout, a named pipe: written as they are.)"""
+    named = {os.path.realpath(args.load): "--load"} if args.load else {}
+    for flag in flags:
+        path = getattr(args, flag[2:].replace("-", "_"))
+        if not path or path == "-" and flag == "--json":
+            continue
+        other = named.setdefault(os.path.realpath(path), flag)
+        if other != flag and {flag, other} != {"--load", "--save"}:
+            fail(f"{flag} {path}: {other} names that file too; give each its own")
+        if os.path.isfile(path) and not (args.overwrite or other == "--load"):
+            fail(f"{flag} {path}: the file exists; pass --overwrite to replace it")
+        folder = os.path.abspath(path if flag == "--log-dir" else os.path.dirname(path))
+        while not os.path.isdir(folder):  # --log-dir makes the folders it names
+            folder = os.path.dirname(folder)
+        try:
+            tempfile.TemporaryFile(dir=folder).close()
+        except OSError as error:
+            fail(f"{flag} {path}: cannot write in {folder} ({error.strerror or error})")
+        if flag.endswith("-png") and importlib.util.find_spec("matplotlib") is None:
+            fail(f"{flag} draws with matplotlib, which is not installed: pip install matplotlib")
+
+
+def publish(path, write, replace):
+    """The file that write(temporary) writes, made `path` whole: written beside it, then one
+    rename, so that a kill at any moment leaves the file before or the file after. A file there
+    is replaced only if `replace`; a name taken since the checks is left alone, and the file goes
+    beside it under a free name, said in one line. Returns the path written."""
+    if os.path.exists(path) and not os.path.isfile(path):  # /dev/stdout, a named pipe
+        write(path)
+        return path
+    stem, extension = os.path.splitext(path)
+    temporary, target = f"{stem}.{os.getpid()}.tmp{extension}", path
+    try:
+        write(temporary)
+        if replace:
+            os.replace(temporary, target)
+        n = 1
+        while not replace:
+            try:
+                os.link(temporary, target)  # a link, unlike a rename, never replaces a file there
+                break
+            except FileExistsError:
+                n, target = n + 1, f"{stem}-{n + 1}{extension}"
+    except OSError as error:
+        fail(f"{path}: cannot write it ({error.strerror or error})")
+    finally:
+        with contextlib.suppress(OSError):
+            os.remove(temporary)
+    if target != path:
+        print(f"{path} appeared while this run worked: left alone; this run's is {target}")
+    return target
+
+
+def write_figure(figure, args, flag, what):
+    """A matplotlib figure to the PNG of `flag`, and one line saying what it shows and where."""
+    path = getattr(args, flag[2:].replace("-", "_"))
+    print(f"{what}: {publish(path, lambda f: figure.savefig(f, dpi=120), args.overwrite)}")
+
+
+class Save(keras.callbacks.Callback):
+    """--save PATH after every epoch, as keras.callbacks.ModelCheckpoint does, but whole (see
+    publish), and with what --load needs to go on: the optimizer's state (model.save keeps it),
+    the settings, the epoch reached, and the epochs planned (none left once the target is
+    reached)."""
+
+    def __init__(self, args, settings, passes=1):
+        super().__init__()
+        self.path, self.written = args.save, False
+        loaded = args.load and os.path.realpath(args.load) == os.path.realpath(args.save)
+        self.replace = args.overwrite or loaded  # --save may rewrite the model --load read
+        self.settings, self.passes = settings, passes
+
+    def on_epoch_end(self, epoch, logs=None):
+        epoch = (epoch + 1) * self.passes  # the article's epochs
+        self.write(self.model, epoch, epoch if self.model.stop_training else None)
+
+    def write(self, model, epoch, epochs=None):
+        def write(temporary):
+            model.save(temporary)
+            with zipfile.ZipFile(temporary, "a") as archive:  # the settings, inside the file
+                saved = dict(self.settings, epoch=epoch, epochs=epochs or self.settings["epochs"])
+                archive.writestr(f"{SCRIPT[:-3]}.json", json.dumps(saved))
+
+        self.path = publish(self.path, write, self.replace or self.written)
+        self.written = True
+
+
+def load_model(path):
+    """A model saved by Save, and the settings and epochs it holds; or a one-line error."""
+    if not os.path.isfile(path):
+        fail(f"--load {path}: no such file")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            saved = json.loads(archive.read(f"{SCRIPT[:-3]}.json"))
+        return keras.models.load_model(path, compile=False), saved
+    except Exception as problem:  # a zip, a JSON, a model: each fails in its own way
+        fail(f"--load {path}: not a model saved by {SCRIPT} ({type(problem).__name__}: {problem})")
+
+
+class Resume(keras.callbacks.Callback):
+    """--load PATH with epochs left: the optimizer's state read back (its step count too, so the
+    learning rate goes on where it was) before the first step."""
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = path
+
+    def on_train_begin(self, logs=None):
+        self.model.optimizer.build(self.model.trainable_variables)
+        try:
+            self.model.load_weights(self.path)
+        except ValueError as problem:
+            fail(f"--load {self.path}: its optimizer's state does not fit ({problem})")
+
+
+def log_dir(args):
+    """--log-dir: a new folder in it for this run (TensorBoard shows runs side by side), or
+    None."""
+    if not args.log_dir:
+        return None
+    os.makedirs(args.log_dir, exist_ok=True)
+    name = tempfile.mkdtemp(
+        prefix=f"{SCRIPT[:-3]}-{time.strftime('%Y%m%d-%H%M%S')}-", dir=args.log_dir
     )
+    print(f"TensorBoard: tensorboard --logdir {args.log_dir}")
+    return name
 
 
+SETTINGS = dict(length=LENGTH, train_size=NUM_EXAMPLES, cell="lstm", layers=1, hidden=NUM_HIDDEN,
+                seed=0)  # fmt: skip
+OUTPUTS = ("--save", "--inspect-png", "--curve-png", "--json", "--log-dir")
 EPOCHS = whole(0, 100_000)
 BATCH_SIZE = whole(1, 1_000_000)
 RATE = checked(float, lambda x: 0 < x <= 10, "a number above 0, at most 10")
 WEIGHT = checked(float, lambda x: 0 <= x <= 10, "a number from 0 to 10")
 FRACTION = checked(float, lambda x: 0 <= x < 1, "a fraction from 0 up to 1")
-LENGTH_RANGE = whole(1, MAX_LENGTH)
-TRAIN_SIZE = whole(1, 2**MAX_LENGTH - 1)
+LENGTHS = whole(1, 24)  # 2**24, some 16.8 million strings, to score
+TRAIN_SIZE = whole(1, 2**24 - 1)
 LAYERS = whole(1, 8)
 HIDDEN = whole(1, 1024)
-SEED = whole(0, 2**32 - 1)  # what NumPy's seeding takes
 BITS = checked(str, lambda text: text and set(text) <= {"0", "1"}, "a string of 0s and 1s")
-IN_A_FOLDER = "in a folder that exists"
-KERAS_FILE = checked(
-    str,
-    lambda path: path.endswith(".keras") and writable(path),
-    f"a file name ending in .keras, {IN_A_FOLDER}",
-)
-PNG_FILE = checked(
-    str,
-    lambda path: path.endswith(".png") and writable(path),
-    f"a file name ending in .png, {IN_A_FOLDER}",
-)
-JSON_FILE = checked(str, writable, f"a file name {IN_A_FOLDER}")
-FOLDER = checked(
-    str, lambda path: writable(path, folder=True), f"a folder (not a file) {IN_A_FOLDER}"
-)
-MODEL_FILE = checked(str, bool, "the name of a file written by --save")
-# every file or folder a run writes
-OUTPUTS = (
-    "--save",
-    "--inspect-png",
-    "--curve-png",
-    "--json",
-    "--log-dir",
-)
 
 
 def parse_args(argv):
     """The flags, each checked by its type; settle() checks what spans several."""
 
     def recipes(key):
-        return "the recipe's: " + ", ".join(
-            f"{name} {recipe[key]:g}" for name, recipe in RECIPES.items()
-        )
+        return "the recipe's: " + ", ".join(f"{name} {r[key]:g}" for name, r in RECIPES.items())
 
     article, fast = RECIPES["article"], RECIPES["fast"]  # --help says their values
     parser = argparse.ArgumentParser(
-        description="Count the ones in binary strings with an LSTM (the noob's guide to RNN-LSTM, "
-        "in TensorFlow 2)."
+        description="Count the ones in binary strings with an LSTM "
+        "(the noob's guide to RNN-LSTM, in TensorFlow 2)."
     )
     parser.error = fail  # argparse's own errors too: one line, exit status 2
     add = parser.add_argument
@@ -702,8 +786,8 @@ def parse_args(argv):
         help=f"'article': batch {article['batch_size']}, Adam {article['lr']:g}, summed loss; "
         f"'fast': batch {fast['batch_size']}, Adam {fast['lr']:g} decayed to 0, clipping, the "
         "rare classes weighed up (default: %(default)s)")
-    add("--epochs", type=EPOCHS, help=f"most epochs, {EPOCHS.wanted}; 0 with --load only "
-        f"evaluates (default: {recipes('epochs')})")
+    add("--epochs", type=EPOCHS, help=f"train up to this epoch, {EPOCHS.wanted}; with --load, "
+        f"on from the epoch it reached (default: {recipes('epochs')}, or the loaded model's)")
     add("--batch-size", type=BATCH_SIZE,
         help=f"strings per update, {BATCH_SIZE.wanted} (default: {recipes('batch_size')})")
     add("--lr", type=RATE, help=f"Adam's learning rate, {RATE.wanted} (default: {recipes('lr')})")
@@ -712,8 +796,8 @@ def parse_args(argv):
         f"class alike; {WEIGHT.wanted} (default: {recipes('balance')})")
     add("--target-error", type=FRACTION, default=TARGET_ERROR,
         help=f"stop at this held-out error, {FRACTION.wanted} (default: %(default)s)")
-    add("--length", type=LENGTH_RANGE,
-        help=f"bits per string, {LENGTH_RANGE.wanted} (default: {LENGTH}, or the loaded model's)")
+    add("--length", type=LENGTHS,
+        help=f"bits per string, {LENGTHS.wanted} (default: {LENGTH}, or the loaded model's)")
     add("--train-size", type=TRAIN_SIZE,
         help=f"training strings, the rest held out: 1 to 2**LENGTH - 1 (default: {NUM_EXAMPLES}, "
         "or the loaded model's)")
@@ -738,40 +822,35 @@ def parse_args(argv):
         help="the training loss and the held-out error after each check, as a picture (default: "
         "none)")
     add("--save", type=KERAS_FILE, metavar="PATH",
-        help="write the trained model here (default: none)")
+        help="write the model here after every check, whole, to --load later (default: none)")
     add("--load", type=MODEL_FILE, metavar="PATH",
-        help="start from a model written by --save (default: none)")
+        help="start from a model written by --save, and train on to --epochs (default: none)")
     add("--overwrite", action="store_true",
         help="let --save, --json and the PNG flags replace existing files (default: off)")
     add("--log-dir", type=FOLDER, metavar="DIR",
         help="write TensorBoard logs to a new folder in DIR (default: none)")
     add("--json", type=JSON_FILE, metavar="PATH",
-        help="write the run's figures to this file (default: none)")
+        help="write the run's figures to this file, - for standard output (default: none)")
     add("--dry-run", action="store_true",
         help="train one batch, score the check slice: checks an install (default: off)")
     # fmt: on
     return parser.parse_args(argv)
 
 
-def settle(args):
+def settle(args, saved):
     """Flags, else the loaded model's settings, else the defaults; a one-line error where flags
-    conflict."""
-    check_outputs(args, OUTPUTS, inputs=("--load",))  # before any work
-    model, saved = load_model(args.load) if args.load else (None, {})
+    conflict. Returns the recipe with the flags' values."""
     for key, default in SETTINGS.items():
         given = getattr(args, key)
         if saved and given not in (None, saved[key]):
             flag = f"--{key.replace('_', '-')}"
             fail(f"{flag} {given} does not fit {args.load}, trained with {flag} {saved[key]}")
         setattr(args, key, saved.get(key, default) if given is None else given)
-    for key in (
-        "epochs",
-        "batch_size",
-        "lr",
-        "balance",
-    ):  # the recipe's, where no flag says otherwise
+    recipe = dict(RECIPES[args.recipe], epochs=saved.get("epochs", RECIPES[args.recipe]["epochs"]))
+    for key in ("epochs", "batch_size", "lr", "balance"):  # the recipe's, where no flag is given
         given = getattr(args, key)
-        setattr(args, key, RECIPES[args.recipe][key] if given is None else given)
+        setattr(args, key, recipe[key] if given is None else given)
+        recipe[key] = getattr(args, key)
     if args.train_size >= 2**args.length:
         fail(
             f"--train-size {args.train_size}: there are {2**args.length:,} strings of "
@@ -782,377 +861,92 @@ def settle(args):
             fail(f"{flag} {bits}: give a string of exactly {args.length} characters, each 0 or 1")
     if args.inspect_png and not args.inspect:
         fail("--inspect-png draws what --inspect shows: give --inspect BITS too")
-    return RECIPES[args.recipe], model
+    return recipe
 
 
-def check_outputs(args, outputs, inputs):
-    """Before any training, every file or folder the run will write: named by no other flag (but
-    --save may write the model --load read), free or --overwrite given, in a folder this user can
-    write (a file made and removed there), and matplotlib installed if it is a picture. A
-    one-line error for the first that is not."""
-    named = {}
-    for flag in (*inputs, *outputs):
-        path = getattr(args, flag[2:].replace("-", "_"))
-        if not path:
-            continue
-        other = named.setdefault(os.path.realpath(path), flag)
-        if (
-            other != flag and flag in outputs and {flag, other} != {"--load", "--save"}
-        ):  # inputs may share one
-            fail(f"{flag} {path}: {other} names that file too; give each its own")
-        if flag in inputs:
-            continue
-        if (
-            flag != "--log-dir"
-            and os.path.exists(path)
-            and not (args.overwrite or other == "--load")
-        ):
-            fail(
-                f"{flag} {path}: the file exists; pass --overwrite to replace it, or choose "
-                "another name"
+def from_the_terminal(args):
+    """The checks, then the lesson's run() (unless a loaded model has no epochs left and is only
+    asked for answers), then the answers, the pictures, the summary line."""
+    check_outputs(args, OUTPUTS)
+    model, saved = load_model(args.load) if args.load else (None, {})
+    recipe = settle(args, saved)
+    settings = dict({key: getattr(args, key) for key in SETTINGS}, epochs=args.epochs)
+    first_epoch = saved.get("epoch", 0)
+    metrics = dict(
+        recipe=args.recipe,
+        metric="test_error",
+        target=args.target_error,
+        settings=settings,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        balance=args.balance,
+    )
+    if model is None or first_epoch < args.epochs or not (args.predict or args.inspect):
+        callbacks = [Resume(args.load)] if first_epoch else []
+        if 0 < first_epoch < args.epochs:
+            print(f"Going on from epoch {first_epoch} of {args.load}, up to epoch {args.epochs}")
+        passes, _, _ = schedule(
+            args.epochs, recipe["check_every"], args.train_size, args.batch_size
+        )
+        saver = Save(args, settings, passes) if args.save else None
+        log = log_dir(args)
+        callbacks += [keras.callbacks.TensorBoard(log)] * bool(log) + [saver] * bool(saver)
+        model, figures = run(recipe, args.length, args.train_size, args.cell, args.layers,
+                             args.hidden, args.seed, args.target_error, args.predict or EXAMPLE,
+                             model, first_epoch, callbacks, args.dry_run)  # fmt: skip
+        metrics.update(figures)
+        if saver and not saver.written:
+            saver.write(model, figures["epochs"])
+        if saver:
+            print(f"Saved the model to {saver.path}")
+        if args.curve_png:
+            figure = curve_figure(model.history, figures["passes"], args.target_error,
+                                  figures["check_size"])  # fmt: skip
+            write_figure(figure, args, "--curve-png", "The loss and the held-out error")
+        reached = (
+            "target reached" if figures["value"] <= args.target_error else "target not reached"
+        )
+        print(
+            f"test error {figures['value']:.3%} ({figures['wrong']:,} of {figures['examples']:,} "
+            f"held-out strings wrong), {reached}, {figures['epochs']} epochs, "
+            f"{figures['train_seconds']:.1f} s training"
+        )
+    if args.predict:
+        metrics.update(predict(model, args.predict))
+    if args.inspect:
+        _, _, test_codes, _ = make_data(args.length, args.train_size, args.seed)
+        (unit, r, r_all), cell, answers = inspect(
+            model, args.inspect, to_bits(test_codes[:5000], args.length)
+        )
+        metrics.update(counting_unit=dict(unit=unit, r=r, r_all=r_all))
+        if args.inspect_png:
+            figure = inspect_figure(
+                cell, answers, args.inspect, unit, r, min(len(test_codes), 5000)
             )
-        folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
-        try:
-            with tempfile.TemporaryFile(dir=folder):
-                pass
-        except OSError as error:
-            fail(f"{flag} {path}: cannot write in {folder} ({error.strerror or error})")
-        if path.endswith(".png") and importlib.util.find_spec("matplotlib") is None:
-            fail(f"{flag} draws with matplotlib, which is not installed: pip install matplotlib")
-
-
-def publish(args, flag, write):
-    """The file of `flag` written whole: write(temporary) beside it, then one rename into place.
-    An existing file is replaced only with --overwrite (or by --save onto the model --load read),
-    checked again now: a name taken while the run worked is left alone, the file written beside
-    it under a free name, said in one line. Returns the path written."""
-    path = getattr(args, flag[2:].replace("-", "_"))
-    stem, extension = os.path.splitext(path)
-    temporary, target = f"{stem}.tmp-{os.getpid()}{extension}", path
-    loaded = args.load and os.path.realpath(args.load) == os.path.realpath(path)
-    replace = (
-        flag == "--save" and loaded
-    ) or args.overwrite  # --save may rewrite the model it read
-    try:
-        write(temporary)
-        for n in itertools.count(2):
-            try:
-                if not (replace and target == path):
-                    # the name is this run's now
-                    os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-                break
-            except FileExistsError:
-                target = f"{stem}-{n}{extension}"
-        os.replace(temporary, target)
-    except OSError as error:
-        fail(f"{flag} {path}: cannot write it ({error.strerror or error})")
-    finally:
-        with contextlib.suppress(OSError):
-            os.remove(temporary)
-    if target != path:
-        print(
-            f"{flag} {path} appeared while this run worked: left alone, and this run's written to "
-            f"{target}"
-        )
-    return target
-
-
-def write_figure(figure, args, flag, what):
-    """A matplotlib figure to the PNG of `flag` (no screen needed), and one line saying what it
-    shows and where."""
-    path = publish(args, flag, lambda temporary: figure.savefig(temporary, dpi=120))
-    print(f"{what}: {path}")
-
-
-def save_model(model, args, settings):
-    """model.save, the run's settings added inside the .keras file, published whole (see
-    publish)."""
-
-    def write(temporary):
-        model.save(temporary)
-        with zipfile.ZipFile(temporary, "a") as archive:
-            archive.writestr(f"{SCRIPT[:-3]}.json", json.dumps(settings))  # which script, and how
-
-    print(f"Saved the model to {publish(args, '--save', write)}")
-
-
-def load_model(path):
-    """A model saved by save_model, and the settings it was trained with; or a one-line error."""
-    if not os.path.isfile(path):
-        fail(f"--load {path}: no such file")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            settings = json.loads(archive.read(f"{SCRIPT[:-3]}.json"))
-        return keras.models.load_model(path, compile=False), {
-            key: settings[key] for key in SETTINGS
-        }
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, EOFError) as problem:
-        fail(f"--load {path}: not a model saved by {SCRIPT} ({type(problem).__name__}: {problem})")
-
-
-def hold(path):
-    """An OS lock on the file `path` for as long as this run lives (the OS lets go when the
-    process ends, killed or not), or None if another living run holds it."""
-    handle = open(path, "a")
-    try:
-        if os.name == "nt":
-            import msvcrt
-
-            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-        else:
-            import fcntl
-
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        if (
-            os.fstat(handle.fileno()).st_ino != os.stat(path).st_ino
-        ):  # a run that ended removed it meanwhile
-            raise OSError
-        return handle
-    except OSError:
-        handle.close()
-        return None
-
-
-def release(backup):
-    """The end of a run: its lock let go, and removed with the backup if the run is over (a run
-    that crashed leaves both: the backup for the next run of this command to resume from)."""
-    if not os.path.isdir(backup.folder):
-        with contextlib.suppress(OSError):
-            os.remove(backup.lock.name)
-    backup.lock.close()
-
-
-def digest(path):
-    """The SHA-256 of a file, to know it is the one a backup wrote."""
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
-
-
-class Backup(keras.callbacks.Callback):
-    """A run's backup, written whole every epoch, and read back when the same command runs again
-    after a kill.
-
-    keras.callbacks.BackupAndRestore writes the weights, then the epoch they belong to, in two
-    steps: a kill between the two, or a damaged file, resumes one epoch's weights with another's
-    number, a run that ends at figures no run gives. Here each epoch's weights (and the
-    optimizer's state) go to a file of their own, then `backup.json` (the epoch, that file, its
-    SHA-256) replaces the last in one rename: a kill at any moment leaves one whole epoch, which
-    resumable() checks before a run takes it."""
-
-    def __init__(self, folder, lock, first_epoch):
-        super().__init__()
-        self.folder, self.lock, self.first_epoch = folder, lock, first_epoch
-
-    def on_train_begin(self, logs=None):
-        if self.first_epoch:  # the epoch resumable() checked: its weights and the optimizer's state
-            with open(os.path.join(self.folder, "backup.json")) as f:
-                weights = json.load(f)["weights"]
-            self.model.optimizer.build(self.model.trainable_variables)
-            self.model.load_weights(os.path.join(self.folder, weights))
-
-    def on_epoch_end(self, epoch, logs=None):
-        os.makedirs(self.folder, exist_ok=True)
-        weights = f"epoch-{epoch + 1}.weights.h5"
-        self.model.save_weights(os.path.join(self.folder, weights))
-        record = dict(
-            epoch=epoch + 1, weights=weights, sha256=digest(os.path.join(self.folder, weights))
-        )
-        with open(os.path.join(self.folder, "backup.tmp"), "w") as f:
-            json.dump(record, f)
-        os.replace(
-            os.path.join(self.folder, "backup.tmp"), os.path.join(self.folder, "backup.json")
-        )
-        for name in os.listdir(self.folder):  # the epochs before: no longer needed
-            if name.endswith(".weights.h5") and name != weights:
-                os.remove(os.path.join(self.folder, name))
-
-    def on_train_end(self, logs=None):
-        shutil.rmtree(self.folder, ignore_errors=True)  # the run is over: nothing to resume
-
-
-def resumable(folder):
-    """The epoch a backup holds whole, 0 if there is none; a backup that is not whole is set
-    aside (renamed, and said in one line), never resumed: a run goes on exactly where it stopped,
-    or starts afresh."""
-    if not os.path.exists(folder):
-        return 0
-    try:
-        with open(os.path.join(folder, "backup.json")) as f:
-            record = json.load(f)
-        if digest(os.path.join(folder, record["weights"])) == record["sha256"]:
-            return int(record["epoch"])
-        problem = f"{record['weights']} is not the file it wrote"
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        problem = f"{type(error).__name__}: {error}"
-    aside = f"{folder}-set-aside-{time.strftime('%Y%m%d-%H%M%S')}"
-    os.replace(folder, aside)
-    print(
-        f"The backup of a run of this same command is not whole ({problem}): set aside in {aside}; "
-        "starting afresh"
-    )
-    return 0
-
-
-def backup(args, passes=1):
-    """The run's Backup, in a folder named after this very script and command that no living run
-    holds (its lock), and the epoch (of the article's, `passes` to one of Keras') it resumes
-    from: a run killed and started again goes on with the weights and the optimizer's state. The
-    same command started again while the first still runs gets a backup of its own, so the two
-    never mix."""
-    with open(__file__, "rb") as f:
-        key = hashlib.sha256(
-            f.read() + json.dumps(vars(args), sort_keys=True).encode()
-        ).hexdigest()[:12]
-    name = os.path.join(tempfile.gettempdir(), "lstm-backups", f"{SCRIPT[:-3]}-{key}")
-    os.makedirs(os.path.dirname(name), exist_ok=True)
-    for copy in itertools.count(1):  # the first folder that no living run holds
-        folder = f"{name}-{copy}"
-        if lock := hold(f"{folder}.lock"):
-            break
-    if copy > 1:
-        print(
-            f"Another run of this same command is running (its backup: {name}-1): this run keeps "
-            f"its own, {folder}"
-        )
-    first_epoch = resumable(folder)
-    if first_epoch:
-        print(
-            f"Resuming from epoch {first_epoch * passes}, where a run of this same command stopped "
-            f"(backup: {folder})"
-        )
-    return Backup(folder, lock, first_epoch), first_epoch * passes
-
-
-def tensorboard(log_dir):
-    """Keras' TensorBoard callback writing to a new folder in --log-dir (so runs show side by
-    side), if asked."""
-    if not log_dir:
-        return []
-    print(f"TensorBoard: tensorboard --logdir {log_dir}")
-    return [
-        keras.callbacks.TensorBoard(
-            os.path.join(log_dir, f"{SCRIPT[:-3]}-{time.strftime('%Y%m%d-%H%M%S')}")
-        )
-    ]
-
-
-def finish(metrics, args, started):
-    """The one summary line, and every figure of the run to --json (written whole, then renamed)."""
-    metrics.update(
-        reached=metrics["value"] <= args.target_error,
-        total_seconds=round(time.perf_counter() - started, 2),
-        tensorflow=tf.__version__,
-        keras=keras.__version__,
-    )
-    verdict = (
-        "target reached" if metrics["reached"] else f"target {args.target_error:.3%} not reached"
-    )
-    print(
-        f"test error {metrics['value']:.3%} ({metrics['wrong']:,} of {metrics['examples']:,} "
-        f"held-out strings wrong), {verdict}, {metrics['epochs']} epochs, "
-        f"{metrics['total_seconds']:.1f} s"
-    )
-    if args.json:
-        text = json.dumps(metrics, indent=2)
-        publish(args, "--json", lambda temporary: pathlib.Path(temporary).write_text(text))
+            write_figure(figure, args, "--inspect-png", f"Unit {unit}'s state and the answers")
     return metrics
 
 
 def main(argv=None):
+    """The flags, the run, its figures. With --json -, standard output holds the JSON alone: the
+    run's lines go to stderr."""
     started = time.perf_counter()
     args = parse_args(argv)
-    recipe, model = settle(args)
-    keras.utils.set_random_seed(args.seed)
-    train_input, train_output, test_codes, test_output = make_data(
-        args.length, args.train_size, args.seed
-    )
-    if model is not None and (args.predict or args.inspect):  # a loaded model answers at once
-        return {
-            **(predict(model, args.predict) if args.predict else {}),
-            **look_inside(model, args, test_codes),
-        }
-    show_first(train_input, train_output, args.length)
-    if model is None:
-        model = build_model(
-            args.length, args.cell, args.hidden, args.layers, recipe["article_init"]
-        )
-    passes, steps, epochs = schedule(args, recipe)
-    compile_model(model, recipe, args.lr, steps, epochs)
-    print(
-        f"{args.layers} x {args.cell.upper()}({args.hidden}), {model.count_params():,} parameters; "
-        f"recipe {args.recipe}: batch {args.batch_size}, Adam {args.lr:g}, balance "
-        f"{args.balance:g}, up to {args.epochs} epochs; seed {args.seed}"
-    )
-
-    check = HeldOutCheck(
-        every_string_classifier(model, args.length),
-        test_codes,
-        test_output,
-        args.length,
-        args.predict,
-        args.target_error,
-        recipe,
-        passes,
-    )
-    backup_callback, check.epochs_done = backup(args, passes)
-    weights = class_weights(train_output, args.length, args.balance)[train_output]
-    batches = epoch_batches(
-        train_input, train_output, weights, args.batch_size, args.seed, check.epochs_done
-    )
-    curve = Curve(os.path.join(backup_callback.folder, "curve.json"), check.epochs_done // passes)
-    epochs, train_seconds = train(
-        model, batches, steps, epochs, backup_callback, check, [curve, *tensorboard(args.log_dir)]
-    )
-    if args.save:
-        save_model(model, args, {key: getattr(args, key) for key in SETTINGS})
-    if args.curve_png:
-        write_figure(
-            curve_figure(curve.points, passes, args.target_error, len(check.check_output)),
-            args,
-            "--curve-png",
-            "The loss and the held-out error after each check",
-        )
-
-    wrong, examples = results(check, train_output, args.length, args.dry_run)
-    metrics = dict(
-        script=SCRIPT,
-        recipe=args.recipe,
-        metric="test_error",
-        value=wrong / examples,
-        examples=examples,
-        wrong=wrong,
-        epochs=epochs,
-        target=args.target_error,
-        train_seconds=round(train_seconds, 2),
-        batch_size=args.batch_size,
-        lr=args.lr,
-        balance=args.balance,
-        settings={key: getattr(args, key) for key in SETTINGS},
-        **(predict(model, args.predict) if args.predict else {}),
-        **look_inside(model, args, test_codes),
-    )
-    return finish(metrics, args, started)
-
-
-def look_inside(model, args, test_codes):
-    """--inspect and --inspect-png: the counting unit over 5,000 held-out strings, the table, the
-    picture."""
-    if not args.inspect:
-        return {}
-    (unit, r, r_all), cell, answers = inspect(
-        model, args.inspect, to_bits(test_codes[:5000], args.length)
-    )
-    if args.inspect_png:
-        write_figure(
-            inspect_figure(cell, answers, args.inspect, unit, r, min(len(test_codes), 5000)),
-            args,
-            "--inspect-png",
-            f"Unit {unit}'s state, every unit's and the answers after each bit",
-        )
-    return dict(counting_unit=dict(unit=unit, r=r, r_all=r_all))
+    with contextlib.redirect_stdout(sys.stderr if args.json == "-" else sys.stdout):
+        metrics = from_the_terminal(args)
+    metrics.update(total_seconds=round(time.perf_counter() - started, 2), script=SCRIPT)
+    metrics.update(tensorflow=tf.__version__, keras=keras.__version__)
+    if args.json == "-":
+        print(json.dumps(metrics, indent=2))
+    elif args.json:
+        text = json.dumps(metrics, indent=2)
+        publish(args.json, lambda f: pathlib.Path(f).write_text(text), args.overwrite)
+    return metrics
 
 
 if __name__ == "__main__":
+    if hasattr(signal, "SIGPIPE"):  # output piped into `head` that closed: end quietly, as cat does
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         main()
     except KeyboardInterrupt:  # a second Ctrl-C, after the one that stopped training: stop at once

@@ -11,21 +11,12 @@ headings of its own, and everything that only serves the terminal is below the d
 
 Results: see the README's table, each figure with the command that measured it."""
 
-import argparse
-import contextlib
-import hashlib
-import importlib.util
 import itertools
-import json
 import math
 import os
-import pathlib
-import shutil
-import sys
-import tempfile
 import time
-import zipfile
 
+os.environ["KERAS_BACKEND"] = "tensorflow"  # a TensorFlow lesson, whatever the environment says
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's start-up chatter
 
 import keras
@@ -84,12 +75,11 @@ def sequence_sum(text):
 # ## 2. The Data
 SYMBOLS = "0+-I"  # the symbols, in the order of ENCODING's rows
 ENCODING = np.array(
-    # 'I'
     [
         [0, 0, 0],  # '0': nothing
         [1, 0, 0],  # '+'
         [0, 1, 0],  # '-'
-        [0, 0, 1],
+        [0, 0, 1],  # 'I'
     ],
     dtype=np.float32,
 )
@@ -195,14 +185,12 @@ class DiyLSTM(keras.layers.Layer):
 
     # ### 3.3 Update Conveyor: forget some of the old, add some of the new
     def C_t(self, ht_minus_1_and_xt, Conveyor, CandidateConveyor):
-        return (
-            self.f_t(ht_minus_1_and_xt) * Conveyor + self.i_t(ht_minus_1_and_xt) * CandidateConveyor
-        )
+        forget, update = self.f_t(ht_minus_1_and_xt), self.i_t(ht_minus_1_and_xt)
+        return forget * Conveyor + update * CandidateConveyor
 
     # ### 3.4 Prediction (for current LSTM step): a filtered view of the conveyor
-    def o_t(
-        self, ht_minus_1_and_xt
-    ):  # the article writes this line inside h_t; apart, --inspect can read it
+    # (the article writes o_t inside h_t; apart, --inspect can read it)
+    def o_t(self, ht_minus_1_and_xt):
         return tf.sigmoid(tf.matmul(ht_minus_1_and_xt, self.W_o) + self.b_o)
 
     def h_t(self, ht_minus_1_and_xt, FinalConveyor):
@@ -263,13 +251,7 @@ class DiyLSTM(keras.layers.Layer):
 
 
 # what DiyLSTM.steps reads, in the article's order
-INSIDE = (
-    "forget",
-    "input",
-    "candidate",
-    "conveyor",
-    "output",
-)
+INSIDE = ("forget", "input", "candidate", "conveyor", "output")
 
 
 def build_model(units):
@@ -292,95 +274,17 @@ def build_model(units):
     )
 
 
-# ## Beyond the article: the hand-written cell against Keras' own
-# The article: "you'll achieve better results with TensorFlow's own LSTM". Same weights, same
-# numbers?
-def keras_to_diy(kernel, recurrent_kernel, bias):
-    """keras.layers.LSTM's weights (or their gradients) arranged as DiyLSTM's: W_f, b_f, W_i, b_i,
-    W_C, b_C, W_o, b_o.
-
-    Keras packs the four gates side by side in the order i, f, c, o, with the input kernel and
-    the recurrent kernel apart; the article's [h, x] puts h first. Keras' unit_forget_bias only
-    sets the forget bias's starting value to 1, already in the bias."""
-    units, arranged = recurrent_kernel.shape[0], []
-    for gate in (1, 0, 2, 3):  # f, i, c, o
-        columns = slice(gate * units, (gate + 1) * units)
-        arranged += [
-            np.concatenate([recurrent_kernel[:, columns], kernel[:, columns]], axis=0),
-            bias[columns],
-        ]
-    return arranged
-
-
-def compare_with_keras(units=LSTM_SIZE, lengths=(1, 6, 11), batch=64, seed=0, timing_batch=1024):
-    """Outputs and gradients of DiyLSTM and keras.layers.LSTM with the same weights, and their
-    speed.
-
-    Returns the largest difference of outputs, and of gradients (with respect to the inputs and
-    to every weight; relative to the gradient's largest entry where that is above 1), over random
-    inputs of the given lengths; and the milliseconds of one forward and backward pass of each on
-    `timing_batch` sequences (the best of 5 x 20)."""
-    keras_lstm, diy = keras.layers.LSTM(units, return_sequences=True, seed=seed), DiyLSTM(units)
-    keras_lstm.build((None, None, FEATURE_SIZE))
-    diy.build((None, None, FEATURE_SIZE))
-    for weight, value in zip(
-        diy.trainable_weights, keras_to_diy(*(w.numpy() for w in keras_lstm.cell.weights))
-    ):
-        weight.assign(value)
-    rng = np.random.default_rng(seed)
-
-    def outputs_and_gradients(layer, data, probe):
-        with tf.GradientTape() as tape:
-            tape.watch(data)
-            loss = tf.reduce_sum(layer(data) * probe)  # a random linear probe of every output
-        return layer(data), tape.gradient(loss, [data, *layer.trainable_weights])
-
-    worst_output = worst_gradient = 0.0
-    for length in lengths:
-        data = tf.constant(rng.normal(size=(batch, length, FEATURE_SIZE)), tf.float32)
-        probe = tf.constant(rng.normal(size=(batch, length, units)), tf.float32)
-        keras_out, (keras_dx, *keras_grads) = outputs_and_gradients(keras_lstm, data, probe)
-        diy_out, (diy_dx, *diy_grads) = outputs_and_gradients(diy, data, probe)
-        expected = keras_to_diy(*(grad.numpy() for grad in keras_grads))
-        worst_output = max(worst_output, float(np.abs(keras_out - diy_out).max()))
-        for keras_grad, diy_grad in zip([keras_dx, *expected], [diy_dx, *diy_grads]):
-            worst_gradient = max(
-                worst_gradient,
-                float(np.abs(keras_grad - diy_grad).max() / max(np.abs(keras_grad).max(), 1.0)),
-            )
-
-    data = tf.constant(rng.normal(size=(timing_batch, SEQUENCE_LENGTH, FEATURE_SIZE)), tf.float32)
-    milliseconds = {}
-    for name, layer in (("diy", diy), ("keras", keras_lstm)):
-
-        @tf.function
-        def forward_backward():
-            with tf.GradientTape() as tape:
-                loss = tf.reduce_sum(layer(data))
-            return tape.gradient(loss, layer.trainable_weights)
-
-        forward_backward()  # trace once
-        rounds = []
-        for _ in range(5):
-            started = time.perf_counter()
-            for _ in range(20):
-                forward_backward()
-            rounds.append((time.perf_counter() - started) / 20 * 1000)
-        milliseconds[name] = min(rounds)
-    return worst_output, worst_gradient, milliseconds
-
-
 # ## 4. Cost & Optimizing
-def compile_model(model, recipe, lr, steps, epochs):
+def compile_model(model, recipe, steps, epochs):
     """mean_square_error = reduce_sum(square(target - prediction)); optimizer = AdamOptimizer().
 
     The targets are the sum after every step; the article's recipe weighs only the last step
     (sample weights 0, ..., 0, 1), ours weighs them all. The `steps` batches of an epoch run in
     one call into the traced graph."""
     rate = (
-        keras.optimizers.schedules.CosineDecay(lr, max(steps * epochs, 1))
+        keras.optimizers.schedules.CosineDecay(recipe["lr"], max(steps * epochs, 1))
         if recipe["schedule"] == "cosine"
-        else lr
+        else recipe["lr"]
     )
     model.compile(
         optimizer=keras.optimizers.Adam(rate),
@@ -405,8 +309,9 @@ def batches(train, batch_size, every_step, seed, first_epoch):
     """(inputs, running sums, step weights) for every epoch from `first_epoch` on, one length per
     batch.
 
-    The order of epoch e depends on (seed, e) alone, so a run resumed at epoch e trains on the
-    very batches that a run never stopped would have. Returns them and the steps in an epoch."""
+    The order of epoch e depends on (seed, e) alone, so a run that goes on from a model saved at
+    epoch e (--load) trains on the very batches a run never stopped would have. Returns them and
+    the steps in an epoch."""
 
     def generate():
         for epoch in itertools.count(first_epoch):
@@ -438,14 +343,11 @@ def batches(train, batch_size, every_step, seed, first_epoch):
     return tf.data.Dataset.from_generator(generate, output_signature=signature).prefetch(2), steps
 
 
-def schedule(args, recipe):
+def schedule(epochs, check_every):
     """The article's epochs in Keras' terms: `passes` of them make one epoch of Keras' (the test
-    check runs between two: see RECIPES), and how many of Keras' epochs to run at most.
-    --dry-run: one batch, once."""
-    if args.dry_run:
-        return 1, 1
-    passes = math.gcd(recipe["check_every"], args.epochs) or 1
-    return passes, args.epochs // passes
+    check runs between two: see RECIPES), and how many of Keras' epochs to run at most."""
+    passes = math.gcd(check_every, epochs) or 1
+    return passes, epochs // passes
 
 
 class TestCheck(keras.callbacks.Callback):
@@ -453,24 +355,16 @@ class TestCheck(keras.callbacks.Callback):
     from the error on the test sequences of the trained lengths, and a stop once it is at the
     target."""
 
-    def __init__(self, test, target, recipe, passes):
+    def __init__(self, test, target, passes, print_every):
         super().__init__()
-        self.test, self.target, self.passes, self.print_every = (
-            test,
-            target,
-            passes,
-            recipe["print_every"],
-        )
+        self.test, self.target, self.passes, self.print_every = test, target, passes, print_every
         self.epochs_done = 0
 
     def on_epoch_end(self, epoch, logs):
-        self.epochs_done = (
-            epoch + 1
-        ) * self.passes  # the article's epochs: `passes` of them in one of Keras'
-        counts = errors_per_length(self.model, self.test)
-        logs["test_error"] = incorrect = sum(wrong for wrong, _ in counts.values()) / sum(
-            n for _, n in counts.values()
-        )
+        self.epochs_done = (epoch + 1) * self.passes  # the article's epochs
+        counts = errors_per_length(self.model, self.test).values()
+        wrong, sequences = (sum(column) for column in zip(*counts))
+        logs["test_error"] = incorrect = wrong / sequences
         if self.epochs_done % self.print_every == 0:
             print(
                 f"Epoch {self.epochs_done:4d} | incorrect {incorrect * 100: 3.1f}% (test) | mean "
@@ -482,27 +376,16 @@ class TestCheck(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def train(model, dataset, steps, epochs, backup, check, log):
-    """model.fit from the epoch the backup holds (if any) until the target or the last epoch,
-    backing up each epoch first and logging the check's figures last; Ctrl-C stops it cleanly.
-    Returns the epochs done and the seconds."""
+def train(model, dataset, steps, epochs, first_epoch, callbacks):
+    """model.fit from `first_epoch` until a callback stops it or the last epoch; Ctrl-C stops it
+    cleanly. Returns the seconds it took."""
     started = time.perf_counter()
     try:
-        model.fit(
-            dataset,
-            steps_per_epoch=steps,
-            epochs=epochs,
-            initial_epoch=backup.first_epoch,
-            callbacks=[backup, check, *log],
-            shuffle=False,
-            verbose=0,
-        )
+        model.fit(dataset, steps_per_epoch=steps, epochs=epochs, initial_epoch=first_epoch,
+                  callbacks=callbacks, shuffle=False, verbose=0)  # fmt: skip
     except KeyboardInterrupt:
-        print(f"\nInterrupted after epoch {check.epochs_done}: evaluating what it has learned.")
-        shutil.rmtree(backup.folder, ignore_errors=True)  # the run ends here, as when it finishes
-    finally:
-        release(backup)
-    return check.epochs_done, time.perf_counter() - started
+        print("\nInterrupted: evaluating what it has learned.")
+    return time.perf_counter() - started
 
 
 # ## Test the result, and the article's exercise: any length
@@ -666,10 +549,8 @@ class GateHistograms(keras.callbacks.Callback):
 
     def __init__(self, inputs, log_dir):
         super().__init__()
-        self.inputs, self.writer = (
-            inputs[:256],
-            tf.summary.create_file_writer(os.path.join(log_dir, "gates")),
-        )
+        self.inputs = inputs[:256]
+        self.writer = tf.summary.create_file_writer(os.path.join(log_dir, "gates"))
 
     def on_epoch_end(self, epoch, logs):
         with self.writer.as_default():
@@ -678,43 +559,20 @@ class GateHistograms(keras.callbacks.Callback):
 
 
 # ## Beyond the article: the learning curve
-class Curve(keras.callbacks.Callback):
-    """Every epoch's figures (loss, test error), kept in `path` beside the backup as well, so
-    that a run resumed after a kill still draws its whole curve."""
-
-    def __init__(self, path, first_epoch):
-        super().__init__()
-        self.path = path
-        try:
-            with open(path) as f:
-                self.points = [point for point in json.load(f) if point["epoch"] <= first_epoch]
-        except (OSError, ValueError, KeyError, TypeError):
-            self.points = []
-
-    def on_epoch_end(self, epoch, logs):
-        self.points.append(
-            dict(epoch=epoch + 1, **{key: float(value) for key, value in logs.items()})
-        )
-        os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        with open(f"{self.path}.tmp", "w") as f:
-            json.dump(self.points, f)
-        os.replace(f"{self.path}.tmp", self.path)
-
-
-def curve_figure(points, passes, sequences):
-    """--curve-png's figure: the training loss and the test error after each check, the target
-    (0) at the bottom."""
+def curve_figure(history, passes, sequences):
+    """--curve-png's figure: the training loss and the test error after each check (from
+    model.fit's History), the target (0) at the bottom."""
     from matplotlib.figure import Figure  # only where a picture is asked
 
-    epochs = [point["epoch"] * passes for point in points]
+    epochs = [(epoch + 1) * passes for epoch in history.epoch]
     fig = Figure(figsize=(7, 6), layout="constrained")
     loss, error = fig.subplots(2, 1, sharex=True)
     fig.suptitle(f"Learning to sum: {epochs[-1] if epochs else 0} epochs")
-    loss.plot(epochs, [point["loss"] for point in points], ".-")
+    loss.plot(epochs, history.history["loss"], ".-")
     loss.set(title="Training loss (squared error of the sums)", ylabel="loss", yscale="log")
     loss.yaxis.set_major_formatter("{x:g}")
     loss.yaxis.set_minor_formatter("{x:g}")  # 0.3, not 3 x 10^-1
-    error.plot(epochs, [point["test_error"] for point in points], ".-", label="test error")
+    error.plot(epochs, history.history["test_error"], ".-", label="test error")
     error.axhline(0, color="tab:red", linestyle="--", label="the target: every test sequence right")
     # logarithmic down to one sequence wrong, then linear to 0
     error.set_yscale("symlog", linthresh=1 / sequences)
@@ -729,10 +587,139 @@ def curve_figure(points, passes, sequences):
     return fig
 
 
+# ## Beyond the article: the hand-written cell against Keras' own
+# The article: "you'll achieve better results with TensorFlow's own LSTM". Same weights, same
+# numbers?
+def keras_to_diy(kernel, recurrent_kernel, bias):
+    """keras.layers.LSTM's weights (or their gradients) arranged as DiyLSTM's: W_f, b_f, W_i, b_i,
+    W_C, b_C, W_o, b_o.
+
+    Keras packs the four gates side by side in the order i, f, c, o, with the input kernel and
+    the recurrent kernel apart; the article's [h, x] puts h first. Keras' unit_forget_bias only
+    sets the forget bias's starting value to 1, already in the bias."""
+    units, arranged = recurrent_kernel.shape[0], []
+    for gate in (1, 0, 2, 3):  # f, i, c, o
+        columns = slice(gate * units, (gate + 1) * units)
+        arranged += [
+            np.concatenate([recurrent_kernel[:, columns], kernel[:, columns]], axis=0),
+            bias[columns],
+        ]
+    return arranged
+
+
+def compare_with_keras(units=LSTM_SIZE, lengths=(1, 6, 11), batch=64, seed=0, timing_batch=1024):
+    """Outputs and gradients of DiyLSTM and keras.layers.LSTM with the same weights, and their
+    speed.
+
+    Returns the largest difference of outputs, and of gradients (with respect to the inputs and
+    to every weight; relative to the gradient's largest entry where that is above 1), over random
+    inputs of the given lengths; and the milliseconds of one forward and backward pass of each on
+    `timing_batch` sequences (the best of 5 x 20)."""
+    keras_lstm, diy = keras.layers.LSTM(units, return_sequences=True, seed=seed), DiyLSTM(units)
+    keras_lstm.build((None, None, FEATURE_SIZE))
+    diy.build((None, None, FEATURE_SIZE))
+    for weight, value in zip(
+        diy.trainable_weights, keras_to_diy(*(w.numpy() for w in keras_lstm.cell.weights))
+    ):
+        weight.assign(value)
+    rng = np.random.default_rng(seed)
+
+    def outputs_and_gradients(layer, data, probe):
+        with tf.GradientTape() as tape:
+            tape.watch(data)
+            loss = tf.reduce_sum(layer(data) * probe)  # a random linear probe of every output
+        return layer(data), tape.gradient(loss, [data, *layer.trainable_weights])
+
+    worst_output = worst_gradient = 0.0
+    for length in lengths:
+        data = tf.constant(rng.normal(size=(batch, length, FEATURE_SIZE)), tf.float32)
+        probe = tf.constant(rng.normal(size=(batch, length, units)), tf.float32)
+        keras_out, (keras_dx, *keras_grads) = outputs_and_gradients(keras_lstm, data, probe)
+        diy_out, (diy_dx, *diy_grads) = outputs_and_gradients(diy, data, probe)
+        expected = keras_to_diy(*(grad.numpy() for grad in keras_grads))
+        worst_output = max(worst_output, float(np.abs(keras_out - diy_out).max()))
+        for keras_grad, diy_grad in zip([keras_dx, *expected], [diy_dx, *diy_grads]):
+            worst_gradient = max(
+                worst_gradient,
+                float(np.abs(keras_grad - diy_grad).max() / max(np.abs(keras_grad).max(), 1.0)),
+            )
+
+    data = tf.constant(rng.normal(size=(timing_batch, SEQUENCE_LENGTH, FEATURE_SIZE)), tf.float32)
+    milliseconds = {}
+    for name, layer in (("diy", diy), ("keras", keras_lstm)):
+
+        @tf.function
+        def forward_backward():
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_sum(layer(data))
+            return tape.gradient(loss, layer.trainable_weights)
+
+        forward_backward()  # trace once
+        rounds = []
+        for _ in range(5):
+            started = time.perf_counter()
+            for _ in range(20):
+                forward_backward()
+            rounds.append((time.perf_counter() - started) / 20 * 1000)
+        milliseconds[name] = min(rounds)
+    return worst_output, worst_gradient, milliseconds
+
+
+# ## The lesson, in the article's order
+def run(recipe, train_lengths=(SEQUENCE_LENGTH,), test_lengths=None, hidden=LSTM_SIZE, seed=0,
+        target=TARGET_ERROR, model=None, first_epoch=0, callbacks=(), log_dir=None,
+        dry_run=False):  # fmt: skip
+    """The article's steps in its order, from plain values; main() and the notebook both call it.
+    `recipe`: one of RECIPES, its values changed at will; `test_lengths`: 1 to twice the longest
+    trained unless given; `model` and `first_epoch` go on from a saved model; `log_dir`:
+    TensorBoard's; `dry_run` trains one batch. Returns the model and the run's figures."""
+    keras.utils.set_random_seed(seed)
+    test_lengths = test_lengths or range(1, 2 * max(train_lengths) + 1)
+    train_data, test_data = make_data(train_lengths, test_lengths, seed)
+    test = {length: test_data[length] for length in train_lengths}  # the trained lengths' rest
+    if model is None:
+        model = build_model(hidden)
+    passes, epochs = schedule(recipe["epochs"], recipe["check_every"])
+    dataset, steps = batches(train_data, recipe["batch_size"], recipe["every_step"], seed,
+                             first_epoch)  # fmt: skip
+    steps = 1 if dry_run else steps * passes  # one epoch of Keras' holds `passes` of the article's
+    passes, epochs = (1, 1) if dry_run else (passes, epochs)
+    compile_model(model, recipe, steps, epochs)
+    num_train, num_test = (sum(len(x) for x, _ in data.values()) for data in (train_data, test))
+    print(
+        f"{num_train:,} training and {num_test:,} test sequences of lengths {list(train_lengths)}; "
+        f"DiyLSTM({hidden}), {model.count_params():,} parameters; batch "
+        f"{recipe['batch_size'] or 'all'}, Adam {recipe['lr']:g}, up to {recipe['epochs']} "
+        f"epochs; seed {seed}"
+    )
+    check = TestCheck(test, target, passes, recipe["print_every"])
+    check.epochs_done = first_epoch
+    if log_dir:  # TensorBoard's curves, and the gates' histograms
+        callbacks = [*callbacks, keras.callbacks.TensorBoard(log_dir),
+                     GateHistograms(test[max(test)][0], log_dir)]  # fmt: skip
+    seconds = train(model, dataset, steps, epochs, first_epoch // passes, [check, *callbacks])
+    per_length = length_report(model, test_data, train_lengths)
+    wrong = sum(per_length[length][0] for length in train_lengths)
+    error_per_length = {str(k): w / n for k, (w, n) in per_length.items()}
+    return model, dict(value=wrong / num_test, wrong=wrong, examples=num_test,
+                       epochs=check.epochs_done, train_seconds=round(seconds, 2), passes=passes,
+                       error_per_length=error_per_length)  # fmt: skip
+
+
 # --- Running it from the terminal: not in the article ---
+# What serves the terminal only: the flags and their checks, saving and loading, the JSON. The
+# functions from here to main() are the same text in the four scripts (tests/test_skeleton.py).
+import argparse
+import contextlib
+import importlib.util
+import json
+import pathlib
+import signal
+import sys
+import tempfile
+import zipfile
+
 SCRIPT = os.path.basename(__file__)
-# what a saved model was trained with
-SETTINGS = dict(train_lengths=[SEQUENCE_LENGTH], hidden=LSTM_SIZE, seed=0)
 
 
 def fail(message):
@@ -743,13 +730,13 @@ def fail(message):
 
 def checked(convert, test, wanted):
     """An argparse type: the text converted, then tested; else a one-line error saying what to
-    give (which --help says too: `wanted`)."""
+    give (`wanted`, which --help says too)."""
 
     def parse(text):
         try:
             if test(value := convert(text)):
                 return value
-        except ValueError:
+        except (ValueError, OverflowError):
             pass
         raise argparse.ArgumentTypeError(f"{text!r}: give {wanted}")
 
@@ -762,16 +749,165 @@ def whole(low, high):
     return checked(int, lambda n: low <= n <= high, f"a whole number from {low:,} to {high:,}")
 
 
-def writable(path, folder=False):
-    """Whether `path` names a file (or a folder) that could be made: not empty, its folder there,
-    nothing of the other kind in its place. (Whether the folder lets this user write is tried
-    before training: check_outputs.)"""
-    kind_in_the_way = os.path.isfile if folder else os.path.isdir
-    return (
-        bool(path)
-        and os.path.isdir(os.path.dirname(os.path.abspath(path)))
-        and not kind_in_the_way(path)
+def new_file(ending, wanted):
+    """An argparse type: the name of a file to write, ending in `ending`, in a folder that exists
+    (a name ending in a slash names a folder, not a file)."""
+
+    def fits(path):
+        folder = os.path.dirname(os.path.abspath(path))
+        named_a_folder = path.endswith(("/", os.sep)) or os.path.isdir(path)
+        return path.endswith(ending) and not named_a_folder and os.path.isdir(folder)
+
+    return checked(str, fits, f"{wanted}, in a folder that exists")
+
+
+KERAS_FILE = new_file(".keras", "a file name ending in .keras")
+PNG_FILE = new_file(".png", "a file name ending in .png")
+JSON_FILE = new_file("", "a file name, or - for standard output")
+FOLDER = checked(str, lambda path: not os.path.isfile(path), "a folder (not a file)")
+MODEL_FILE = checked(str, bool, "the name of a file written by --save")
+SEED = whole(0, 2**32 - 1)  # what NumPy's seeding takes
+
+
+def check_outputs(args, flags):
+    """Before any training, every file or folder the run will write: named by no other flag (but
+    --save may rewrite the model --load read), new or --overwrite given, in a folder this user
+    can write, and matplotlib installed for a picture. A one-line error for the first that is
+    not. (/dev/stdout, a named pipe: written as they are.)"""
+    named = {os.path.realpath(args.load): "--load"} if args.load else {}
+    for flag in flags:
+        path = getattr(args, flag[2:].replace("-", "_"))
+        if not path or path == "-" and flag == "--json":
+            continue
+        other = named.setdefault(os.path.realpath(path), flag)
+        if other != flag and {flag, other} != {"--load", "--save"}:
+            fail(f"{flag} {path}: {other} names that file too; give each its own")
+        if os.path.isfile(path) and not (args.overwrite or other == "--load"):
+            fail(f"{flag} {path}: the file exists; pass --overwrite to replace it")
+        folder = os.path.abspath(path if flag == "--log-dir" else os.path.dirname(path))
+        while not os.path.isdir(folder):  # --log-dir makes the folders it names
+            folder = os.path.dirname(folder)
+        try:
+            tempfile.TemporaryFile(dir=folder).close()
+        except OSError as error:
+            fail(f"{flag} {path}: cannot write in {folder} ({error.strerror or error})")
+        if flag.endswith("-png") and importlib.util.find_spec("matplotlib") is None:
+            fail(f"{flag} draws with matplotlib, which is not installed: pip install matplotlib")
+
+
+def publish(path, write, replace):
+    """The file that write(temporary) writes, made `path` whole: written beside it, then one
+    rename, so that a kill at any moment leaves the file before or the file after. A file there
+    is replaced only if `replace`; a name taken since the checks is left alone, and the file goes
+    beside it under a free name, said in one line. Returns the path written."""
+    if os.path.exists(path) and not os.path.isfile(path):  # /dev/stdout, a named pipe
+        write(path)
+        return path
+    stem, extension = os.path.splitext(path)
+    temporary, target = f"{stem}.{os.getpid()}.tmp{extension}", path
+    try:
+        write(temporary)
+        if replace:
+            os.replace(temporary, target)
+        n = 1
+        while not replace:
+            try:
+                os.link(temporary, target)  # a link, unlike a rename, never replaces a file there
+                break
+            except FileExistsError:
+                n, target = n + 1, f"{stem}-{n + 1}{extension}"
+    except OSError as error:
+        fail(f"{path}: cannot write it ({error.strerror or error})")
+    finally:
+        with contextlib.suppress(OSError):
+            os.remove(temporary)
+    if target != path:
+        print(f"{path} appeared while this run worked: left alone; this run's is {target}")
+    return target
+
+
+def write_figure(figure, args, flag, what):
+    """A matplotlib figure to the PNG of `flag`, and one line saying what it shows and where."""
+    path = getattr(args, flag[2:].replace("-", "_"))
+    print(f"{what}: {publish(path, lambda f: figure.savefig(f, dpi=120), args.overwrite)}")
+
+
+class Save(keras.callbacks.Callback):
+    """--save PATH after every epoch, as keras.callbacks.ModelCheckpoint does, but whole (see
+    publish), and with what --load needs to go on: the optimizer's state (model.save keeps it),
+    the settings, the epoch reached, and the epochs planned (none left once the target is
+    reached)."""
+
+    def __init__(self, args, settings, passes=1):
+        super().__init__()
+        self.path, self.written = args.save, False
+        loaded = args.load and os.path.realpath(args.load) == os.path.realpath(args.save)
+        self.replace = args.overwrite or loaded  # --save may rewrite the model --load read
+        self.settings, self.passes = settings, passes
+
+    def on_epoch_end(self, epoch, logs=None):
+        epoch = (epoch + 1) * self.passes  # the article's epochs
+        self.write(self.model, epoch, epoch if self.model.stop_training else None)
+
+    def write(self, model, epoch, epochs=None):
+        def write(temporary):
+            model.save(temporary)
+            with zipfile.ZipFile(temporary, "a") as archive:  # the settings, inside the file
+                saved = dict(self.settings, epoch=epoch, epochs=epochs or self.settings["epochs"])
+                archive.writestr(f"{SCRIPT[:-3]}.json", json.dumps(saved))
+
+        self.path = publish(self.path, write, self.replace or self.written)
+        self.written = True
+
+
+def load_model(path):
+    """A model saved by Save, and the settings and epochs it holds; or a one-line error."""
+    if not os.path.isfile(path):
+        fail(f"--load {path}: no such file")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            saved = json.loads(archive.read(f"{SCRIPT[:-3]}.json"))
+        return keras.models.load_model(path, compile=False), saved
+    except Exception as problem:  # a zip, a JSON, a model: each fails in its own way
+        fail(f"--load {path}: not a model saved by {SCRIPT} ({type(problem).__name__}: {problem})")
+
+
+class Resume(keras.callbacks.Callback):
+    """--load PATH with epochs left: the optimizer's state read back (its step count too, so the
+    learning rate goes on where it was) before the first step."""
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = path
+
+    def on_train_begin(self, logs=None):
+        self.model.optimizer.build(self.model.trainable_variables)
+        try:
+            self.model.load_weights(self.path)
+        except ValueError as problem:
+            fail(f"--load {self.path}: its optimizer's state does not fit ({problem})")
+
+
+def log_dir(args):
+    """--log-dir: a new folder in it for this run (TensorBoard shows runs side by side), or
+    None."""
+    if not args.log_dir:
+        return None
+    os.makedirs(args.log_dir, exist_ok=True)
+    name = tempfile.mkdtemp(
+        prefix=f"{SCRIPT[:-3]}-{time.strftime('%Y%m%d-%H%M%S')}-", dir=args.log_dir
     )
+    print(f"TensorBoard: tensorboard --logdir {args.log_dir}")
+    return name
+
+
+SETTINGS = dict(train_lengths=[SEQUENCE_LENGTH], hidden=LSTM_SIZE, seed=0)
+OUTPUTS = ("--save", "--inspect-png", "--curve-png", "--json", "--log-dir")
+EPOCHS = whole(0, 100_000)
+BATCH_SIZE = whole(1, 100_000)
+RATE = checked(float, lambda x: 0 < x <= 10, "a number above 0, at most 10")
+FRACTION = checked(float, lambda x: 0 <= x < 1, "a fraction from 0 up to 1")
+HIDDEN = whole(1, 1024)
 
 
 def lengths(text):
@@ -780,12 +916,6 @@ def lengths(text):
     return sorted({n for low, _, high in spans for n in range(int(low), int(high or low) + 1)})
 
 
-EPOCHS = whole(0, 100_000)
-BATCH_SIZE = whole(1, 100_000)
-RATE = checked(float, lambda x: 0 < x <= 10, "a number above 0, at most 10")
-FRACTION = checked(float, lambda x: 0 <= x < 1, "a fraction from 0 up to 1")
-HIDDEN = whole(1, 1024)
-SEED = whole(0, 2**32 - 1)  # what NumPy's seeding takes
 SEQUENCE = checked(
     str,
     lambda text: encode_sequence(text) is not None,
@@ -796,30 +926,6 @@ TRAIN_LENGTHS = checked(
 )
 TEST_LENGTHS = checked(
     lengths, lambda n: n and 1 <= n[0] and n[-1] <= 40, "lengths from 1 to 40, as 6, 1-8 or 4,6"
-)
-IN_A_FOLDER = "in a folder that exists"
-KERAS_FILE = checked(
-    str,
-    lambda path: path.endswith(".keras") and writable(path),
-    f"a file name ending in .keras, {IN_A_FOLDER}",
-)
-PNG_FILE = checked(
-    str,
-    lambda path: path.endswith(".png") and writable(path),
-    f"a file name ending in .png, {IN_A_FOLDER}",
-)
-JSON_FILE = checked(str, writable, f"a file name {IN_A_FOLDER}")
-FOLDER = checked(
-    str, lambda path: writable(path, folder=True), f"a folder (not a file) {IN_A_FOLDER}"
-)
-MODEL_FILE = checked(str, bool, "the name of a file written by --save")
-# every file or folder a run writes
-OUTPUTS = (
-    "--save",
-    "--inspect-png",
-    "--curve-png",
-    "--json",
-    "--log-dir",
 )
 
 
@@ -844,8 +950,8 @@ def parse_args(argv):
         help="'article': the whole set in one batch, the summed squared error of the final sum, "
         f"Adam {article['lr']:g}; 'fast': the sum after every step as a target, batches of "
         f"{fast['batch_size']}, Adam {fast['lr']:g} decayed to 0 (default: %(default)s)")
-    add("--epochs", type=EPOCHS, help=f"most epochs, {EPOCHS.wanted}; 0 with --load only "
-        f"evaluates (default: {recipes('epochs')})")
+    add("--epochs", type=EPOCHS, help=f"train up to this epoch, {EPOCHS.wanted}; with --load, "
+        f"on from the epoch it reached (default: {recipes('epochs')}, or the loaded model's)")
     add("--batch-size", type=BATCH_SIZE,
         help=f"sequences per update, {BATCH_SIZE.wanted} (default: {recipes('batch_size')})")
     add("--lr", type=RATE, help=f"Adam's learning rate, {RATE.wanted} (default: {recipes('lr')})")
@@ -876,15 +982,15 @@ def parse_args(argv):
         help="only compare the hand-written cell with keras.layers.LSTM: outputs, gradients, "
         "speed (default: off)")
     add("--save", type=KERAS_FILE, metavar="PATH",
-        help="write the trained model here (default: none)")
+        help="write the model here after every check, whole, to --load later (default: none)")
     add("--load", type=MODEL_FILE, metavar="PATH",
-        help="start from a model written by --save (default: none)")
+        help="start from a model written by --save, and train on to --epochs (default: none)")
     add("--overwrite", action="store_true",
         help="let --save, --json and the PNG flags replace existing files (default: off)")
     add("--log-dir", type=FOLDER, metavar="DIR",
         help="write TensorBoard logs to a new folder in DIR (default: none)")
     add("--json", type=JSON_FILE, metavar="PATH",
-        help="write the run's figures to this file (default: none)")
+        help="write the run's figures to this file, - for standard output (default: none)")
     add("--dry-run", action="store_true",
         help="train one batch, then evaluate: checks an install (default: off)")
     # fmt: on
@@ -899,391 +1005,74 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
-def settle(args):
+def settle(args, saved):
     """Flags, else the loaded model's settings, else the defaults; a one-line error where flags
-    conflict."""
-    check_outputs(args, OUTPUTS, inputs=("--load",))  # before any work
-    model, saved = load_model(args.load) if args.load else (None, {})
+    conflict. Returns the recipe with the flags' values."""
     for key, default in SETTINGS.items():
         given = getattr(args, key)
         if saved and given not in (None, saved[key]):
             flag = f"--{key.replace('_', '-')}"
             fail(f"{flag} {given} does not fit {args.load}, trained with {flag} {saved[key]}")
         setattr(args, key, saved.get(key, default) if given is None else given)
-    for key in ("epochs", "batch_size", "lr"):  # the recipe's, where no flag says otherwise
+    recipe = dict(RECIPES[args.recipe], epochs=saved.get("epochs", RECIPES[args.recipe]["epochs"]))
+    for key in ("epochs", "batch_size", "lr"):  # the recipe's, where no flag is given
         given = getattr(args, key)
-        setattr(args, key, RECIPES[args.recipe][key] if given is None else given)
-    if args.test_lengths is None:
-        args.test_lengths = list(range(1, 2 * max(args.train_lengths) + 1))
+        setattr(args, key, recipe[key] if given is None else given)
+        recipe[key] = getattr(args, key)
     if args.inspect_png and not args.inspect:
         fail("--inspect-png draws what --inspect shows: give --inspect SEQUENCE too")
-    return RECIPES[args.recipe], model
+    return recipe
 
 
-def check_outputs(args, outputs, inputs):
-    """Before any training, every file or folder the run will write: named by no other flag (but
-    --save may write the model --load read), free or --overwrite given, in a folder this user can
-    write (a file made and removed there), and matplotlib installed if it is a picture. A
-    one-line error for the first that is not."""
-    named = {}
-    for flag in (*inputs, *outputs):
-        path = getattr(args, flag[2:].replace("-", "_"))
-        if not path:
-            continue
-        other = named.setdefault(os.path.realpath(path), flag)
-        if (
-            other != flag and flag in outputs and {flag, other} != {"--load", "--save"}
-        ):  # inputs may share one
-            fail(f"{flag} {path}: {other} names that file too; give each its own")
-        if flag in inputs:
-            continue
-        if (
-            flag != "--log-dir"
-            and os.path.exists(path)
-            and not (args.overwrite or other == "--load")
-        ):
-            fail(
-                f"{flag} {path}: the file exists; pass --overwrite to replace it, or choose "
-                "another name"
-            )
-        folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
-        try:
-            with tempfile.TemporaryFile(dir=folder):
-                pass
-        except OSError as error:
-            fail(f"{flag} {path}: cannot write in {folder} ({error.strerror or error})")
-        if path.endswith(".png") and importlib.util.find_spec("matplotlib") is None:
-            fail(f"{flag} draws with matplotlib, which is not installed: pip install matplotlib")
-
-
-def publish(args, flag, write):
-    """The file of `flag` written whole: write(temporary) beside it, then one rename into place.
-    An existing file is replaced only with --overwrite (or by --save onto the model --load read),
-    checked again now: a name taken while the run worked is left alone, the file written beside
-    it under a free name, said in one line. Returns the path written."""
-    path = getattr(args, flag[2:].replace("-", "_"))
-    stem, extension = os.path.splitext(path)
-    temporary, target = f"{stem}.tmp-{os.getpid()}{extension}", path
-    loaded = args.load and os.path.realpath(args.load) == os.path.realpath(path)
-    replace = (
-        flag == "--save" and loaded
-    ) or args.overwrite  # --save may rewrite the model it read
-    try:
-        write(temporary)
-        for n in itertools.count(2):
-            try:
-                if not (replace and target == path):
-                    # the name is this run's now
-                    os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-                break
-            except FileExistsError:
-                target = f"{stem}-{n}{extension}"
-        os.replace(temporary, target)
-    except OSError as error:
-        fail(f"{flag} {path}: cannot write it ({error.strerror or error})")
-    finally:
-        with contextlib.suppress(OSError):
-            os.remove(temporary)
-    if target != path:
-        print(
-            f"{flag} {path} appeared while this run worked: left alone, and this run's written to "
-            f"{target}"
-        )
-    return target
-
-
-def write_figure(figure, args, flag, what):
-    """A matplotlib figure to the PNG of `flag` (no screen needed), and one line saying what it
-    shows and where."""
-    path = publish(args, flag, lambda temporary: figure.savefig(temporary, dpi=120))
-    print(f"{what}: {path}")
-
-
-def save_model(model, args, settings):
-    """model.save, the run's settings added inside the .keras file, published whole (see
-    publish)."""
-
-    def write(temporary):
-        model.save(temporary)
-        with zipfile.ZipFile(temporary, "a") as archive:
-            archive.writestr(f"{SCRIPT[:-3]}.json", json.dumps(settings))  # which script, and how
-
-    print(f"Saved the model to {publish(args, '--save', write)}")
-
-
-def load_model(path):
-    """A model saved by save_model, and the settings it was trained with; or a one-line error."""
-    if not os.path.isfile(path):
-        fail(f"--load {path}: no such file")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            settings = json.loads(archive.read(f"{SCRIPT[:-3]}.json"))
-        return keras.models.load_model(path, compile=False), {
-            key: settings[key] for key in SETTINGS
-        }
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, EOFError) as problem:
-        fail(f"--load {path}: not a model saved by {SCRIPT} ({type(problem).__name__}: {problem})")
-
-
-def hold(path):
-    """An OS lock on the file `path` for as long as this run lives (the OS lets go when the
-    process ends, killed or not), or None if another living run holds it."""
-    handle = open(path, "a")
-    try:
-        if os.name == "nt":
-            import msvcrt
-
-            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-        else:
-            import fcntl
-
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        if (
-            os.fstat(handle.fileno()).st_ino != os.stat(path).st_ino
-        ):  # a run that ended removed it meanwhile
-            raise OSError
-        return handle
-    except OSError:
-        handle.close()
-        return None
-
-
-def release(backup):
-    """The end of a run: its lock let go, and removed with the backup if the run is over (a run
-    that crashed leaves both: the backup for the next run of this command to resume from)."""
-    if not os.path.isdir(backup.folder):
-        with contextlib.suppress(OSError):
-            os.remove(backup.lock.name)
-    backup.lock.close()
-
-
-def digest(path):
-    """The SHA-256 of a file, to know it is the one a backup wrote."""
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
-
-
-class Backup(keras.callbacks.Callback):
-    """A run's backup, written whole every epoch, and read back when the same command runs again
-    after a kill.
-
-    keras.callbacks.BackupAndRestore writes the weights, then the epoch they belong to, in two
-    steps: a kill between the two, or a damaged file, resumes one epoch's weights with another's
-    number, a run that ends at figures no run gives. Here each epoch's weights (and the
-    optimizer's state) go to a file of their own, then `backup.json` (the epoch, that file, its
-    SHA-256) replaces the last in one rename: a kill at any moment leaves one whole epoch, which
-    resumable() checks before a run takes it."""
-
-    def __init__(self, folder, lock, first_epoch):
-        super().__init__()
-        self.folder, self.lock, self.first_epoch = folder, lock, first_epoch
-
-    def on_train_begin(self, logs=None):
-        if self.first_epoch:  # the epoch resumable() checked: its weights and the optimizer's state
-            with open(os.path.join(self.folder, "backup.json")) as f:
-                weights = json.load(f)["weights"]
-            self.model.optimizer.build(self.model.trainable_variables)
-            self.model.load_weights(os.path.join(self.folder, weights))
-
-    def on_epoch_end(self, epoch, logs=None):
-        os.makedirs(self.folder, exist_ok=True)
-        weights = f"epoch-{epoch + 1}.weights.h5"
-        self.model.save_weights(os.path.join(self.folder, weights))
-        record = dict(
-            epoch=epoch + 1, weights=weights, sha256=digest(os.path.join(self.folder, weights))
-        )
-        with open(os.path.join(self.folder, "backup.tmp"), "w") as f:
-            json.dump(record, f)
-        os.replace(
-            os.path.join(self.folder, "backup.tmp"), os.path.join(self.folder, "backup.json")
-        )
-        for name in os.listdir(self.folder):  # the epochs before: no longer needed
-            if name.endswith(".weights.h5") and name != weights:
-                os.remove(os.path.join(self.folder, name))
-
-    def on_train_end(self, logs=None):
-        shutil.rmtree(self.folder, ignore_errors=True)  # the run is over: nothing to resume
-
-
-def resumable(folder):
-    """The epoch a backup holds whole, 0 if there is none; a backup that is not whole is set
-    aside (renamed, and said in one line), never resumed: a run goes on exactly where it stopped,
-    or starts afresh."""
-    if not os.path.exists(folder):
-        return 0
-    try:
-        with open(os.path.join(folder, "backup.json")) as f:
-            record = json.load(f)
-        if digest(os.path.join(folder, record["weights"])) == record["sha256"]:
-            return int(record["epoch"])
-        problem = f"{record['weights']} is not the file it wrote"
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        problem = f"{type(error).__name__}: {error}"
-    aside = f"{folder}-set-aside-{time.strftime('%Y%m%d-%H%M%S')}"
-    os.replace(folder, aside)
-    print(
-        f"The backup of a run of this same command is not whole ({problem}): set aside in {aside}; "
-        "starting afresh"
-    )
-    return 0
-
-
-def backup(args, passes=1):
-    """The run's Backup, in a folder named after this very script and command that no living run
-    holds (its lock), and the epoch (of the article's, `passes` to one of Keras') it resumes
-    from: a run killed and started again goes on with the weights and the optimizer's state. The
-    same command started again while the first still runs gets a backup of its own, so the two
-    never mix."""
-    with open(__file__, "rb") as f:
-        key = hashlib.sha256(
-            f.read() + json.dumps(vars(args), sort_keys=True).encode()
-        ).hexdigest()[:12]
-    name = os.path.join(tempfile.gettempdir(), "lstm-backups", f"{SCRIPT[:-3]}-{key}")
-    os.makedirs(os.path.dirname(name), exist_ok=True)
-    for copy in itertools.count(1):  # the first folder that no living run holds
-        folder = f"{name}-{copy}"
-        if lock := hold(f"{folder}.lock"):
-            break
-    if copy > 1:
-        print(
-            f"Another run of this same command is running (its backup: {name}-1): this run keeps "
-            f"its own, {folder}"
-        )
-    first_epoch = resumable(folder)
-    if first_epoch:
-        print(
-            f"Resuming from epoch {first_epoch * passes}, where a run of this same command stopped "
-            f"(backup: {folder})"
-        )
-    return Backup(folder, lock, first_epoch), first_epoch * passes
-
-
-def tensorboard(log_dir):
-    """Keras' TensorBoard callback writing to a new folder in --log-dir (so runs show side by
-    side), if asked."""
-    if not log_dir:
-        return []
-    print(f"TensorBoard: tensorboard --logdir {log_dir}")
-    return [
-        keras.callbacks.TensorBoard(
-            os.path.join(log_dir, f"{SCRIPT[:-3]}-{time.strftime('%Y%m%d-%H%M%S')}")
-        )
-    ]
-
-
-def finish(metrics, args, started):
-    """The one summary line, and every figure of the run to --json (written whole, then renamed)."""
-    metrics.update(
-        reached=metrics["value"] <= args.target_error,
-        total_seconds=round(time.perf_counter() - started, 2),
-        tensorflow=tf.__version__,
-        keras=keras.__version__,
-    )
-    verdict = (
-        "target reached" if metrics["reached"] else f"target {args.target_error:.2%} not reached"
-    )
-    print(
-        f"test error {metrics['value']:.2%} ({metrics['wrong']:,} of {metrics['examples']:,} test "
-        f"sequences wrong), {verdict}, {metrics['epochs']} epochs, {metrics['total_seconds']:.1f} "
-        "s"
-    )
-    if args.json:
-        text = json.dumps(metrics, indent=2)
-        publish(args, "--json", lambda temporary: pathlib.Path(temporary).write_text(text))
-    return metrics
-
-
-def main(argv=None):
-    started = time.perf_counter()
-    args = parse_args(argv)
+def from_the_terminal(args):
+    """--check alone; else the checks, then the lesson's run() (unless a loaded model has no
+    epochs left and is only asked for answers), then the answers, the pictures, the summary."""
     if args.check:
         return check_cell()
-    recipe, model = settle(args)
-    keras.utils.set_random_seed(args.seed)
-    train_data, test_data = make_data(args.train_lengths, args.test_lengths, args.seed)
-    # the headline: held-out sequences of trained lengths
-    test = {length: test_data[length] for length in args.train_lengths}
-    if model is not None and (args.predict or args.inspect):  # a loaded model answers at once
-        return {
-            **(predict(model, args.predict) if args.predict else {}),
-            **look_inside(model, args, test),
+    check_outputs(args, OUTPUTS)
+    model, saved = load_model(args.load) if args.load else (None, {})
+    recipe = settle(args, saved)
+    settings = dict({key: getattr(args, key) for key in SETTINGS}, epochs=args.epochs)
+    first_epoch = saved.get("epoch", 0)
+    metrics = dict(recipe=args.recipe, metric="test_error", target=args.target_error,
+                   settings=settings, batch_size=args.batch_size, lr=args.lr)  # fmt: skip
+    if model is None or first_epoch < args.epochs or not (args.predict or args.inspect):
+        if 0 < first_epoch < args.epochs:
+            print(f"Going on from epoch {first_epoch} of {args.load}, up to epoch {args.epochs}")
+        passes, _ = schedule(args.epochs, recipe["check_every"])
+        saver = Save(args, settings, passes) if args.save else None
+        callbacks = [Resume(args.load)] * bool(first_epoch) + [saver] * bool(saver)
+        model, figures = run(recipe, args.train_lengths, args.test_lengths, args.hidden, args.seed,
+                             args.target_error, model, first_epoch, callbacks, log_dir(args),
+                             args.dry_run)  # fmt: skip
+        metrics.update(figures)
+        if saver and not saver.written:
+            saver.write(model, figures["epochs"])
+        if saver:
+            print(f"Saved the model to {saver.path}")
+        if args.curve_png:
+            figure = curve_figure(model.history, figures["passes"], figures["examples"])
+            write_figure(figure, args, "--curve-png", "The loss and the test error")
+        reached = "reached" if figures["value"] <= args.target_error else "not reached"
+        print(
+            f"test error {figures['value']:.3%} ({figures['wrong']:,} of {figures['examples']:,} "
+            f"test sequences wrong), target {reached}, {figures['epochs']} epochs, "
+            f"{figures['train_seconds']:.1f} s training"
+        )
+    if args.predict:
+        metrics.update(predict(model, args.predict))
+    if args.inspect:
+        train_lengths = args.train_lengths
+        test = {n: xy for n, xy in make_data(train_lengths, train_lengths, args.seed)[1].items()}
+        units = find_units(model.layers[0], test)
+        inside, sums, model_sums = inspect(model, args.inspect, units)
+        metrics["units"] = {
+            name: dict(unit=u, r=r, r_all=r_all) for name, (u, r, r_all) in units.items()
         }
-    if model is None:
-        model = build_model(args.hidden)
-    passes, epochs = schedule(args, recipe)
-    backup_callback, first_epoch = backup(args, passes)
-    dataset, steps = batches(
-        train_data, args.batch_size, recipe["every_step"], args.seed, first_epoch
-    )
-    # one epoch of Keras' holds `passes` of the article's
-    steps = 1 if args.dry_run else steps * passes
-    compile_model(model, recipe, args.lr, steps, epochs)
-    num_train, num_test = (
-        sum(len(inputs) for inputs, _ in data.values()) for data in (train_data, test)
-    )
-    print(
-        f"{num_train:,} training and {num_test:,} test sequences of lengths {args.train_lengths}; "
-        f"DiyLSTM({args.hidden}), {model.count_params():,} parameters"
-    )
-    print(
-        f"recipe {args.recipe}: batch {args.batch_size or 'all'}, Adam {args.lr:g}, up to "
-        f"{args.epochs} epochs, stop at {args.target_error:.2%} test error; seed {args.seed}"
-    )
-    check = TestCheck(test, args.target_error, recipe, passes)
-    check.epochs_done = first_epoch
-    log = tensorboard(args.log_dir)
-    curve = Curve(os.path.join(backup_callback.folder, "curve.json"), first_epoch // passes)
-    log = [curve, *log, *([GateHistograms(test[max(test)][0], log[0].log_dir)] if log else [])]
-    epochs, train_seconds = train(model, dataset, steps, epochs, backup_callback, check, log)
-    if args.save:
-        save_model(model, args, {key: getattr(args, key) for key in SETTINGS})
-    if args.curve_png:
-        write_figure(
-            curve_figure(curve.points, passes, num_test),
-            args,
-            "--curve-png",
-            "The loss and the test error after each check",
-        )
-
-    per_length = length_report(model, test_data, args.train_lengths)
-    wrong = sum(per_length[length][0] for length in args.train_lengths)
-    metrics = dict(
-        script=SCRIPT,
-        recipe=args.recipe,
-        metric="test_error",
-        value=wrong / num_test,
-        examples=num_test,
-        wrong=wrong,
-        epochs=epochs,
-        target=args.target_error,
-        train_seconds=round(train_seconds, 2),
-        error_per_length={str(k): w / n for k, (w, n) in per_length.items()},
-        batch_size=args.batch_size,
-        lr=args.lr,
-        settings={key: getattr(args, key) for key in SETTINGS},
-        **(predict(model, args.predict) if args.predict else {}),
-        **look_inside(model, args, test),
-    )
-    return finish(metrics, args, started)
-
-
-def look_inside(model, args, test):
-    """--inspect and --inspect-png: the units that follow the sum and the sign, the table, the
-    picture."""
-    if not args.inspect:
-        return {}
-    units = find_units(model.layers[0], test)
-    inside, sums, model_sums = inspect(model, args.inspect, units)
-    if args.inspect_png:
-        write_figure(
-            inspect_figure(inside, sums, model_sums, args.inspect, units),
-            args,
-            "--inspect-png",
-            "The running sums, and every gate and the conveyor after each symbol",
-        )
-    return dict(
-        units={name: dict(unit=unit, r=r, r_all=r_all) for name, (unit, r, r_all) in units.items()}
-    )
+        if args.inspect_png:
+            figure = inspect_figure(inside, sums, model_sums, args.inspect, units)
+            write_figure(figure, args, "--inspect-png", "The running sums, the gates, the conveyor")
+    return metrics
 
 
 def check_cell():
@@ -1300,7 +1089,26 @@ def check_cell():
     return dict(worst_output=worst_output, worst_gradient=worst_gradient, milliseconds=milliseconds)
 
 
+def main(argv=None):
+    """The flags, the run, its figures. With --json -, standard output holds the JSON alone: the
+    run's lines go to stderr."""
+    started = time.perf_counter()
+    args = parse_args(argv)
+    with contextlib.redirect_stdout(sys.stderr if args.json == "-" else sys.stdout):
+        metrics = from_the_terminal(args)
+    metrics.update(total_seconds=round(time.perf_counter() - started, 2), script=SCRIPT)
+    metrics.update(tensorflow=tf.__version__, keras=keras.__version__)
+    if args.json == "-":
+        print(json.dumps(metrics, indent=2))
+    elif args.json:
+        text = json.dumps(metrics, indent=2)
+        publish(args.json, lambda f: pathlib.Path(f).write_text(text), args.overwrite)
+    return metrics
+
+
 if __name__ == "__main__":
+    if hasattr(signal, "SIGPIPE"):  # output piped into `head` that closed: end quietly, as cat does
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         main()
     except KeyboardInterrupt:  # a second Ctrl-C, after the one that stopped training: stop at once
