@@ -13,23 +13,13 @@ headings of its own, and everything that only serves the terminal is below the d
 
 Results: see the README's table, each figure with the command that measured it."""
 
-import argparse
 import collections
-import contextlib
 import difflib
-import hashlib
-import importlib.util
-import itertools
-import json
 import math
 import os
-import pathlib
-import shutil
-import sys
-import tempfile
 import time
-import zipfile
 
+os.environ["KERAS_BACKEND"] = "tensorflow"  # a TensorFlow lesson, whatever the environment says
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's start-up chatter
 
 import keras
@@ -48,13 +38,25 @@ RECIPES = {
     # epochs of 1000) over windows that start at a random offset 0-4 and advance by 4. XLA
     # (jit_compile, see compile_model) makes its 50,000 tiny steps 4.8 times faster.
     "article": dict(
-        embedding=False, optimizer="rmsprop", lr=1e-3, epochs=50, batch_size=1, jit_compile=True
+        embedding=False,
+        optimizer="rmsprop",
+        lr=1e-3,
+        epochs=50,
+        batch_size=1,
+        jit_compile=True,
+        article_loop=True,
     ),
     # Ours: a learned embedding instead of raw ids (the article's own final note: an id loses the
     # meaning of a word), batches of 256 windows (the fable's 201 are one batch), Adam at 1e-2;
     # stops when the accuracy reaches the ceiling (see ceiling()).
     "fast": dict(
-        embedding=True, optimizer="adam", lr=1e-2, epochs=100, batch_size=256, jit_compile=False
+        embedding=True,
+        optimizer="adam",
+        lr=1e-2,
+        epochs=100,
+        batch_size=256,
+        jit_compile=False,
+        article_loop=False,
     ),
 }
 
@@ -72,27 +74,6 @@ could easily retire while she was in the neighbourhood . this proposal met with 
 , until an old mouse got up and said that is all very well , but who is to bell the cat ? the mice \
 looked at one another and nobody spoke . then the old mouse said it is easy to propose impossible \
 remedies ."""
-
-
-def read_text(path, n_input):
-    """The training text as a list of symbols (split on white space), or a one-line error."""
-    words = FABLE.split() if path is None else None
-    try:
-        if words is None:
-            with open(path, encoding="utf-8") as f:
-                words = f.read().split()
-    except FileNotFoundError:
-        fail(f"--text {path}: no such file")
-    except UnicodeDecodeError as error:
-        fail(f"--text {path}: not UTF-8 text ({error.reason} at byte {error.start})")
-    except OSError as error:
-        fail(f"--text {path}: {error.strerror}")
-    if len(words) < n_input + 1:
-        fail(
-            f"--n-input {n_input} needs a text of {n_input + 1} symbols or more (a window and its "
-            f"next symbol); {path or 'the fable'} has {len(words)}"
-        )
-    return words
 
 
 # Listing 2. Function for building the dictionary and reverse dictionary.
@@ -197,7 +178,8 @@ def article_batches(ids, n_input, epochs, seed, first_epoch):
 
 def epoch_batches(inputs, labels, batch_size, seed, first_epoch):
     """Every window, batched in a new order each epoch. The order of epoch e depends on (seed, e)
-    alone, so a run resumed at epoch e trains on the very batches of a run never stopped."""
+    alone, so a run that goes on from a model saved at epoch e (--load) trains on the very
+    batches of a run never stopped."""
 
     def one_epoch(epoch):
         order = tf.random.experimental.stateless_shuffle(tf.range(len(labels)), seed=[seed, epoch])
@@ -212,28 +194,24 @@ def epoch_batches(inputs, labels, batch_size, seed, first_epoch):
     )
 
 
-def train(model, batches, steps, epochs, backup, progress, log):
+def train(model, batches, steps, epochs, first_epoch, callbacks):
     """_, acc, loss, onehot_pred = session.run([optimizer, accuracy, cost, pred], ...):
-    model.fit, one traced call per epoch, from the epoch the backup holds (if any) until the
-    ceiling or the last epoch, backing up each epoch first and logging last. Ctrl-C stops it
-    cleanly. Returns the epochs done and the seconds."""
+    model.fit, one traced call per epoch, from `first_epoch` until a callback stops it or the
+    last epoch; Ctrl-C stops it cleanly. Returns the seconds it took."""
     started = time.perf_counter()
     try:
         model.fit(
             batches,
             steps_per_epoch=steps,
             epochs=epochs,
-            initial_epoch=backup.first_epoch,
-            callbacks=[backup, progress, *log],
+            initial_epoch=first_epoch,
+            callbacks=callbacks,
             shuffle=False,
             verbose=0,
         )
     except KeyboardInterrupt:
-        print(f"\nInterrupted after epoch {progress.epochs_done}: evaluating what it has learned.")
-        shutil.rmtree(backup.folder, ignore_errors=True)  # the run ends here, as when it finishes
-    finally:
-        release(backup)
-    return progress.epochs_done, time.perf_counter() - started
+        print("\nInterrupted: evaluating what it has learned.")
+    return time.perf_counter() - started
 
 
 # Listing 8. Sample prediction and accuracy data per training subsession (1000 steps)
@@ -248,11 +226,8 @@ class ArticleProgress(keras.callbacks.Callback):
         self.epochs_done, self.average_accuracy = 0, None
 
     def on_epoch_end(self, epoch, logs):
-        self.epochs_done, self.average_accuracy, last = (
-            epoch + 1,
-            logs["accuracy"],
-            (epoch + 1) * DISPLAY_STEP - 1,
-        )
+        self.epochs_done, self.average_accuracy = epoch + 1, logs["accuracy"]
+        last = (epoch + 1) * DISPLAY_STEP - 1  # the window of the epoch's last iteration
         print(
             f"Iter= {self.epochs_done * DISPLAY_STEP}, Average Loss= {logs['loss']:.6f}, Average "
             f"Accuracy= {self.average_accuracy:.2%}"
@@ -282,7 +257,8 @@ def ceiling(words, n_input):
 
 def windows_right(model, inputs, labels):
     """The accuracy that matters: how many of every window of the text the model gets right."""
-    return int(np.sum(np.argmax(model.predict_on_batch(inputs), axis=-1) == labels))
+    logits = model.predict(inputs, batch_size=1024, verbose=0)  # in batches: a long text fits
+    return int(np.sum(np.argmax(logits, axis=-1) == labels))
 
 
 class StopAtCeiling(keras.callbacks.Callback):
@@ -325,69 +301,8 @@ def ceiling_report(best, ambiguous, right, n, n_input, average_accuracy):
         )
 
 
-# ## Beyond the article: the learning curve
-class Curve(keras.callbacks.Callback):
-    """Every epoch's figures (loss, accuracy), kept in `path` beside the backup as well, so that
-    a run resumed after a kill still draws its whole curve."""
-
-    def __init__(self, path, first_epoch):
-        super().__init__()
-        self.path = path
-        try:
-            with open(path) as f:
-                self.points = [point for point in json.load(f) if point["epoch"] <= first_epoch]
-        except (OSError, ValueError, KeyError, TypeError):
-            self.points = []
-
-    def on_epoch_end(self, epoch, logs):
-        self.points.append(
-            dict(epoch=epoch + 1, **{key: float(value) for key, value in logs.items()})
-        )
-        os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        with open(f"{self.path}.tmp", "w") as f:
-            json.dump(self.points, f)
-        os.replace(f"{self.path}.tmp", self.path)
-
-
-def curve_figure(points, ceiling, iterations):
-    """--curve-png's figure: the loss and the accuracy after each epoch (the windows right, where
-    the fast recipe counts them), the ceiling as a line."""
-    from matplotlib.figure import Figure  # only where a picture is asked
-
-    epochs = [point["epoch"] for point in points]
-    fig = Figure(figsize=(7, 6), layout="constrained")
-    loss, accuracy = fig.subplots(2, 1, sharex=True)
-    fig.suptitle(
-        f"Learning the fable: {epochs[-1] if epochs else 0} epochs of {iterations:,} update(s)"
-    )
-    loss.plot(epochs, [point["loss"] for point in points], ".-")
-    loss.set(title="Training loss (cross-entropy, the epoch's mean)", ylabel="loss", yscale="log")
-    loss.yaxis.set_major_formatter("{x:g}")
-    loss.yaxis.set_minor_formatter("{x:g}")  # 0.3, not 3 x 10^-1
-    accuracy.plot(
-        epochs,
-        [point["accuracy"] for point in points],
-        ".-",
-        label="training batches (the article's Average Accuracy)",
-    )
-    if points and "window_accuracy" in points[0]:
-        accuracy.plot(
-            epochs,
-            [point["window_accuracy"] for point in points],
-            ".-",
-            label="every window of the text",
-        )
-    accuracy.axhline(ceiling, color="tab:red", linestyle="--", label=f"the ceiling, {ceiling:.1%}")
-    accuracy.yaxis.set_major_formatter(lambda y, _: f"{y:.0%}")
-    accuracy.set(
-        title="Accuracy of the next symbol", xlabel="epoch", ylabel="accuracy", ylim=(0, 1.02)
-    )
-    accuracy.legend(loc="lower right")
-    return fig
-
-
 # Listing 9. Loss and optimizer
-def compile_model(model, recipe, lr, steps):
+def compile_model(model, recipe, steps):
     """cost = reduce_mean(softmax_cross_entropy_with_logits); RMSPropOptimizer(0.001), or Adam.
 
     The `steps` iterations of an epoch run in one call into the traced graph. With the recipe's
@@ -397,7 +312,7 @@ def compile_model(model, recipe, lr, steps):
     compile."""
     optimizer = {"rmsprop": keras.optimizers.RMSprop, "adam": keras.optimizers.Adam}[
         recipe["optimizer"]
-    ](lr)
+    ](recipe["lr"])
     model.compile(
         optimizer=optimizer,
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -423,9 +338,8 @@ def generate(model, ids, reverse_dictionary, words, temperature, rng, probabilit
             probabilities.append(
                 np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
             )
-        if (
-            temperature > 0
-        ):  # in float64: a tiny temperature tends to the likeliest symbol, and does not overflow
+        # in float64: a tiny temperature tends to the likeliest symbol, and does not overflow
+        if temperature > 0:
             p = np.exp((logits - logits.max()).astype(np.float64) / temperature)
             next_id = int(rng.choice(len(p), p=p / p.sum()))
         else:
@@ -449,35 +363,25 @@ def parse_words(text, dictionary, n_input):
     return [dictionary[word] for word in words], None
 
 
-def tell(model, dictionary, start, args, rng):
+def tell(model, dictionary, start, words, temperature, rng, interactive=False):
     """Listing 11's story from `start` (if any); then, if asked, the author's own prompt loop:
     ask for words, tell the story, ask again, until an empty line or Ctrl-D."""
     reverse_dictionary = {i: word for word, i in dictionary.items()}
-    story = (
-        generate(
-            model,
-            parse_words(start, dictionary, args.n_input)[0],
-            reverse_dictionary,
-            args.words,
-            args.temperature,
-            rng,
-        )
-        if start
-        else ""
-    )
-    if story:
+    n_input = model.input_shape[1]
+    story = ""
+    if start:
+        ids = parse_words(start, dictionary, n_input)[0]
+        story = generate(model, ids, reverse_dictionary, words, temperature, rng)
         print(f"\n{story}\n")
-    while args.interactive:
+    while interactive:
         try:
-            text = input(f"{args.n_input} words: ")
-        except (EOFError, KeyboardInterrupt):
-            text = print()
-        if not (text or "").strip():
+            text = input(f"{n_input} words: ")
+        except (EOFError, KeyboardInterrupt):  # Ctrl-D, Ctrl-C: the end of the loop
             break
-        ids, problem = parse_words(text, dictionary, args.n_input)
-        print(
-            problem or generate(model, ids, reverse_dictionary, args.words, args.temperature, rng)
-        )
+        if not text.strip():
+            break
+        ids, problem = parse_words(text, dictionary, n_input)
+        print(problem or generate(model, ids, reverse_dictionary, words, temperature, rng))
     return story
 
 
@@ -490,20 +394,14 @@ def tell(model, dictionary, start, args, rng):
 
 
 # ## Beyond the article: where the story could have gone, and what the embedding learned
-def inspect(model, start, dictionary, args, rng):
+def inspect(model, start, dictionary, words, temperature, rng):
     """The table of --inspect: the story from `start` and, at each step, the five likeliest next
     symbols; then, for a model with a learned embedding, the nearest neighbours of each of
     `start`'s words."""
     reverse_dictionary, probabilities = {i: word for word, i in dictionary.items()}, []
-    story = generate(
-        model,
-        parse_words(start, dictionary, args.n_input)[0],
-        reverse_dictionary,
-        args.words,
-        args.temperature,
-        rng,
-        probabilities,
-    ).split()[args.n_input :]
+    ids = parse_words(start, dictionary, len(start.split()))[0]
+    story = generate(model, ids, reverse_dictionary, words, temperature, rng, probabilities)
+    story = story.split()[len(ids) :]  # the symbols told
     print("\nWhere the story could have gone: at each step the symbol told, and the five likeliest")
     candidates = []
     for step, (word, p) in enumerate(zip(story, probabilities), 1):
@@ -557,18 +455,130 @@ def inspect_figure(start, story, candidates, columns=4):
         ax.invert_yaxis()  # the likeliest on top
         ax.set_xlim(0, 1.15)
         ax.xaxis.set_major_formatter(lambda x, _: f"{x:.0%}" if x <= 1 else "")
-        ax.set_title(
-            f"{step + 1}. {' '.join(words[step : step + context])} \u2192 {word}", fontsize=9
-        )
+        ax.set_title(f"{step + 1}. {' '.join(words[step : step + context])} -> {word}", fontsize=9)
     for ax in panels[len(story) :]:
         ax.set_axis_off()
     return fig
 
 
+# ## Beyond the article: the learning curve
+def curve_figure(history, ceiling, iterations):
+    """--curve-png's figure: the loss and the accuracy after each epoch (the windows right, where
+    the fast recipe counts them; from model.fit's History), the ceiling as a line."""
+    from matplotlib.figure import Figure  # only where a picture is asked
+
+    epochs, points = [epoch + 1 for epoch in history.epoch], history.history
+    fig = Figure(figsize=(7, 6), layout="constrained")
+    loss, accuracy = fig.subplots(2, 1, sharex=True)
+    fig.suptitle(
+        f"Learning the fable: {epochs[-1] if epochs else 0} epochs of {iterations:,} update(s)"
+    )
+    loss.plot(epochs, points["loss"], ".-")
+    loss.set(title="Training loss (cross-entropy, the epoch's mean)", ylabel="loss", yscale="log")
+    loss.yaxis.set_major_formatter("{x:g}")
+    loss.yaxis.set_minor_formatter("{x:g}")  # 0.3, not 3 x 10^-1
+    accuracy.plot(
+        epochs,
+        points["accuracy"],
+        ".-",
+        label="training batches (the article's Average Accuracy)",
+    )
+    if "window_accuracy" in points:
+        accuracy.plot(
+            epochs,
+            points["window_accuracy"],
+            ".-",
+            label="every window of the text",
+        )
+    accuracy.axhline(ceiling, color="tab:red", linestyle="--", label=f"the ceiling, {ceiling:.1%}")
+    accuracy.yaxis.set_major_formatter(lambda y, _: f"{y:.0%}")
+    accuracy.set(
+        title="Accuracy of the next symbol", xlabel="epoch", ylabel="accuracy", ylim=(0, 1.02)
+    )
+    accuracy.legend(loc="lower right")
+    return fig
+
+
+# ## The lesson, in the article's order
+def run(
+    recipe,
+    words=tuple(FABLE.split()),
+    n_input=N_INPUT,
+    hidden=N_HIDDEN,
+    layers=1,
+    seed=0,
+    model=None,
+    dictionary=None,
+    first_epoch=0,
+    callbacks=(),
+    log_dir=None,
+    dry_run=False,
+):
+    """The article's steps in its order, from plain values; main() and the notebook both call it.
+    `recipe`: one of RECIPES, its values changed at will; `words`: the text's symbols; `model`,
+    `dictionary` (its vocabulary) and `first_epoch` go on from a saved model; `log_dir`:
+    TensorBoard's; `dry_run` trains one batch. Returns the model and the run's figures."""
+    keras.utils.set_random_seed(seed)
+    dictionary = dictionary or build_dataset(words)[0]
+    ids = [dictionary[word] for word in words]
+    inputs, labels = windows(ids, n_input)
+    best, ambiguous = ceiling(words, n_input)
+    if model is None:
+        model = build_model(len(dictionary), n_input, hidden, layers, recipe["embedding"])
+    print(
+        f"{len(words)} symbols, {len(dictionary)} distinct, {len(labels)} windows of {n_input}; "
+        f"{layers} x LSTM({hidden}), {model.count_params():,} parameters"
+    )
+    if recipe["article_loop"]:  # one window a step, as the author's loop visits them
+        batches, visited, following = article_batches(
+            ids, n_input, recipe["epochs"], seed, first_epoch
+        )
+        reverse_dictionary = {i: w for w, i in dictionary.items()}
+        steps, progress = DISPLAY_STEP, ArticleProgress(visited, following, reverse_dictionary)
+    else:
+        batches = epoch_batches(inputs, labels, recipe["batch_size"], seed, first_epoch)
+        steps = math.ceil(len(labels) / recipe["batch_size"])
+        progress = StopAtCeiling(inputs, labels, best)
+    steps, epochs = (1, 1) if dry_run else (steps, recipe["epochs"])
+    progress.epochs_done = first_epoch
+    compile_model(model, recipe, steps)
+    print(
+        f"{'embedding' if recipe['embedding'] else 'raw ids'}, batch {recipe['batch_size']}, "
+        f"{recipe['optimizer']} {recipe['lr']:g}, up to {epochs} epochs of {steps:,} update(s); "
+        f"seed {seed}"
+    )
+    if log_dir:
+        callbacks = [*callbacks, keras.callbacks.TensorBoard(log_dir)]
+    seconds = train(model, batches, steps, epochs, first_epoch, [progress, *callbacks])
+    right = windows_right(model, inputs, labels)
+    ceiling_report(best, ambiguous, right, len(labels), n_input, progress.average_accuracy)
+    return model, dict(
+        value=right / len(labels),
+        examples=len(labels),
+        right=right,
+        ceiling=best / len(labels),
+        epochs=progress.epochs_done,
+        iterations=progress.epochs_done * steps,
+        steps=steps,
+        average_accuracy=progress.average_accuracy,
+        train_seconds=round(seconds, 2),
+    )
+
+
 # --- Running it from the terminal: not in the article ---
+# What serves the terminal only: the flags and their checks, saving and loading, the JSON. The
+# functions from here to main() are the same text in the four scripts (tests/test_skeleton.py).
+import argparse
+import contextlib
+import importlib.util
+import json
+import pathlib
+import signal
+import sys
+import tempfile
+import zipfile
+
 SCRIPT = os.path.basename(__file__)
-# what a saved model was trained with, with its dictionary
-SETTINGS = dict(n_input=N_INPUT, hidden=N_HIDDEN, layers=1)
 
 
 def fail(message):
@@ -579,13 +589,13 @@ def fail(message):
 
 def checked(convert, test, wanted):
     """An argparse type: the text converted, then tested; else a one-line error saying what to
-    give (which --help says too: `wanted`)."""
+    give (`wanted`, which --help says too)."""
 
     def parse(text):
         try:
             if test(value := convert(text)):
                 return value
-        except ValueError:
+        except (ValueError, OverflowError):
             pass
         raise argparse.ArgumentTypeError(f"{text!r}: give {wanted}")
 
@@ -598,52 +608,170 @@ def whole(low, high):
     return checked(int, lambda n: low <= n <= high, f"a whole number from {low:,} to {high:,}")
 
 
-def writable(path, folder=False):
-    """Whether `path` names a file (or a folder) that could be made: not empty, its folder there,
-    nothing of the other kind in its place. (Whether the folder lets this user write is tried
-    before training: check_outputs.)"""
-    kind_in_the_way = os.path.isfile if folder else os.path.isdir
-    return (
-        bool(path)
-        and os.path.isdir(os.path.dirname(os.path.abspath(path)))
-        and not kind_in_the_way(path)
+def new_file(ending, wanted):
+    """An argparse type: the name of a file to write, ending in `ending`, in a folder that exists
+    (a name ending in a slash names a folder, not a file)."""
+
+    def fits(path):
+        folder = os.path.dirname(os.path.abspath(path))
+        named_a_folder = path.endswith(("/", os.sep)) or os.path.isdir(path)
+        return path.endswith(ending) and not named_a_folder and os.path.isdir(folder)
+
+    return checked(str, fits, f"{wanted}, in a folder that exists")
+
+
+KERAS_FILE = new_file(".keras", "a file name ending in .keras")
+PNG_FILE = new_file(".png", "a file name ending in .png")
+JSON_FILE = new_file("", "a file name, or - for standard output")
+FOLDER = checked(str, lambda path: not os.path.isfile(path), "a folder (not a file)")
+MODEL_FILE = checked(str, bool, "the name of a file written by --save")
+SEED = whole(0, 2**32 - 1)  # what NumPy's seeding takes
+
+
+def check_outputs(args, flags):
+    """Before any training, every file or folder the run will write: named by no other flag (but
+    --save may rewrite the model --load read), new or --overwrite given, in a folder this user
+    can write, and matplotlib installed for a picture. A one-line error for the first that is
+    not. (/dev/stdout, a named pipe: written as they are.)"""
+    named = {os.path.realpath(args.load): "--load"} if args.load else {}
+    for flag in flags:
+        path = getattr(args, flag[2:].replace("-", "_"))
+        if not path or path == "-" and flag == "--json":
+            continue
+        other = named.setdefault(os.path.realpath(path), flag)
+        if other != flag and {flag, other} != {"--load", "--save"}:
+            fail(f"{flag} {path}: {other} names that file too; give each its own")
+        if os.path.isfile(path) and not (args.overwrite or other == "--load"):
+            fail(f"{flag} {path}: the file exists; pass --overwrite to replace it")
+        folder = os.path.abspath(path if flag == "--log-dir" else os.path.dirname(path))
+        while not os.path.isdir(folder):  # --log-dir makes the folders it names
+            folder = os.path.dirname(folder)
+        try:
+            tempfile.TemporaryFile(dir=folder).close()
+        except OSError as error:
+            fail(f"{flag} {path}: cannot write in {folder} ({error.strerror or error})")
+        if flag.endswith("-png") and importlib.util.find_spec("matplotlib") is None:
+            fail(f"{flag} draws with matplotlib, which is not installed: pip install matplotlib")
+
+
+def publish(path, write, replace):
+    """The file that write(temporary) writes, made `path` whole: written beside it, then one
+    rename, so that a kill at any moment leaves the file before or the file after. A file there
+    is replaced only if `replace`; a name taken since the checks is left alone, and the file goes
+    beside it under a free name, said in one line. Returns the path written."""
+    if os.path.exists(path) and not os.path.isfile(path):  # /dev/stdout, a named pipe
+        write(path)
+        return path
+    stem, extension = os.path.splitext(path)
+    temporary, target = f"{stem}.{os.getpid()}.tmp{extension}", path
+    try:
+        write(temporary)
+        if replace:
+            os.replace(temporary, target)
+        n = 1
+        while not replace:
+            try:
+                os.link(temporary, target)  # a link, unlike a rename, never replaces a file there
+                break
+            except FileExistsError:
+                n, target = n + 1, f"{stem}-{n + 1}{extension}"
+    except OSError as error:
+        fail(f"{path}: cannot write it ({error.strerror or error})")
+    finally:
+        with contextlib.suppress(OSError):
+            os.remove(temporary)
+    if target != path:
+        print(f"{path} appeared while this run worked: left alone; this run's is {target}")
+    return target
+
+
+def write_figure(figure, args, flag, what):
+    """A matplotlib figure to the PNG of `flag`, and one line saying what it shows and where."""
+    path = getattr(args, flag[2:].replace("-", "_"))
+    print(f"{what}: {publish(path, lambda f: figure.savefig(f, dpi=120), args.overwrite)}")
+
+
+class Save(keras.callbacks.Callback):
+    """--save PATH after every epoch, as keras.callbacks.ModelCheckpoint does, but whole (see
+    publish), and with what --load needs to go on: the optimizer's state (model.save keeps it),
+    the settings, the epoch reached, and the epochs planned (none left once the target is
+    reached)."""
+
+    def __init__(self, args, settings, passes=1):
+        super().__init__()
+        self.path, self.written = args.save, False
+        loaded = args.load and os.path.realpath(args.load) == os.path.realpath(args.save)
+        self.replace = args.overwrite or loaded  # --save may rewrite the model --load read
+        self.settings, self.passes = settings, passes
+
+    def on_epoch_end(self, epoch, logs=None):
+        epoch = (epoch + 1) * self.passes  # the article's epochs
+        self.write(self.model, epoch, epoch if self.model.stop_training else None)
+
+    def write(self, model, epoch, epochs=None):
+        def write(temporary):
+            model.save(temporary)
+            with zipfile.ZipFile(temporary, "a") as archive:  # the settings, inside the file
+                saved = dict(self.settings, epoch=epoch, epochs=epochs or self.settings["epochs"])
+                archive.writestr(f"{SCRIPT[:-3]}.json", json.dumps(saved))
+
+        self.path = publish(self.path, write, self.replace or self.written)
+        self.written = True
+
+
+def load_model(path):
+    """A model saved by Save, and the settings and epochs it holds; or a one-line error."""
+    if not os.path.isfile(path):
+        fail(f"--load {path}: no such file")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            saved = json.loads(archive.read(f"{SCRIPT[:-3]}.json"))
+        return keras.models.load_model(path, compile=False), saved
+    except Exception as problem:  # a zip, a JSON, a model: each fails in its own way
+        fail(f"--load {path}: not a model saved by {SCRIPT} ({type(problem).__name__}: {problem})")
+
+
+class Resume(keras.callbacks.Callback):
+    """--load PATH with epochs left: the optimizer's state read back (its step count too, so the
+    learning rate goes on where it was) before the first step."""
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = path
+
+    def on_train_begin(self, logs=None):
+        self.model.optimizer.build(self.model.trainable_variables)
+        try:
+            self.model.load_weights(self.path)
+        except ValueError as problem:
+            fail(f"--load {self.path}: its optimizer's state does not fit ({problem})")
+
+
+def log_dir(args):
+    """--log-dir: a new folder in it for this run (TensorBoard shows runs side by side), or
+    None."""
+    if not args.log_dir:
+        return None
+    os.makedirs(args.log_dir, exist_ok=True)
+    name = tempfile.mkdtemp(
+        prefix=f"{SCRIPT[:-3]}-{time.strftime('%Y%m%d-%H%M%S')}-", dir=args.log_dir
     )
+    print(f"TensorBoard: tensorboard --logdir {args.log_dir}")
+    return name
 
 
+SETTINGS = dict(n_input=N_INPUT, hidden=N_HIDDEN, layers=1)
+OUTPUTS = ("--save", "--inspect-png", "--curve-png", "--json", "--log-dir")
+MAX_SYMBOLS = 1_000_000  # a longer text's windows and vocabulary outgrow memory and time here
 EPOCHS = whole(0, 100_000)
 BATCH_SIZE = whole(1, 100_000)
 RATE = checked(float, lambda x: 0 < x <= 10, "a number above 0, at most 10")
 N_INPUT_RANGE = whole(1, 100)
 HIDDEN = whole(1, 4096)
 LAYERS = whole(1, 8)
-SEED = whole(0, 2**32 - 1)  # what NumPy's seeding takes
 WORDS_RANGE = whole(0, 10_000)
 TEMPERATURE = checked(float, lambda x: 0 <= x <= 100, "a number from 0 to 100")
 TEXT_FILE = checked(str, bool, "the name of a UTF-8 text file")
-MODEL_FILE = checked(str, bool, "the name of a file written by --save")
-IN_A_FOLDER = "in a folder that exists"
-KERAS_FILE = checked(
-    str,
-    lambda path: path.endswith(".keras") and writable(path),
-    f"a file name ending in .keras, {IN_A_FOLDER}",
-)
-PNG_FILE = checked(
-    str,
-    lambda path: path.endswith(".png") and writable(path),
-    f"a file name ending in .png, {IN_A_FOLDER}",
-)
-JSON_FILE = checked(str, writable, f"a file name {IN_A_FOLDER}")
-FOLDER = checked(
-    str, lambda path: writable(path, folder=True), f"a folder (not a file) {IN_A_FOLDER}"
-)
-# every file or folder a run writes
-OUTPUTS = (
-    "--save",
-    "--inspect-png",
-    "--curve-png",
-    "--json",
-    "--log-dir",
-)
 
 
 def parse_args(argv):
@@ -669,8 +797,9 @@ def parse_args(argv):
         f"of {fast['batch_size']} windows, Adam {fast['lr']:g}, stop at the ceiling (default: "
         "%(default)s)")
     add("--epochs", type=EPOCHS,
-        help=f"most epochs, {EPOCHS.wanted}; the article's epoch is {DISPLAY_STEP} iterations "
-        f"(default: {recipes('epochs')})")
+        help=f"train up to this epoch, {EPOCHS.wanted}; the article's epoch is {DISPLAY_STEP} "
+        f"iterations; with --load, on from the epoch it reached (default: {recipes('epochs')}, or "
+        "the loaded model's)")
     add("--batch-size", type=BATCH_SIZE,
         help=f"windows per update, {BATCH_SIZE.wanted} (default: {recipes('batch_size')})")
     add("--lr", type=RATE,
@@ -705,40 +834,66 @@ def parse_args(argv):
     add("--curve-png", type=PNG_FILE, metavar="PATH",
         help="the loss and the accuracy after each epoch, as a picture (default: none)")
     add("--save", type=KERAS_FILE, metavar="PATH",
-        help="write the model and its vocabulary here (default: none)")
+        help="write the model and its vocabulary here after every epoch, whole, to --load later "
+        "(default: none)")
     add("--load", type=MODEL_FILE, metavar="PATH",
-        help="start from a model written by --save; with --generate or --interactive it answers "
-        "at once (default: none)")
+        help="start from a model written by --save, and train on to --epochs; with no epochs left "
+        "and --generate, --interactive or --inspect, it answers at once (default: none)")
     add("--overwrite", action="store_true",
         help="let --save, --json and the PNG flags replace existing files (default: off)")
     add("--log-dir", type=FOLDER, metavar="DIR",
         help="write TensorBoard logs to a new folder in DIR (default: none)")
     add("--json", type=JSON_FILE, metavar="PATH",
-        help="write the run's figures to this file (default: none)")
+        help="write the run's figures to this file, - for standard output (default: none)")
     add("--dry-run", action="store_true",
         help="train one batch, then evaluate and generate (default: off)")
     # fmt: on
     return parser.parse_args(argv)
 
 
-def settle(args):
+def read_text(path, n_input):
+    """--text's symbols (split on white space; a UTF-8 byte-order mark is not a symbol), or the
+    fable's; or a one-line error."""
+    try:
+        with open(path, encoding="utf-8-sig") as f:
+            words = f.read().split()
+    except UnicodeDecodeError as error:
+        fail(f"--text {path}: not UTF-8 text ({error.reason} at byte {error.start})")
+    except OSError as error:
+        fail(f"--text {path}: {error.strerror or error}")
+    if len(words) < n_input + 1:
+        fail(
+            f"--n-input {n_input} needs a text of {n_input + 1} symbols or more (a window and its "
+            f"next symbol); {path} has {len(words)}"
+        )
+    if len(words) > MAX_SYMBOLS:
+        fail(
+            f"--text {path}: {len(words):,} symbols, more than the {MAX_SYMBOLS:,} this script "
+            "holds in memory at once; give a shorter text"
+        )
+    return words
+
+
+def settle(args, saved):
     """Flags, else the loaded model's settings, else the defaults; the text and its vocabulary
-    (the loaded model's, when it only answers); a one-line error where flags conflict."""
-    check_outputs(args, OUTPUTS, inputs=("--load", "--text"))  # before any work
-    model, saved = load_model(args.load) if args.load else (None, {})
+    (the loaded model's, when it only answers); a one-line error where flags conflict. Returns
+    the recipe with the flags' values, the text (None if not needed), the vocabulary."""
     for key, default in SETTINGS.items():
         given = getattr(args, key)
         if saved and given not in (None, saved[key]):
             flag = f"--{key.replace('_', '-')}"
             fail(f"{flag} {given} does not fit {args.load}, trained with {flag} {saved[key]}")
         setattr(args, key, saved.get(key, default) if given is None else given)
-    for key in ("epochs", "batch_size", "lr"):  # the recipe's, where no flag says otherwise
+    recipe = dict(RECIPES[args.recipe], epochs=saved.get("epochs", RECIPES[args.recipe]["epochs"]))
+    for key in ("epochs", "batch_size", "lr"):  # the recipe's, where no flag is given
         given = getattr(args, key)
-        setattr(args, key, RECIPES[args.recipe][key] if given is None else given)
-    answers_only = model is not None and (
+        setattr(args, key, recipe[key] if given is None else given)
+        recipe[key] = getattr(args, key)
+    answers_only = saved.get("epoch", -1) >= args.epochs and (
         args.generate is not None or args.interactive or args.inspect
     )
-    words = None if answers_only and not args.text else read_text(args.text, args.n_input)
+    words = FABLE.split() if args.text is None else read_text(args.text, args.n_input)
+    words = None if answers_only and not args.text else words
     dictionary = saved["dictionary"] if words is None else build_dataset(words)[0]
     if saved and dictionary != saved["dictionary"]:
         fail(
@@ -750,349 +905,27 @@ def settle(args):
             fail(f"{flag}: {problem}")
     if args.inspect_png and not args.inspect:
         fail("--inspect-png draws what --inspect shows: give --inspect WORDS too")
+    if args.interactive and (sys.stdin is None or sys.stdin.closed):
+        fail("--interactive reads words from standard input, which is closed")
     if args.generate is None and words is not None:  # where Listing 11's story starts, or the text
         listing_11 = args.text is None and args.n_input == N_INPUT
         args.generate = START if listing_11 else " ".join(words[: args.n_input])
-    return RECIPES[args.recipe], model, words, dictionary
+    return recipe, words, dictionary
 
 
-def check_outputs(args, outputs, inputs):
-    """Before any training, every file or folder the run will write: named by no other flag (but
-    --save may write the model --load read), free or --overwrite given, in a folder this user can
-    write (a file made and removed there), and matplotlib installed if it is a picture. A
-    one-line error for the first that is not."""
-    named = {}
-    for flag in (*inputs, *outputs):
-        path = getattr(args, flag[2:].replace("-", "_"))
-        if not path:
-            continue
-        other = named.setdefault(os.path.realpath(path), flag)
-        if (
-            other != flag and flag in outputs and {flag, other} != {"--load", "--save"}
-        ):  # inputs may share one
-            fail(f"{flag} {path}: {other} names that file too; give each its own")
-        if flag in inputs:
-            continue
-        if (
-            flag != "--log-dir"
-            and os.path.exists(path)
-            and not (args.overwrite or other == "--load")
-        ):
-            fail(
-                f"{flag} {path}: the file exists; pass --overwrite to replace it, or choose "
-                "another name"
-            )
-        folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
-        try:
-            with tempfile.TemporaryFile(dir=folder):
-                pass
-        except OSError as error:
-            fail(f"{flag} {path}: cannot write in {folder} ({error.strerror or error})")
-        if path.endswith(".png") and importlib.util.find_spec("matplotlib") is None:
-            fail(f"{flag} draws with matplotlib, which is not installed: pip install matplotlib")
-
-
-def publish(args, flag, write):
-    """The file of `flag` written whole: write(temporary) beside it, then one rename into place.
-    An existing file is replaced only with --overwrite (or by --save onto the model --load read),
-    checked again now: a name taken while the run worked is left alone, the file written beside
-    it under a free name, said in one line. Returns the path written."""
-    path = getattr(args, flag[2:].replace("-", "_"))
-    stem, extension = os.path.splitext(path)
-    temporary, target = f"{stem}.tmp-{os.getpid()}{extension}", path
-    loaded = args.load and os.path.realpath(args.load) == os.path.realpath(path)
-    replace = (
-        flag == "--save" and loaded
-    ) or args.overwrite  # --save may rewrite the model it read
-    try:
-        write(temporary)
-        for n in itertools.count(2):
-            try:
-                if not (replace and target == path):
-                    # the name is this run's now
-                    os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-                break
-            except FileExistsError:
-                target = f"{stem}-{n}{extension}"
-        os.replace(temporary, target)
-    except OSError as error:
-        fail(f"{flag} {path}: cannot write it ({error.strerror or error})")
-    finally:
-        with contextlib.suppress(OSError):
-            os.remove(temporary)
-    if target != path:
-        print(
-            f"{flag} {path} appeared while this run worked: left alone, and this run's written to "
-            f"{target}"
-        )
-    return target
-
-
-def write_figure(figure, args, flag, what):
-    """A matplotlib figure to the PNG of `flag` (no screen needed), and one line saying what it
-    shows and where."""
-    path = publish(args, flag, lambda temporary: figure.savefig(temporary, dpi=120))
-    print(f"{what}: {path}")
-
-
-def save_model(model, args, settings):
-    """model.save, the run's settings added inside the .keras file, published whole (see
-    publish)."""
-
-    def write(temporary):
-        model.save(temporary)
-        with zipfile.ZipFile(temporary, "a") as archive:
-            archive.writestr(f"{SCRIPT[:-3]}.json", json.dumps(settings))  # which script, and how
-
-    print(f"Saved the model and its vocabulary to {publish(args, '--save', write)}")
-
-
-def load_model(path):
-    """A model saved by save_model, and the settings it was trained with; or a one-line error."""
-    if not os.path.isfile(path):
-        fail(f"--load {path}: no such file")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            settings = json.loads(archive.read(f"{SCRIPT[:-3]}.json"))
-        return keras.models.load_model(path, compile=False), {
-            key: settings[key] for key in [*SETTINGS, "dictionary"]
-        }
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, EOFError) as problem:
-        fail(f"--load {path}: not a model saved by {SCRIPT} ({type(problem).__name__}: {problem})")
-
-
-def hold(path):
-    """An OS lock on the file `path` for as long as this run lives (the OS lets go when the
-    process ends, killed or not), or None if another living run holds it."""
-    handle = open(path, "a")
-    try:
-        if os.name == "nt":
-            import msvcrt
-
-            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-        else:
-            import fcntl
-
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        if (
-            os.fstat(handle.fileno()).st_ino != os.stat(path).st_ino
-        ):  # a run that ended removed it meanwhile
-            raise OSError
-        return handle
-    except OSError:
-        handle.close()
-        return None
-
-
-def release(backup):
-    """The end of a run: its lock let go, and removed with the backup if the run is over (a run
-    that crashed leaves both: the backup for the next run of this command to resume from)."""
-    if not os.path.isdir(backup.folder):
-        with contextlib.suppress(OSError):
-            os.remove(backup.lock.name)
-    backup.lock.close()
-
-
-def digest(path):
-    """The SHA-256 of a file, to know it is the one a backup wrote."""
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
-
-
-class Backup(keras.callbacks.Callback):
-    """A run's backup, written whole every epoch, and read back when the same command runs again
-    after a kill.
-
-    keras.callbacks.BackupAndRestore writes the weights, then the epoch they belong to, in two
-    steps: a kill between the two, or a damaged file, resumes one epoch's weights with another's
-    number, a run that ends at figures no run gives. Here each epoch's weights (and the
-    optimizer's state) go to a file of their own, then `backup.json` (the epoch, that file, its
-    SHA-256) replaces the last in one rename: a kill at any moment leaves one whole epoch, which
-    resumable() checks before a run takes it."""
-
-    def __init__(self, folder, lock, first_epoch):
-        super().__init__()
-        self.folder, self.lock, self.first_epoch = folder, lock, first_epoch
-
-    def on_train_begin(self, logs=None):
-        if self.first_epoch:  # the epoch resumable() checked: its weights and the optimizer's state
-            with open(os.path.join(self.folder, "backup.json")) as f:
-                weights = json.load(f)["weights"]
-            self.model.optimizer.build(self.model.trainable_variables)
-            self.model.load_weights(os.path.join(self.folder, weights))
-
-    def on_epoch_end(self, epoch, logs=None):
-        os.makedirs(self.folder, exist_ok=True)
-        weights = f"epoch-{epoch + 1}.weights.h5"
-        self.model.save_weights(os.path.join(self.folder, weights))
-        record = dict(
-            epoch=epoch + 1, weights=weights, sha256=digest(os.path.join(self.folder, weights))
-        )
-        with open(os.path.join(self.folder, "backup.tmp"), "w") as f:
-            json.dump(record, f)
-        os.replace(
-            os.path.join(self.folder, "backup.tmp"), os.path.join(self.folder, "backup.json")
-        )
-        for name in os.listdir(self.folder):  # the epochs before: no longer needed
-            if name.endswith(".weights.h5") and name != weights:
-                os.remove(os.path.join(self.folder, name))
-
-    def on_train_end(self, logs=None):
-        shutil.rmtree(self.folder, ignore_errors=True)  # the run is over: nothing to resume
-
-
-def resumable(folder):
-    """The epoch a backup holds whole, 0 if there is none; a backup that is not whole is set
-    aside (renamed, and said in one line), never resumed: a run goes on exactly where it stopped,
-    or starts afresh."""
-    if not os.path.exists(folder):
-        return 0
-    try:
-        with open(os.path.join(folder, "backup.json")) as f:
-            record = json.load(f)
-        if digest(os.path.join(folder, record["weights"])) == record["sha256"]:
-            return int(record["epoch"])
-        problem = f"{record['weights']} is not the file it wrote"
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        problem = f"{type(error).__name__}: {error}"
-    aside = f"{folder}-set-aside-{time.strftime('%Y%m%d-%H%M%S')}"
-    os.replace(folder, aside)
-    print(
-        f"The backup of a run of this same command is not whole ({problem}): set aside in {aside}; "
-        "starting afresh"
-    )
-    return 0
-
-
-def backup(args, words):
-    """The run's Backup, in a folder named after this very script, command and text (its words: a
-    text edited since is another run) that no living run holds (its lock), and the epoch it
-    resumes from: a run killed and started again goes on with the weights and the optimizer's
-    state. The same command started again while the first still runs gets a backup of its own, so
-    the two never mix."""
-    with open(__file__, "rb") as f:
-        key = hashlib.sha256(
-            f.read() + json.dumps([vars(args), words], sort_keys=True).encode()
-        ).hexdigest()[:12]
-    name = os.path.join(tempfile.gettempdir(), "lstm-backups", f"{SCRIPT[:-3]}-{key}")
-    os.makedirs(os.path.dirname(name), exist_ok=True)
-    for copy in itertools.count(1):  # the first folder that no living run holds
-        folder = f"{name}-{copy}"
-        if lock := hold(f"{folder}.lock"):
-            break
-    if copy > 1:
-        print(
-            f"Another run of this same command is running (its backup: {name}-1): this run keeps "
-            f"its own, {folder}"
-        )
-    first_epoch = resumable(folder)
-    if first_epoch:
-        print(
-            f"Resuming from epoch {first_epoch}, where a run of this same command stopped (backup: "
-            f"{folder})"
-        )
-    return Backup(folder, lock, first_epoch), first_epoch
-
-
-def tensorboard(log_dir):
-    """Keras' TensorBoard callback writing to a new folder in --log-dir (so runs show side by
-    side), if asked."""
-    if not log_dir:
-        return []
-    print(f"TensorBoard: tensorboard --logdir {log_dir}")
-    return [
-        keras.callbacks.TensorBoard(
-            os.path.join(log_dir, f"{SCRIPT[:-3]}-{time.strftime('%Y%m%d-%H%M%S')}")
-        )
-    ]
-
-
-def finish(metrics, args, started):
-    """The one summary line, and every figure of the run to --json (written whole, then renamed)."""
-    metrics.update(
-        total_seconds=round(time.perf_counter() - started, 2),
-        tensorflow=tf.__version__,
-        keras=keras.__version__,
-    )
-    print(
-        f"accuracy {metrics['value']:.1%} ({metrics['right']} of {metrics['examples']} windows "
-        f"right, ceiling {metrics['ceiling']:.1%}), {metrics['epochs']} epochs, "
-        f"{metrics['total_seconds']:.1f} s"
-    )
-    if args.json:
-        text = json.dumps(metrics, indent=2)
-        publish(args, "--json", lambda temporary: pathlib.Path(temporary).write_text(text))
-    return metrics
-
-
-def main(argv=None):
-    started = time.perf_counter()
-    args = parse_args(argv)
-    recipe, model, training_data, dictionary = settle(args)
-    keras.utils.set_random_seed(args.seed)
+def from_the_terminal(args):
+    """The checks, then the lesson's run() (unless a loaded model has no epochs left and is only
+    asked for answers), then the story, the pictures, the summary line."""
+    check_outputs(args, OUTPUTS)
+    model, saved = load_model(args.load) if args.load else (None, {})
+    recipe, words, dictionary = settle(args, saved)
+    settings = dict({key: getattr(args, key) for key in SETTINGS}, epochs=args.epochs)
+    settings["dictionary"] = dictionary
+    first_epoch = saved.get("epoch", 0)
     rng = np.random.default_rng(args.seed)
-    if training_data is None:  # a loaded model answers at once
-        return dict(
-            story=tell(model, dictionary, args.generate, args, rng),
-            **look_inside(model, dictionary, args, rng),
-        )
-
-    ids = [dictionary[word] for word in training_data]
-    inputs, labels = windows(ids, args.n_input)
-    best, ambiguous = ceiling(training_data, args.n_input)
-    if model is None:
-        model = build_model(
-            len(dictionary), args.n_input, args.hidden, args.layers, recipe["embedding"]
-        )
-    print(
-        f"{len(training_data)} symbols, {len(dictionary)} distinct, {len(labels)} windows of "
-        f"{args.n_input}; {args.layers} x LSTM({args.hidden}), {model.count_params():,} parameters"
-    )
-    backup_callback, first_epoch = backup(args, training_data)
-    if args.recipe == "article":
-        batches, visited, following = article_batches(
-            ids, args.n_input, args.epochs, args.seed, first_epoch
-        )
-        reverse_dictionary = {i: w for w, i in dictionary.items()}
-        steps, progress = DISPLAY_STEP, ArticleProgress(visited, following, reverse_dictionary)
-    else:
-        batches = epoch_batches(inputs, labels, args.batch_size, args.seed, first_epoch)
-        steps = math.ceil(len(labels) / args.batch_size)
-        progress = StopAtCeiling(inputs, labels, best)
-    steps, progress.epochs_done = 1 if args.dry_run else steps, first_epoch
-    compile_model(model, recipe, args.lr, steps)
-    inputs_are = "embedding" if recipe["embedding"] else "raw ids"
-    print(
-        f"recipe {args.recipe}: {inputs_are}, batch {args.batch_size}, {recipe['optimizer']} "
-        f"{args.lr:g}, up to {args.epochs} epochs of {steps:,} update(s); seed {args.seed}"
-    )
-    curve = Curve(os.path.join(backup_callback.folder, "curve.json"), first_epoch)
-    log = [curve, *tensorboard(args.log_dir)]
-    epochs = 1 if args.dry_run else args.epochs
-    epochs, train_seconds = train(model, batches, steps, epochs, backup_callback, progress, log)
-    if args.save:
-        settings = {key: getattr(args, key) for key in SETTINGS}
-        save_model(model, args, {**settings, "dictionary": dictionary})
-    if args.curve_png:
-        figure = curve_figure(curve.points, best / len(labels), steps)
-        write_figure(figure, args, "--curve-png", "The loss and the accuracy after each epoch")
-
-    right = windows_right(model, inputs, labels)
-    ceiling_report(best, ambiguous, right, len(labels), args.n_input, progress.average_accuracy)
     metrics = dict(
-        script=SCRIPT,
         recipe=args.recipe,
         metric="accuracy",
-        value=right / len(labels),
-        examples=len(labels),
-        right=right,
-        ceiling=best / len(labels),
-        epochs=epochs,
-        iterations=epochs * steps,
-        average_accuracy=progress.average_accuracy,
-        train_seconds=round(train_seconds, 2),
-        story=tell(model, dictionary, args.generate, args, rng),
-        **look_inside(model, dictionary, args, rng),
         n_input=args.n_input,
         hidden=args.hidden,
         layers=args.layers,
@@ -1100,26 +933,73 @@ def main(argv=None):
         lr=args.lr,
         seed=args.seed,
     )
-    return finish(metrics, args, started)
-
-
-def look_inside(model, dictionary, args, rng):
-    """--inspect and --inspect-png: the likeliest symbols at each step of a story, the
-    embedding's neighbours."""
-    if not args.inspect:
-        return {}
-    story, candidates, near = inspect(model, args.inspect, dictionary, args, rng)
-    if args.inspect_png:
-        write_figure(
-            inspect_figure(args.inspect, story, candidates),
-            args,
-            "--inspect-png",
-            "Each step's five likeliest symbols and the one told",
+    if words is not None:
+        if 0 < first_epoch < args.epochs:
+            print(f"Going on from epoch {first_epoch} of {args.load}, up to epoch {args.epochs}")
+        saver = Save(args, settings) if args.save else None
+        callbacks = [Resume(args.load)] * bool(first_epoch) + [saver] * bool(saver)
+        model, figures = run(
+            recipe,
+            words,
+            args.n_input,
+            args.hidden,
+            args.layers,
+            args.seed,
+            model,
+            saved.get("dictionary"),
+            first_epoch,
+            callbacks,
+            log_dir(args),
+            args.dry_run,
         )
-    return dict(candidates=candidates, neighbours=near)
+        metrics.update(figures)
+        if saver and not saver.written:
+            saver.write(model, figures["epochs"])
+        if saver:
+            print(f"Saved the model to {saver.path}")
+        if args.curve_png:
+            figure = curve_figure(model.history, figures["ceiling"], figures["steps"])
+            write_figure(figure, args, "--curve-png", "The loss and the accuracy after each epoch")
+    metrics["story"] = tell(
+        model, dictionary, args.generate, args.words, args.temperature, rng, args.interactive
+    )
+    if args.inspect:
+        story, candidates, near = inspect(
+            model, args.inspect, dictionary, args.words, args.temperature, rng
+        )
+        metrics.update(candidates=candidates, neighbours=near)
+        if args.inspect_png:
+            figure = inspect_figure(args.inspect, story, candidates)
+            write_figure(figure, args, "--inspect-png", "Each step's five likeliest symbols")
+    if words is not None:
+        print(
+            f"{metrics['right']} of {metrics['examples']} windows right ({metrics['value']:.1%}; "
+            f"the ceiling {metrics['ceiling']:.1%}), {metrics['epochs']} epochs, "
+            f"{metrics['train_seconds']:.1f} s training"
+        )
+    return metrics
+
+
+def main(argv=None):
+    """The flags, the run, its figures. With --json -, standard output holds the JSON alone: the
+    run's lines go to stderr."""
+    started = time.perf_counter()
+    args = parse_args(argv)
+    with contextlib.redirect_stdout(sys.stderr if args.json == "-" else sys.stdout):
+        metrics = from_the_terminal(args)
+    metrics.update(total_seconds=round(time.perf_counter() - started, 2), script=SCRIPT)
+    metrics.update(tensorflow=tf.__version__, keras=keras.__version__)
+    if args.json == "-":
+        print(json.dumps(metrics, indent=2))
+    elif args.json:
+        text = json.dumps(metrics, indent=2)
+        publish(args.json, lambda f: pathlib.Path(f).write_text(text), args.overwrite)
+    return metrics
 
 
 if __name__ == "__main__":
+    if hasattr(signal, "SIGPIPE"):  # output piped into `head` that closed: end quietly, as cat does
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         main()
     except KeyboardInterrupt:  # a second Ctrl-C, after the one that stopped training: stop at once

@@ -37,18 +37,36 @@ RECIPES = {
     # The article's: batch 1000, Adam at its default rate, the cross-entropy summed over the batch,
     # up to 5000 epochs, the output layer initialised as it was. The held-out check runs every
     # `check_every` epochs, and that many make one of Keras'.
-    "article": dict(batch_size=1000, lr=1e-3, epochs=5000, balance=0.0, loss_reduction="sum",
-                    article_init=True, schedule="constant", clipnorm=None, check_every=10,
-                    print_every=50),
+    "article": dict(
+        batch_size=1000,
+        lr=1e-3,
+        epochs=5000,
+        balance=0.0,
+        loss_reduction="sum",
+        article_init=True,
+        schedule="constant",
+        clipnorm=None,
+        check_every=10,
+        print_every=50,
+    ),
     # Ours: the same 10,000 strings and model. More updates per epoch (batch 50) at a higher rate,
     # which a cosine schedule brings down to zero so that the last epochs settle; clipping the
     # gradient tames the spikes a high rate causes. And every class weighs alike (see
     # class_weights): the rare classes are where the errors are. benchmarks/sweeps/count_ones-*.md
     # hold the sweeps that chose it.
-    "fast": dict(batch_size=50, lr=3e-2, epochs=20, balance=1.0,
-                 loss_reduction="sum_over_batch_size", article_init=False, schedule="cosine",
-                 clipnorm=1.0, check_every=1, print_every=5),
-}  # fmt: skip
+    "fast": dict(
+        batch_size=50,
+        lr=3e-2,
+        epochs=20,
+        balance=1.0,
+        loss_reduction="sum_over_batch_size",
+        article_init=False,
+        schedule="cosine",
+        clipnorm=1.0,
+        check_every=1,
+        print_every=5,
+    ),
+}
 
 
 # ## Generating the training input data
@@ -257,8 +275,9 @@ class HeldOutCheck(keras.callbacks.Callback):
     string's true count; the error on a fixed slice of held-out strings, and a stop once the
     whole held-out set is at the target (the slice says when to look)."""
 
-    def __init__(self, classify_every_string, test_codes, test_output, example, target, passes,
-                 print_every):  # fmt: skip
+    def __init__(
+        self, classify_every_string, test_codes, test_output, example, target, passes, print_every
+    ):
         super().__init__()
         self.classify_every_string = classify_every_string
         self.test_codes, self.test_output = test_codes, test_output
@@ -298,8 +317,15 @@ def train(model, batches, steps, epochs, first_epoch, callbacks):
     cleanly. Returns the seconds it took."""
     started = time.perf_counter()
     try:
-        model.fit(batches, steps_per_epoch=steps, epochs=epochs, initial_epoch=first_epoch,
-                  callbacks=callbacks, shuffle=False, verbose=0)  # fmt: skip
+        model.fit(
+            batches,
+            steps_per_epoch=steps,
+            epochs=epochs,
+            initial_epoch=first_epoch,
+            callbacks=callbacks,
+            shuffle=False,
+            verbose=0,
+        )
     except KeyboardInterrupt:
         print("\nInterrupted: evaluating what it has learned.")
     return time.perf_counter() - started
@@ -520,9 +546,21 @@ def inspect_figure(cell, answers, text, unit, r, strings):
 
 
 # ## The lesson, in the article's order
-def run(recipe, length=LENGTH, train_size=NUM_EXAMPLES, cell="lstm", layers=1, hidden=NUM_HIDDEN,
-        seed=0, target=TARGET_ERROR, example=EXAMPLE, model=None, first_epoch=0, callbacks=(),
-        dry_run=False):  # fmt: skip
+def run(
+    recipe,
+    length=LENGTH,
+    train_size=NUM_EXAMPLES,
+    cell="lstm",
+    layers=1,
+    hidden=NUM_HIDDEN,
+    seed=0,
+    target=TARGET_ERROR,
+    example=EXAMPLE,
+    model=None,
+    first_epoch=0,
+    callbacks=(),
+    dry_run=False,
+):
     """The article's steps in its order, from plain values; main() and the notebook both call it.
     `recipe`: one of RECIPES, its values changed at will; `model` and `first_epoch` go on from a
     saved model; `dry_run` trains one batch and scores the check slice only. Returns the model
@@ -545,16 +583,29 @@ def run(recipe, length=LENGTH, train_size=NUM_EXAMPLES, cell="lstm", layers=1, h
         f"{recipe['epochs']} epochs; seed {seed}"
     )
     classify_every_string = every_string_classifier(model, length)
-    check = HeldOutCheck(classify_every_string, test_codes, test_output, example, target, passes,
-                         recipe["print_every"])  # fmt: skip
+    check = HeldOutCheck(
+        classify_every_string,
+        test_codes,
+        test_output,
+        example,
+        target,
+        passes,
+        recipe["print_every"],
+    )
     check.epochs_done = first_epoch
     weights = class_weights(train_output, length, recipe["balance"])[train_output]
     batches = epoch_batches(train_input, train_output, weights, batch_size, seed, first_epoch)
     seconds = train(model, batches, steps, epochs, first_epoch // passes, [check, *callbacks])
     wrong, examples = results(check, train_output, length, dry_run)
-    return model, dict(value=wrong / examples, wrong=wrong, examples=examples,
-                       epochs=check.epochs_done, train_seconds=round(seconds, 2), passes=passes,
-                       check_size=len(check.check_output))  # fmt: skip
+    return model, dict(
+        value=wrong / examples,
+        wrong=wrong,
+        examples=examples,
+        epochs=check.epochs_done,
+        train_seconds=round(seconds, 2),
+        passes=passes,
+        check_size=len(check.check_output),
+    )
 
 
 # --- Running it from the terminal: not in the article ---
@@ -752,8 +803,9 @@ def log_dir(args):
     return name
 
 
-SETTINGS = dict(length=LENGTH, train_size=NUM_EXAMPLES, cell="lstm", layers=1, hidden=NUM_HIDDEN,
-                seed=0)  # fmt: skip
+SETTINGS = dict(
+    length=LENGTH, train_size=NUM_EXAMPLES, cell="lstm", layers=1, hidden=NUM_HIDDEN, seed=0
+)
 OUTPUTS = ("--save", "--inspect-png", "--curve-png", "--json", "--log-dir")
 EPOCHS = whole(0, 100_000)
 BATCH_SIZE = whole(1, 1_000_000)
@@ -891,17 +943,30 @@ def from_the_terminal(args):
         saver = Save(args, settings, passes) if args.save else None
         log = log_dir(args)
         callbacks += [keras.callbacks.TensorBoard(log)] * bool(log) + [saver] * bool(saver)
-        model, figures = run(recipe, args.length, args.train_size, args.cell, args.layers,
-                             args.hidden, args.seed, args.target_error, args.predict or EXAMPLE,
-                             model, first_epoch, callbacks, args.dry_run)  # fmt: skip
+        model, figures = run(
+            recipe,
+            args.length,
+            args.train_size,
+            args.cell,
+            args.layers,
+            args.hidden,
+            args.seed,
+            args.target_error,
+            args.predict or EXAMPLE,
+            model,
+            first_epoch,
+            callbacks,
+            args.dry_run,
+        )
         metrics.update(figures)
         if saver and not saver.written:
             saver.write(model, figures["epochs"])
         if saver:
             print(f"Saved the model to {saver.path}")
         if args.curve_png:
-            figure = curve_figure(model.history, figures["passes"], args.target_error,
-                                  figures["check_size"])  # fmt: skip
+            figure = curve_figure(
+                model.history, figures["passes"], args.target_error, figures["check_size"]
+            )
             write_figure(figure, args, "--curve-png", "The loss and the held-out error")
         reached = (
             "target reached" if figures["value"] <= args.target_error else "target not reached"

@@ -381,8 +381,15 @@ def train(model, dataset, steps, epochs, first_epoch, callbacks):
     cleanly. Returns the seconds it took."""
     started = time.perf_counter()
     try:
-        model.fit(dataset, steps_per_epoch=steps, epochs=epochs, initial_epoch=first_epoch,
-                  callbacks=callbacks, shuffle=False, verbose=0)  # fmt: skip
+        model.fit(
+            dataset,
+            steps_per_epoch=steps,
+            epochs=epochs,
+            initial_epoch=first_epoch,
+            callbacks=callbacks,
+            shuffle=False,
+            verbose=0,
+        )
     except KeyboardInterrupt:
         print("\nInterrupted: evaluating what it has learned.")
     return time.perf_counter() - started
@@ -666,9 +673,19 @@ def compare_with_keras(units=LSTM_SIZE, lengths=(1, 6, 11), batch=64, seed=0, ti
 
 
 # ## The lesson, in the article's order
-def run(recipe, train_lengths=(SEQUENCE_LENGTH,), test_lengths=None, hidden=LSTM_SIZE, seed=0,
-        target=TARGET_ERROR, model=None, first_epoch=0, callbacks=(), log_dir=None,
-        dry_run=False):  # fmt: skip
+def run(
+    recipe,
+    train_lengths=(SEQUENCE_LENGTH,),
+    test_lengths=None,
+    hidden=LSTM_SIZE,
+    seed=0,
+    target=TARGET_ERROR,
+    model=None,
+    first_epoch=0,
+    callbacks=(),
+    log_dir=None,
+    dry_run=False,
+):
     """The article's steps in its order, from plain values; main() and the notebook both call it.
     `recipe`: one of RECIPES, its values changed at will; `test_lengths`: 1 to twice the longest
     trained unless given; `model` and `first_epoch` go on from a saved model; `log_dir`:
@@ -680,8 +697,9 @@ def run(recipe, train_lengths=(SEQUENCE_LENGTH,), test_lengths=None, hidden=LSTM
     if model is None:
         model = build_model(hidden)
     passes, epochs = schedule(recipe["epochs"], recipe["check_every"])
-    dataset, steps = batches(train_data, recipe["batch_size"], recipe["every_step"], seed,
-                             first_epoch)  # fmt: skip
+    dataset, steps = batches(
+        train_data, recipe["batch_size"], recipe["every_step"], seed, first_epoch
+    )
     steps = 1 if dry_run else steps * passes  # one epoch of Keras' holds `passes` of the article's
     passes, epochs = (1, 1) if dry_run else (passes, epochs)
     compile_model(model, recipe, steps, epochs)
@@ -695,15 +713,24 @@ def run(recipe, train_lengths=(SEQUENCE_LENGTH,), test_lengths=None, hidden=LSTM
     check = TestCheck(test, target, passes, recipe["print_every"])
     check.epochs_done = first_epoch
     if log_dir:  # TensorBoard's curves, and the gates' histograms
-        callbacks = [*callbacks, keras.callbacks.TensorBoard(log_dir),
-                     GateHistograms(test[max(test)][0], log_dir)]  # fmt: skip
+        callbacks = [
+            *callbacks,
+            keras.callbacks.TensorBoard(log_dir),
+            GateHistograms(test[max(test)][0], log_dir),
+        ]
     seconds = train(model, dataset, steps, epochs, first_epoch // passes, [check, *callbacks])
     per_length = length_report(model, test_data, train_lengths)
     wrong = sum(per_length[length][0] for length in train_lengths)
     error_per_length = {str(k): w / n for k, (w, n) in per_length.items()}
-    return model, dict(value=wrong / num_test, wrong=wrong, examples=num_test,
-                       epochs=check.epochs_done, train_seconds=round(seconds, 2), passes=passes,
-                       error_per_length=error_per_length)  # fmt: skip
+    return model, dict(
+        value=wrong / num_test,
+        wrong=wrong,
+        examples=num_test,
+        epochs=check.epochs_done,
+        train_seconds=round(seconds, 2),
+        passes=passes,
+        error_per_length=error_per_length,
+    )
 
 
 # --- Running it from the terminal: not in the article ---
@@ -1034,17 +1061,33 @@ def from_the_terminal(args):
     recipe = settle(args, saved)
     settings = dict({key: getattr(args, key) for key in SETTINGS}, epochs=args.epochs)
     first_epoch = saved.get("epoch", 0)
-    metrics = dict(recipe=args.recipe, metric="test_error", target=args.target_error,
-                   settings=settings, batch_size=args.batch_size, lr=args.lr)  # fmt: skip
+    metrics = dict(
+        recipe=args.recipe,
+        metric="test_error",
+        target=args.target_error,
+        settings=settings,
+        batch_size=args.batch_size,
+        lr=args.lr,
+    )
     if model is None or first_epoch < args.epochs or not (args.predict or args.inspect):
         if 0 < first_epoch < args.epochs:
             print(f"Going on from epoch {first_epoch} of {args.load}, up to epoch {args.epochs}")
         passes, _ = schedule(args.epochs, recipe["check_every"])
         saver = Save(args, settings, passes) if args.save else None
         callbacks = [Resume(args.load)] * bool(first_epoch) + [saver] * bool(saver)
-        model, figures = run(recipe, args.train_lengths, args.test_lengths, args.hidden, args.seed,
-                             args.target_error, model, first_epoch, callbacks, log_dir(args),
-                             args.dry_run)  # fmt: skip
+        model, figures = run(
+            recipe,
+            args.train_lengths,
+            args.test_lengths,
+            args.hidden,
+            args.seed,
+            args.target_error,
+            model,
+            first_epoch,
+            callbacks,
+            log_dir(args),
+            args.dry_run,
+        )
         metrics.update(figures)
         if saver and not saver.written:
             saver.write(model, figures["epochs"])
