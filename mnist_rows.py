@@ -13,23 +13,11 @@ dataset"), and everything that only serves the terminal is below the divider.
 
 Results: see the README's table, each figure with the command that measured it."""
 
-import argparse
-import contextlib
-import gzip
-import hashlib
-import importlib.util
-import io
-import itertools
-import json
 import math
 import os
-import pathlib
-import shutil
-import sys
-import tempfile
 import time
-import zipfile
 
+os.environ["KERAS_BACKEND"] = "tensorflow"  # a TensorFlow lesson, whatever the environment says
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's start-up chatter
 
 import keras
@@ -45,8 +33,6 @@ VALIDATION_SIZE = (
     5000  # the article's split: 55,000 train, 5,000 validation (the first 5,000), 10,000 test
 )
 LOG_EVERY = 10  # the article prints accuracy and loss every 10 steps
-# 3,000 real digits
-SAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "mnist_sample.npz")
 
 RECIPES = {
     # The article's: batch 128, Adam 1e-3, `while iter < 800` (799 steps), its weights drawn from
@@ -81,122 +67,11 @@ RECIPES = {
 
 
 # ## The MNIST dataset
-def load_mnist(data_dir):
-    """input_data.read_data_sets("/tmp/data/"): --data-dir (read_data_dir, below), else Keras'
-    downloader (it caches), else the sample bundled in data/. Returns the four arrays, and where
-    they came from."""
-    if data_dir:
-        return read_data_dir(data_dir), data_dir
-    try:
-        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
-        return dict(
-            x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test
-        ), "keras.datasets.mnist"
-    except Exception as error:  # no network, a proxy, a full disk: any failure means the sample
-        print(
-            f"Could not download MNIST ({type(error).__name__}). Using the sample in data/: 2,000 "
-            "training and 1,000 test images from the official files; expect about 76% accuracy "
-            "with the fast recipe's batches of 256, 91% with --batch-size 64, instead of 99%. For "
-            "the full set, run once with network access, or pass --data-dir with mnist.npz or the "
-            "four IDX files."
-        )
-        return read_npz(SAMPLE), "the bundled sample"
-
-
-# The four files of MNIST's own site, and their magic numbers
-IDX_FILES = {
-    "x_train": ("train-images-idx3-ubyte", 2051),
-    "y_train": ("train-labels-idx1-ubyte", 2049),
-    "x_test": ("t10k-images-idx3-ubyte", 2051),
-    "y_test": ("t10k-labels-idx1-ubyte", 2049),
-}
-
-
-def read_data_dir(folder):
-    """mnist.npz (Keras' format) or the four original IDX files from `folder`, checked."""
-    npz = os.path.join(folder, "mnist.npz")
-    if os.path.exists(npz):
-        return read_npz(npz)
-    data = {}
-    for key, (name, magic) in IDX_FILES.items():
-        path = next(
-            (
-                p
-                for p in (os.path.join(folder, name + ".gz"), os.path.join(folder, name))
-                if os.path.exists(p)
-            ),
-            None,
-        )
-        if path is None:
-            fail(f"--data-dir {folder}: no mnist.npz, and no {name}.gz or {name}")
-        data[key] = read_idx(path, magic)
-    return check_digits(data, f"--data-dir {folder}")
-
-
-def read_idx(path, magic):
-    """One IDX file (gzipped or not): images [n, 28, 28] or labels [n], uint8; or a one-line
-    error."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as error:
-        fail(f"{path}: {error.strerror}")
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as error:
-            fail(f"{path}: a broken gzip file ({error})")
-    dims = 3 if magic == 2051 else 1
-    header = 4 + 4 * dims
-    if len(data) < header or int.from_bytes(data[:4], "big") != magic:
-        found = int.from_bytes(data[:4], "big") if len(data) >= 4 else None
-        fail(
-            f"{path}: not an MNIST {'image' if dims == 3 else 'label'} file (magic number {found}, "
-            f"expected {magic})"
-        )
-    shape = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(dims)]
-    if len(data) - header != math.prod(shape):
-        fail(
-            f"{path}: truncated or too long: {len(data) - header:,} bytes of data for {shape[0]:,} "
-            f"{'images' if dims == 3 else 'labels'} of {shape[1:] or 1} bytes"
-        )
-    return np.frombuffer(data, np.uint8, offset=header).reshape(shape)
-
-
-def read_npz(path):
-    """x_train, y_train, x_test, y_test from an .npz file, checked; or a one-line error."""
-    try:
-        with np.load(path) as npz:
-            return check_digits({key: npz[key] for key in IDX_FILES}, path)
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
-        fail(f"{path}: not a readable mnist.npz ({type(error).__name__}: {error})")
-
-
-def check_digits(data, where):
-    """Each split: n images of 28x28 whole-number pixels 0-255 and n labels 0-9; at least 2 to
-    train, 1 to test."""
-    for split_name in ("train", "test"):
-        x, y = data[f"x_{split_name}"], data[f"y_{split_name}"]
-        if x.ndim != 3 or x.shape[1:] != (28, 28) or y.ndim != 1:
-            fail(
-                f"{where}: x_{split_name} {x.shape} and y_{split_name} {y.shape} are not images of "
-                "28x28 and labels"
-            )
-        if len(x) != len(y):
-            fail(f"{where}: {len(x):,} {split_name} images but {len(y):,} labels")
-        if len(x) < (2 if split_name == "train" else 1):
-            fail(f"{where}: {len(x)} {split_name} images are too few")
-        for name, values, top in ((f"x_{split_name}", x, 255), (f"y_{split_name}", y, 9)):
-            if (
-                not np.issubdtype(values.dtype, np.integer)
-                or values.min() < 0
-                or values.max() > top
-            ):
-                fail(
-                    f"{where}: {name} holds {values.dtype} values from {values.min()} to "
-                    f"{values.max()}; expected whole numbers from 0 to {top}"
-                )
-    return data
+def load_mnist():
+    """input_data.read_data_sets("/tmp/data/"): Keras' downloader (it caches the file in
+    ~/.keras/datasets). Returns the four arrays as uint8: images [n, 28, 28], labels [n]."""
+    (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    return dict(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
 
 
 def split(data):
@@ -210,10 +85,8 @@ def split(data):
     # the article's 5,000 of 60,000, a twelfth; a smaller set (the bundled sample) validates on the
     # same share of its images
     validation = max(len(data["x_train"]) * VALIDATION_SIZE // 60_000, 1)
-    x_train, x_test = (
-        data["x_train"].astype(np.float32) / 255,
-        data["x_test"].astype(np.float32) / 255,
-    )
+    x_train = data["x_train"].astype(np.float32) / 255
+    x_test = data["x_test"].astype(np.float32) / 255
     y_train, y_test = data["y_train"].astype(np.int64), data["y_test"].astype(np.int64)
     return (
         (x_train[validation:], y_train[validation:]),
@@ -234,7 +107,7 @@ def format_inputs(x):
     step t.
 
     static_rnn wanted that list; keras.layers.LSTM takes [batch, time_steps, n_input] and steps
-    through axis 1 itself. main() calls this to print the shapes, and --inspect (read_row_by_row)
+    through axis 1 itself. run() calls this to print the shapes, and --inspect (read_row_by_row)
     feeds the rows one at a time to the LSTM's cell."""
     return tf.unstack(x, TIME_STEPS, axis=1)
 
@@ -265,16 +138,16 @@ def build_model(num_units, article_init):
     )
 
 
-def compile_model(model, recipe, lr, steps):
+def compile_model(model, recipe, steps):
     """loss = reduce_mean(softmax_cross_entropy_with_logits); opt = AdamOptimizer(learning_rate);
     accuracy.
 
     One step a call into the traced graph (count_ones and sign_sum run an epoch a call), so that
     Ctrl-C stops within a step, not at the end of a 5-second epoch (benchmarks/README.md)."""
     rate = (
-        keras.optimizers.schedules.CosineDecay(lr, max(steps, 1))
+        keras.optimizers.schedules.CosineDecay(recipe["lr"], max(steps, 1))
         if recipe["schedule"] == "cosine"
-        else lr
+        else recipe["lr"]
     )
     model.compile(
         optimizer=keras.optimizers.Adam(rate, clipnorm=recipe["clipnorm"]),
@@ -318,7 +191,8 @@ class EpochsDone(keras.callbacks.Callback):
 def epoch_batches(x_train, y_train, batch_size, seed, first_epoch, shift):
     """mnist.train.next_batch(batch_size): shuffled passes one after another, each digit shifted
     at random by up to `shift` pixels. Epoch e's order and shifts depend on (seed, e) alone, so a
-    run resumed at epoch e trains on the very batches of a run never stopped."""
+    run that goes on from a model saved at epoch e (--load) trains on the very batches of a run
+    never stopped."""
 
     def one_epoch(epoch):
         order = tf.random.experimental.stateless_shuffle(tf.range(len(y_train)), seed=[seed, epoch])
@@ -357,48 +231,39 @@ class ArticleLines(keras.callbacks.Callback):
             return
         loss_sum, accuracy_sum, done = self.previous
         total_loss, total_accuracy = logs["loss"] * step, logs["accuracy"] * step
-        accuracy, loss = (
-            (total_accuracy - accuracy_sum) / (step - done),
-            (total_loss - loss_sum) / (step - done),
-        )
+        accuracy = (total_accuracy - accuracy_sum) / (step - done)
+        loss = (total_loss - loss_sum) / (step - done)
         print(f"For iter {step:4d}  Accuracy {accuracy:.4f}  Loss {loss:.4f}", flush=True)
         self.previous = (total_loss, total_accuracy, step)
         self.points.append(dict(step=step, loss=loss, accuracy=accuracy))
 
 
-def train(model, batches, steps, epochs, validation_data, backup, progress, log):
-    """while iter < 800: sess.run(opt, ...): model.fit for `epochs` of `steps`, from the epoch
-    the backup holds (if any), backing up each epoch first and logging last. Ctrl-C stops it
-    cleanly. Returns the epochs done and the seconds."""
+def train(model, batches, steps, epochs, validation_data, first_epoch, callbacks):
+    """while iter < 800: sess.run(opt, ...): model.fit for `epochs` of `steps`, from
+    `first_epoch`. Ctrl-C stops it cleanly. Returns the seconds it took."""
     started = time.perf_counter()
     try:
         model.fit(
             batches,
             steps_per_epoch=steps,
             epochs=epochs,
-            initial_epoch=backup.first_epoch,
+            initial_epoch=first_epoch,
             shuffle=False,
             validation_data=validation_data,
             validation_batch_size=1000,  # 0.4 s an epoch; Keras' 32: 1.0 s
-            callbacks=[backup, *progress, *log],
+            callbacks=callbacks,
             verbose=0,
         )
     except KeyboardInterrupt:
-        print(
-            f"\nInterrupted after epoch {progress[0].epochs_done}: evaluating what it has learned."
-        )
-        shutil.rmtree(backup.folder, ignore_errors=True)  # the run ends here, as when it finishes
-    finally:
-        release(backup)
-    return progress[0].epochs_done, time.perf_counter() - started
+        print("\nInterrupted: evaluating what it has learned.")
+    return time.perf_counter() - started
 
 
 def test_accuracy(model, x_test, y_test):
     """Testing Accuracy on the first 128 test images (the article's measure), and on all of them.
     Returns each image's answer and the probability the model gave it."""
-    probabilities = tf.nn.softmax(
-        model.predict(x_test, batch_size=1000, verbose=0)
-    ).numpy()  # [n, 10]
+    logits = model.predict(x_test, batch_size=1000, verbose=0)  # [n, 10]
+    probabilities = tf.nn.softmax(logits).numpy()
     predicted = np.argmax(probabilities, axis=-1)
     right = predicted == y_test
     print(
@@ -410,32 +275,10 @@ def test_accuracy(model, x_test, y_test):
 
 
 # ## Beyond the article: the learning curve
-class Curve(keras.callbacks.Callback):
-    """Every epoch's figures (loss, accuracy, validation accuracy), kept in `path` beside the
-    backup as well, so that a run resumed after a kill still draws its whole curve."""
-
-    def __init__(self, path, first_epoch):
-        super().__init__()
-        self.path = path
-        try:
-            with open(path) as f:
-                self.points = [point for point in json.load(f) if point["epoch"] <= first_epoch]
-        except (OSError, ValueError, KeyError, TypeError):
-            self.points = []
-
-    def on_epoch_end(self, epoch, logs):
-        self.points.append(
-            dict(epoch=epoch + 1, **{key: float(value) for key, value in logs.items()})
-        )
-        os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        with open(f"{self.path}.tmp", "w") as f:
-            json.dump(self.points, f)
-        os.replace(f"{self.path}.tmp", self.path)
-
-
 def curve_figure(points, per_step, validation_size):
     """--curve-png's figure: the training loss, and the error on the training batches and (per
-    epoch) on the validation images, on a log axis; the article's 99.21% as a line."""
+    epoch) on the validation images, on a log axis; the article's 99.21% as a line. `points`:
+    ArticleLines' every 10 steps, or model.fit's History as a list of epochs."""
     from matplotlib.figure import Figure  # only where a picture is asked
 
     x = [point["step" if per_step else "epoch"] for point in points]
@@ -508,33 +351,13 @@ def errors_figure(images, true_labels, predicted, confidence, total, columns=10,
 
 # ## Beyond the article: a digit of your own
 def as_mnist(image):
-    """[height, width, 1] uint8, any size -> [1, 28, 28] in [0, 1], a light digit on black as in
-    MNIST."""
-    image = tf.image.resize(tf.cast(image, tf.float32) / 255, (28, 28), antialias=True)[
-        ..., 0
-    ].numpy()
+    """[height, width, 1] grey in [0, 1], any size -> [1, 28, 28] in [0, 1], a light digit on
+    black as in MNIST."""
+    image = tf.image.resize(image, (28, 28), antialias=True)[..., 0].numpy()
     if image.mean() > 0.5:  # a dark digit on a light background, as people draw: invert to MNIST's
         image = 1 - image
     background = np.median(image)  # grey paper or a photo: stretch to MNIST's black 0 and white 1
     return np.clip((image - background) / max(image.max() - background, 1e-6), 0, 1)[None]
-
-
-def read_image(path, flag):
-    """Any PNG, JPEG, GIF or BMP, colour or grey, of any size, as MNIST's digits look; or a
-    one-line error."""
-    try:
-        return as_mnist(
-            tf.io.decode_image(tf.io.read_file(path), channels=1, expand_animations=False)
-        )
-    except tf.errors.NotFoundError:
-        fail(f"{flag} {path}: no such file")
-    except tf.errors.InvalidArgumentError:
-        fail(f"{flag} {path}: not an image TensorFlow can read (PNG, JPEG, GIF or BMP)")
-    except tf.errors.OpError:  # a folder, a file this user may not read, ...
-        fail(
-            f"{flag} {path}: "
-            f"{'a folder, not an image' if os.path.isdir(path) else 'cannot read it'}"
-        )
 
 
 def predict(model, image, name):
@@ -571,9 +394,8 @@ def inspect(model, image, name, x_test):
     for row, p in enumerate(answers, 1):
         print(f"{row:4d} {p.argmax():6d} {p.max():12.1%}")
     guesses = read_row_by_row(model, x_test).argmax(axis=-1)  # [n, 28]
-    first = (guesses == guesses[:, -1:]).argmax(
-        axis=1
-    ) + 1  # the first row that gives the final answer
+    # the first row that gives the final answer
+    first = (guesses == guesses[:, -1:]).argmax(axis=1) + 1
     median, most, nearly_all = np.percentile(first, [50, 90, 99])
     print(
         f"Over the {len(x_test):,} test images, the final answer is first given after row "
@@ -621,7 +443,85 @@ def inspect_figure(image, answers, name):
     return fig
 
 
+# ## The lesson, in the article's order
+def run(
+    recipe,
+    data,
+    hidden=NUM_UNITS,
+    seed=0,
+    model=None,
+    first_epoch=0,
+    callbacks=(),
+    log_dir=None,
+    dry_run=False,
+):
+    """The article's steps in its order, from plain values; main() and the notebook both call it.
+    `recipe`: one of RECIPES, its values changed at will; `data`: load_mnist()'s four arrays;
+    `model` and `first_epoch` go on from a saved model; `log_dir`: TensorBoard's; `dry_run`
+    trains one batch and tests 500 images. Returns the model, the run's figures, and the test
+    images with the model's answers and their probabilities."""
+    keras.utils.set_random_seed(seed)
+    (x_train, y_train), validation_data, (x_test, y_test) = split(data)
+    x_test, y_test = (x_test[:500], y_test[:500]) if dry_run else (x_test, y_test)
+    rows = format_inputs(x_train[: recipe["batch_size"]])
+    print(
+        f"MNIST: {len(x_train):,} training, {len(validation_data[0]):,} validation and "
+        f"{len(x_test):,} test images; tf.unstack(x, {TIME_STEPS}, 1): {len(rows)} time steps of "
+        f"{rows[0].shape} (a batch's row t)"
+    )
+    if model is None:
+        model = build_model(hidden, recipe["article_init"])
+    batches = epoch_batches(
+        x_train, y_train, recipe["batch_size"], seed, first_epoch, recipe["shift"]
+    )
+    if recipe["steps"]:  # the article counts steps: one epoch of Keras' holds them all
+        passes, steps, epochs = recipe["epochs"], recipe["epochs"], 1
+    else:
+        passes, steps, epochs = 1, math.ceil(len(y_train) / recipe["batch_size"]), recipe["epochs"]
+    passes, steps, epochs = (1, 1, 1) if dry_run else (passes, steps, epochs)
+    compile_model(model, recipe, steps * epochs)
+    print(
+        f"LSTM({hidden}), {model.count_params():,} parameters; batch {recipe['batch_size']}, Adam "
+        f"{recipe['lr']:g}, {steps * epochs if recipe['steps'] else epochs} "
+        f"{'steps' if recipe['steps'] else 'epochs'}; seed {seed}"
+    )
+    progress, lines = EpochsDone(verbose=not recipe["steps"]), ArticleLines()
+    progress.epochs_done = first_epoch // passes
+    callbacks = [progress, *([lines] if recipe["steps"] else []), *callbacks]
+    if log_dir:
+        callbacks.append(keras.callbacks.TensorBoard(log_dir))
+    seconds = train(
+        model, batches, steps, epochs, validation_data, first_epoch // passes, callbacks
+    )
+    predicted, confidence = test_accuracy(model, x_test, y_test)
+    right = int(np.sum(predicted == y_test))
+    figures = dict(
+        value=right / len(y_test),
+        examples=len(y_test),
+        right=right,
+        accuracy_first_128=float(np.mean(predicted[:128] == y_test[:128])),
+        epochs=progress.epochs_done * passes,
+        steps=progress.epochs_done * steps,
+        train_seconds=round(seconds, 2),
+        validation_size=len(validation_data[1]),
+        lines=lines.points,
+    )
+    return model, figures, (x_test, y_test, predicted, confidence)
+
+
 # --- Running it from the terminal: not in the article ---
+# What serves the terminal only: the flags and their checks, saving and loading, the JSON. The
+# functions from here to main() are the same text in the four scripts (tests/test_skeleton.py).
+import argparse
+import contextlib
+import importlib.util
+import json
+import pathlib
+import signal
+import sys
+import tempfile
+import zipfile
+
 SCRIPT = os.path.basename(__file__)
 
 
@@ -633,13 +533,13 @@ def fail(message):
 
 def checked(convert, test, wanted):
     """An argparse type: the text converted, then tested; else a one-line error saying what to
-    give (which --help says too: `wanted`)."""
+    give (`wanted`, which --help says too)."""
 
     def parse(text):
         try:
             if test(value := convert(text)):
                 return value
-        except ValueError:
+        except (ValueError, OverflowError):
             pass
         raise argparse.ArgumentTypeError(f"{text!r}: give {wanted}")
 
@@ -652,51 +552,168 @@ def whole(low, high):
     return checked(int, lambda n: low <= n <= high, f"a whole number from {low:,} to {high:,}")
 
 
-def writable(path, folder=False):
-    """Whether `path` names a file (or a folder) that could be made: not empty, its folder there,
-    nothing of the other kind in its place. (Whether the folder lets this user write is tried
-    before training: check_outputs.)"""
-    kind_in_the_way = os.path.isfile if folder else os.path.isdir
-    return (
-        bool(path)
-        and os.path.isdir(os.path.dirname(os.path.abspath(path)))
-        and not kind_in_the_way(path)
+def new_file(ending, wanted):
+    """An argparse type: the name of a file to write, ending in `ending`, in a folder that exists
+    (a name ending in a slash names a folder, not a file)."""
+
+    def fits(path):
+        folder = os.path.dirname(os.path.abspath(path))
+        named_a_folder = path.endswith(("/", os.sep)) or os.path.isdir(path)
+        return path.endswith(ending) and not named_a_folder and os.path.isdir(folder)
+
+    return checked(str, fits, f"{wanted}, in a folder that exists")
+
+
+KERAS_FILE = new_file(".keras", "a file name ending in .keras")
+PNG_FILE = new_file(".png", "a file name ending in .png")
+JSON_FILE = new_file("", "a file name, or - for standard output")
+FOLDER = checked(str, lambda path: not os.path.isfile(path), "a folder (not a file)")
+MODEL_FILE = checked(str, bool, "the name of a file written by --save")
+SEED = whole(0, 2**32 - 1)  # what NumPy's seeding takes
+
+
+def check_outputs(args, flags):
+    """Before any training, every file or folder the run will write: named by no other flag (but
+    --save may rewrite the model --load read), new or --overwrite given, in a folder this user
+    can write, and matplotlib installed for a picture. A one-line error for the first that is
+    not. (/dev/stdout, a named pipe: written as they are.)"""
+    named = {os.path.realpath(args.load): "--load"} if args.load else {}
+    for flag in flags:
+        path = getattr(args, flag[2:].replace("-", "_"))
+        if not path or path == "-" and flag == "--json":
+            continue
+        other = named.setdefault(os.path.realpath(path), flag)
+        if other != flag and {flag, other} != {"--load", "--save"}:
+            fail(f"{flag} {path}: {other} names that file too; give each its own")
+        if os.path.isfile(path) and not (args.overwrite or other == "--load"):
+            fail(f"{flag} {path}: the file exists; pass --overwrite to replace it")
+        folder = os.path.abspath(path if flag == "--log-dir" else os.path.dirname(path))
+        while not os.path.isdir(folder):  # --log-dir makes the folders it names
+            folder = os.path.dirname(folder)
+        try:
+            tempfile.TemporaryFile(dir=folder).close()
+        except OSError as error:
+            fail(f"{flag} {path}: cannot write in {folder} ({error.strerror or error})")
+        if flag.endswith("-png") and importlib.util.find_spec("matplotlib") is None:
+            fail(f"{flag} draws with matplotlib, which is not installed: pip install matplotlib")
+
+
+def publish(path, write, replace):
+    """The file that write(temporary) writes, made `path` whole: written beside it, then one
+    rename, so that a kill at any moment leaves the file before or the file after. A file there
+    is replaced only if `replace`; a name taken since the checks is left alone, and the file goes
+    beside it under a free name, said in one line. Returns the path written."""
+    if os.path.exists(path) and not os.path.isfile(path):  # /dev/stdout, a named pipe
+        write(path)
+        return path
+    stem, extension = os.path.splitext(path)
+    temporary, target = f"{stem}.{os.getpid()}.tmp{extension}", path
+    try:
+        write(temporary)
+        if replace:
+            os.replace(temporary, target)
+        n = 1
+        while not replace:
+            try:
+                os.link(temporary, target)  # a link, unlike a rename, never replaces a file there
+                break
+            except FileExistsError:
+                n, target = n + 1, f"{stem}-{n + 1}{extension}"
+    except OSError as error:
+        fail(f"{path}: cannot write it ({error.strerror or error})")
+    finally:
+        with contextlib.suppress(OSError):
+            os.remove(temporary)
+    if target != path:
+        print(f"{path} appeared while this run worked: left alone; this run's is {target}")
+    return target
+
+
+def write_figure(figure, args, flag, what):
+    """A matplotlib figure to the PNG of `flag`, and one line saying what it shows and where."""
+    path = getattr(args, flag[2:].replace("-", "_"))
+    print(f"{what}: {publish(path, lambda f: figure.savefig(f, dpi=120), args.overwrite)}")
+
+
+class Save(keras.callbacks.Callback):
+    """--save PATH after every epoch, as keras.callbacks.ModelCheckpoint does, but whole (see
+    publish), and with what --load needs to go on: the optimizer's state (model.save keeps it),
+    the settings, the epoch reached, and the epochs planned (none left once the target is
+    reached)."""
+
+    def __init__(self, args, settings, passes=1):
+        super().__init__()
+        self.path, self.written = args.save, False
+        loaded = args.load and os.path.realpath(args.load) == os.path.realpath(args.save)
+        self.replace = args.overwrite or loaded  # --save may rewrite the model --load read
+        self.settings, self.passes = settings, passes
+
+    def on_epoch_end(self, epoch, logs=None):
+        epoch = (epoch + 1) * self.passes  # the article's epochs
+        self.write(self.model, epoch, epoch if self.model.stop_training else None)
+
+    def write(self, model, epoch, epochs=None):
+        def write(temporary):
+            model.save(temporary)
+            with zipfile.ZipFile(temporary, "a") as archive:  # the settings, inside the file
+                saved = dict(self.settings, epoch=epoch, epochs=epochs or self.settings["epochs"])
+                archive.writestr(f"{SCRIPT[:-3]}.json", json.dumps(saved))
+
+        self.path = publish(self.path, write, self.replace or self.written)
+        self.written = True
+
+
+def load_model(path):
+    """A model saved by Save, and the settings and epochs it holds; or a one-line error."""
+    if not os.path.isfile(path):
+        fail(f"--load {path}: no such file")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            saved = json.loads(archive.read(f"{SCRIPT[:-3]}.json"))
+        return keras.models.load_model(path, compile=False), saved
+    except Exception as problem:  # a zip, a JSON, a model: each fails in its own way
+        fail(f"--load {path}: not a model saved by {SCRIPT} ({type(problem).__name__}: {problem})")
+
+
+class Resume(keras.callbacks.Callback):
+    """--load PATH with epochs left: the optimizer's state read back (its step count too, so the
+    learning rate goes on where it was) before the first step."""
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = path
+
+    def on_train_begin(self, logs=None):
+        self.model.optimizer.build(self.model.trainable_variables)
+        try:
+            self.model.load_weights(self.path)
+        except ValueError as problem:
+            fail(f"--load {self.path}: its optimizer's state does not fit ({problem})")
+
+
+def log_dir(args):
+    """--log-dir: a new folder in it for this run (TensorBoard shows runs side by side), or
+    None."""
+    if not args.log_dir:
+        return None
+    os.makedirs(args.log_dir, exist_ok=True)
+    name = tempfile.mkdtemp(
+        prefix=f"{SCRIPT[:-3]}-{time.strftime('%Y%m%d-%H%M%S')}-", dir=args.log_dir
     )
+    print(f"TensorBoard: tensorboard --logdir {args.log_dir}")
+    return name
 
 
+SETTINGS = dict(hidden=NUM_UNITS)
+OUTPUTS = ("--save", "--errors-png", "--inspect-png", "--curve-png", "--json", "--log-dir")
+SAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "mnist_sample.npz")
 EPOCHS = whole(0, 100_000)
 BATCH_SIZE = whole(1, 60_000)
 RATE = checked(float, lambda x: 0 < x <= 10, "a number above 0, at most 10")
 HIDDEN = whole(1, 4096)
-SEED = whole(0, 2**32 - 1)  # what NumPy's seeding takes
 IMAGE = checked(str, bool, "the name of an image file")
 TEST_IMAGE = checked(str, bool, "the number of a test image, or the name of an image file")
-MODEL_FILE = checked(str, bool, "the name of a file written by --save")
-IN_A_FOLDER = "in a folder that exists"
-KERAS_FILE = checked(
-    str,
-    lambda path: path.endswith(".keras") and writable(path),
-    f"a file name ending in .keras, {IN_A_FOLDER}",
-)
-PNG_FILE = checked(
-    str,
-    lambda path: path.endswith(".png") and writable(path),
-    f"a file name ending in .png, {IN_A_FOLDER}",
-)
-JSON_FILE = checked(str, writable, f"a file name {IN_A_FOLDER}")
-FOLDER = checked(
-    str, lambda path: writable(path, folder=True), f"a folder (not a file) {IN_A_FOLDER}"
-)
 DATA_DIR = checked(str, os.path.isdir, "a folder that exists, with mnist.npz or the four IDX files")
-# all a run writes
-OUTPUTS = (
-    "--save",
-    "--errors-png",
-    "--inspect-png",
-    "--curve-png",
-    "--json",
-    "--log-dir",
-)
 
 
 def parse_args(argv):
@@ -722,8 +739,8 @@ def parse_args(argv):
         f"shifted at random, {fast['epochs']} epochs of {fast['batch_size']} (default: "
         "%(default)s)")
     add("--epochs", type=EPOCHS,
-        help=f"epochs (fast) or steps (article), {EPOCHS.wanted}; 0 with --load only evaluates "
-        f"(default: {recipes('epochs')})")
+        help=f"train up to this epoch (fast) or step (article), {EPOCHS.wanted}; with --load, on "
+        f"from the one it reached (default: {recipes('epochs')}, or the loaded model's)")
     add("--batch-size", type=BATCH_SIZE,
         help=f"images per update, {BATCH_SIZE.wanted} (default: {recipes('batch_size')})")
     add("--lr", type=RATE, help=f"Adam's learning rate, {RATE.wanted} (default: {recipes('lr')})")
@@ -748,460 +765,304 @@ def parse_args(argv):
         help="the loss and the error after each epoch (each 10 steps with the article's recipe), "
         "as a picture (default: none)")
     add("--save", type=KERAS_FILE, metavar="PATH",
-        help="write the trained model here (default: none)")
+        help="write the model here after every epoch, whole, to --load later (default: none)")
     add("--load", type=MODEL_FILE, metavar="PATH",
-        help="start from a model written by --save (default: none)")
+        help="start from a model written by --save, and train on to --epochs (default: none)")
     add("--overwrite", action="store_true",
         help="let --save, --json and the PNG flags replace existing files (default: off)")
     add("--log-dir", type=FOLDER, metavar="DIR",
         help="write TensorBoard logs and the misclassified digits to a new folder in DIR "
         "(default: none)")
     add("--json", type=JSON_FILE, metavar="PATH",
-        help="write the run's figures to this file (default: none)")
+        help="write the run's figures to this file, - for standard output (default: none)")
     add("--dry-run", action="store_true",
         help="train on one batch, evaluate on 500 test images (default: off)")
     # fmt: on
     return parser.parse_args(argv)
 
 
-def settle(args):
-    """Flags, else the loaded model's settings, else the defaults; --predict's image read; a
-    one-line error where flags conflict."""
-    check_outputs(args, OUTPUTS, inputs=("--load", "--predict", "--inspect"))  # before any work
-    model, saved = load_model(args.load) if args.load else (None, {})
+def mnist_data(data_dir):
+    """--data-dir's files, else Keras' download, else the sample in data/ (3,000 real digits);
+    or a one-line error that says what failed and what to pass."""
+    if data_dir:
+        return read_data_dir(data_dir), data_dir
+    try:
+        return load_mnist(), "keras.datasets.mnist"
+    except Exception as error:  # no network, a proxy, a full disk: the download's own reason
+        reason = f"{type(error).__name__}: {error}"
+    if not os.path.exists(SAMPLE):
+        fail(
+            f"could not download MNIST ({reason}), and {SAMPLE} is not there: pass --data-dir, "
+            "a folder with mnist.npz or the four IDX files"
+        )
+    print(
+        f"Could not download MNIST ({reason}). Using the sample in data/: 2,000 training and "
+        "1,000 test images; expect about 76% accuracy with the fast recipe, 91% with "
+        "--batch-size 64. For the full set, run once online, or pass --data-dir."
+    )
+    return read_npz(SAMPLE), "the bundled sample"
+
+
+import gzip  # MNIST's own files come gzipped
+
+# The four files of MNIST's own site, and their magic numbers
+IDX_FILES = {
+    "x_train": ("train-images-idx3-ubyte", 2051),
+    "y_train": ("train-labels-idx1-ubyte", 2049),
+    "x_test": ("t10k-images-idx3-ubyte", 2051),
+    "y_test": ("t10k-labels-idx1-ubyte", 2049),
+}
+
+
+def read_data_dir(folder):
+    """mnist.npz (Keras' format) or the four original IDX files from `folder`, checked."""
+    npz = os.path.join(folder, "mnist.npz")
+    if os.path.exists(npz):
+        return read_npz(npz)
+    data = {}
+    for key, (name, magic) in IDX_FILES.items():
+        paths = [os.path.join(folder, name + ".gz"), os.path.join(folder, name)]
+        path = next((p for p in paths if os.path.exists(p)), None)
+        if path is None:
+            fail(f"--data-dir {folder}: no mnist.npz, and no {name}.gz or {name}")
+        data[key] = read_idx(path, magic)
+    return check_digits(data, f"--data-dir {folder}")
+
+
+def read_idx(path, magic):
+    """One IDX file (gzipped or not): images [n, 28, 28] or labels [n], uint8; or a one-line
+    error."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as error:
+        fail(f"{path}: {error.strerror}")
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as error:
+            fail(f"{path}: a broken gzip file ({error})")
+    dims = 3 if magic == 2051 else 1
+    header = 4 + 4 * dims
+    if len(data) < header or int.from_bytes(data[:4], "big") != magic:
+        found = int.from_bytes(data[:4], "big") if len(data) >= 4 else None
+        fail(
+            f"{path}: not an MNIST {'image' if dims == 3 else 'label'} file (magic number {found}, "
+            f"expected {magic})"
+        )
+    shape = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(dims)]
+    if len(data) - header != math.prod(shape):
+        fail(
+            f"{path}: truncated or too long: {len(data) - header:,} bytes of data for {shape[0]:,} "
+            f"{'images' if dims == 3 else 'labels'} of {shape[1:] or 1} bytes"
+        )
+    return np.frombuffer(data, np.uint8, offset=header).reshape(shape)
+
+
+def read_npz(path):
+    """x_train, y_train, x_test, y_test from an .npz file, checked; or a one-line error."""
+    try:
+        with np.load(path) as npz:
+            return check_digits({key: npz[key] for key in IDX_FILES}, path)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+        fail(f"{path}: not a readable mnist.npz ({type(error).__name__}: {error})")
+
+
+def check_digits(data, where):
+    """Each split: n images of 28x28 whole-number pixels 0-255 and n labels 0-9; at least 2 to
+    train, 1 to test."""
+    for split_name in ("train", "test"):
+        x, y = data[f"x_{split_name}"], data[f"y_{split_name}"]
+        if x.ndim != 3 or x.shape[1:] != (28, 28) or y.ndim != 1:
+            fail(
+                f"{where}: x_{split_name} {x.shape} and y_{split_name} {y.shape} are not images of "
+                "28x28 and labels"
+            )
+        if len(x) != len(y):
+            fail(f"{where}: {len(x):,} {split_name} images but {len(y):,} labels")
+        if len(x) < (2 if split_name == "train" else 1):
+            fail(f"{where}: {len(x)} {split_name} images are too few")
+        for name, values, top in ((f"x_{split_name}", x, 255), (f"y_{split_name}", y, 9)):
+            whole_numbers = np.issubdtype(values.dtype, np.integer)
+            if not whole_numbers or values.min() < 0 or values.max() > top:
+                fail(
+                    f"{where}: {name} holds {values.dtype} values from {values.min()} to "
+                    f"{values.max()}; expected whole numbers from 0 to {top}"
+                )
+    return data
+
+
+def read_image(path, flag):
+    """Any image TensorFlow decodes (PNG, JPEG, GIF, BMP), in any of its modes: grey or colour,
+    with transparency laid on white paper, as drawing programs save it; [h, w, 1] in [0, 1] for
+    as_mnist; or a one-line error."""
+    try:
+        image = tf.io.decode_image(tf.io.read_file(path), expand_animations=False)
+    except tf.errors.NotFoundError:
+        fail(f"{flag} {path}: no such file")
+    except tf.errors.InvalidArgumentError:
+        fail(f"{flag} {path}: not an image TensorFlow can read (PNG, JPEG, GIF or BMP)")
+    except tf.errors.OpError:  # a folder, a file this user may not read, ...
+        fail(f"{flag} {path}: {'a folder, not an image' if os.path.isdir(path) else 'unreadable'}")
+    image = tf.cast(image, tf.float32).numpy() / 255
+    if image.shape[-1] in (2, 4):  # transparency: laid on white paper
+        image = image[..., :-1] * image[..., -1:] + (1 - image[..., -1:])
+    grey = image.mean(axis=-1, keepdims=True)
+    if min(grey.shape[:2]) < 8 or np.ptp(grey) < 0.1:
+        fail(
+            f"{flag} {path}: a {grey.shape[1]}x{grey.shape[0]} image of one shade cannot hold "
+            "a digit"
+            if np.ptp(grey) < 0.1
+            else f"{flag} {path}: {grey.shape[1]}x"
+            f"{grey.shape[0]} pixels are too few to hold a digit (8x8 at least)"
+        )
+    return as_mnist(grey)
+
+
+def settle(args, saved):
+    """Flags, else the loaded model's settings, else the defaults; --predict's and --inspect's
+    images read; a one-line error where flags conflict. Returns the recipe with the flags'
+    values, and the images."""
     if saved and args.hidden not in (None, saved["hidden"]):
         fail(
             f"--hidden {args.hidden} does not fit {args.load}, trained with --hidden "
             f"{saved['hidden']}"
         )
     args.hidden = saved.get("hidden", NUM_UNITS) if args.hidden is None else args.hidden
-    for key in ("epochs", "batch_size", "lr"):  # the recipe's, where no flag says otherwise
+    recipe = dict(RECIPES[args.recipe], epochs=saved.get("epochs", RECIPES[args.recipe]["epochs"]))
+    for key in ("epochs", "batch_size", "lr"):  # the recipe's, where no flag is given
         given = getattr(args, key)
-        setattr(args, key, RECIPES[args.recipe][key] if given is None else given)
+        setattr(args, key, recipe[key] if given is None else given)
+        recipe[key] = getattr(args, key)
     if args.inspect_png and not args.inspect:
         fail("--inspect-png draws what --inspect shows: give --inspect IMAGE too")
-    # a number names a test image
-    images = {
+    return recipe, {  # a number names a test image
         flag: read_image(path, flag)
         for flag, path in (("--predict", args.predict), ("--inspect", args.inspect))
-        if path and not (flag == "--inspect" and path.isdigit())
+        if path and not (flag == "--inspect" and path.isdecimal())
     }
-    return RECIPES[args.recipe], model, images
 
 
-def check_outputs(args, outputs, inputs):
-    """Before any training, every file or folder the run will write: named by no other flag (but
-    --save may write the model --load read), free or --overwrite given, in a folder this user can
-    write (a file made and removed there), and matplotlib installed if it is a picture. A
-    one-line error for the first that is not."""
-    named = {}
-    for flag in (*inputs, *outputs):
-        path = getattr(args, flag[2:].replace("-", "_"))
-        if not path:
-            continue
-        other = named.setdefault(os.path.realpath(path), flag)
-        if (
-            other != flag and flag in outputs and {flag, other} != {"--load", "--save"}
-        ):  # inputs may share one
-            fail(f"{flag} {path}: {other} names that file too; give each its own")
-        if flag in inputs:
-            continue
-        if (
-            flag != "--log-dir"
-            and os.path.exists(path)
-            and not (args.overwrite or other == "--load")
-        ):
-            fail(
-                f"{flag} {path}: the file exists; pass --overwrite to replace it, or choose "
-                "another name"
-            )
-        folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
-        try:
-            with tempfile.TemporaryFile(dir=folder):
-                pass
-        except OSError as error:
-            fail(f"{flag} {path}: cannot write in {folder} ({error.strerror or error})")
-        if path.endswith(".png") and importlib.util.find_spec("matplotlib") is None:
-            fail(f"{flag} draws with matplotlib, which is not installed: pip install matplotlib")
-
-
-def publish(args, flag, write):
-    """The file of `flag` written whole: write(temporary) beside it, then one rename into place.
-    An existing file is replaced only with --overwrite (or by --save onto the model --load read),
-    checked again now: a name taken while the run worked is left alone, the file written beside
-    it under a free name, said in one line. Returns the path written."""
-    path = getattr(args, flag[2:].replace("-", "_"))
-    stem, extension = os.path.splitext(path)
-    temporary, target = f"{stem}.tmp-{os.getpid()}{extension}", path
-    loaded = args.load and os.path.realpath(args.load) == os.path.realpath(path)
-    replace = (
-        flag == "--save" and loaded
-    ) or args.overwrite  # --save may rewrite the model it read
-    try:
-        write(temporary)
-        for n in itertools.count(2):
-            try:
-                if not (replace and target == path):
-                    # the name is this run's now
-                    os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-                break
-            except FileExistsError:
-                target = f"{stem}-{n}{extension}"
-        os.replace(temporary, target)
-    except OSError as error:
-        fail(f"{flag} {path}: cannot write it ({error.strerror or error})")
-    finally:
-        with contextlib.suppress(OSError):
-            os.remove(temporary)
-    if target != path:
-        print(
-            f"{flag} {path} appeared while this run worked: left alone, and this run's written to "
-            f"{target}"
-        )
-    return target
-
-
-def write_figure(figure, args, flag, what):
-    """A matplotlib figure to the PNG of `flag` (no screen needed), and one line saying what it
-    shows and where."""
-    path = publish(args, flag, lambda temporary: figure.savefig(temporary, dpi=120))
-    print(f"{what}: {path}")
-
-
-def save_model(model, args, settings):
-    """model.save, the run's settings added inside the .keras file, published whole (see
-    publish)."""
-
-    def write(temporary):
-        model.save(temporary)
-        with zipfile.ZipFile(temporary, "a") as archive:
-            archive.writestr(f"{SCRIPT[:-3]}.json", json.dumps(settings))  # which script, and how
-
-    print(f"Saved the model to {publish(args, '--save', write)}")
-
-
-def load_model(path):
-    """A model saved by save_model, and the settings it was trained with; or a one-line error."""
-    if not os.path.isfile(path):
-        fail(f"--load {path}: no such file")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            settings = json.loads(archive.read(f"{SCRIPT[:-3]}.json"))
-        return keras.models.load_model(path, compile=False), {"hidden": settings["hidden"]}
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, EOFError) as problem:
-        fail(f"--load {path}: not a model saved by {SCRIPT} ({type(problem).__name__}: {problem})")
-
-
-def hold(path):
-    """An OS lock on the file `path` for as long as this run lives (the OS lets go when the
-    process ends, killed or not), or None if another living run holds it."""
-    handle = open(path, "a")
-    try:
-        if os.name == "nt":
-            import msvcrt
-
-            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-        else:
-            import fcntl
-
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        if (
-            os.fstat(handle.fileno()).st_ino != os.stat(path).st_ino
-        ):  # a run that ended removed it meanwhile
-            raise OSError
-        return handle
-    except OSError:
-        handle.close()
-        return None
-
-
-def release(backup):
-    """The end of a run: its lock let go, and removed with the backup if the run is over (a run
-    that crashed leaves both: the backup for the next run of this command to resume from)."""
-    if not os.path.isdir(backup.folder):
-        with contextlib.suppress(OSError):
-            os.remove(backup.lock.name)
-    backup.lock.close()
-
-
-def digest(path):
-    """The SHA-256 of a file, to know it is the one a backup wrote."""
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
-
-
-class Backup(keras.callbacks.Callback):
-    """A run's backup, written whole every epoch, and read back when the same command runs again
-    after a kill.
-
-    keras.callbacks.BackupAndRestore writes the weights, then the epoch they belong to, in two
-    steps: a kill between the two, or a damaged file, resumes one epoch's weights with another's
-    number, a run that ends at figures no run gives. Here each epoch's weights (and the
-    optimizer's state) go to a file of their own, then `backup.json` (the epoch, that file, its
-    SHA-256) replaces the last in one rename: a kill at any moment leaves one whole epoch, which
-    resumable() checks before a run takes it."""
-
-    def __init__(self, folder, lock, first_epoch):
-        super().__init__()
-        self.folder, self.lock, self.first_epoch = folder, lock, first_epoch
-
-    def on_train_begin(self, logs=None):
-        if self.first_epoch:  # the epoch resumable() checked: its weights and the optimizer's state
-            with open(os.path.join(self.folder, "backup.json")) as f:
-                weights = json.load(f)["weights"]
-            self.model.optimizer.build(self.model.trainable_variables)
-            self.model.load_weights(os.path.join(self.folder, weights))
-
-    def on_epoch_end(self, epoch, logs=None):
-        os.makedirs(self.folder, exist_ok=True)
-        weights = f"epoch-{epoch + 1}.weights.h5"
-        self.model.save_weights(os.path.join(self.folder, weights))
-        record = dict(
-            epoch=epoch + 1, weights=weights, sha256=digest(os.path.join(self.folder, weights))
-        )
-        with open(os.path.join(self.folder, "backup.tmp"), "w") as f:
-            json.dump(record, f)
-        os.replace(
-            os.path.join(self.folder, "backup.tmp"), os.path.join(self.folder, "backup.json")
-        )
-        for name in os.listdir(self.folder):  # the epochs before: no longer needed
-            if name.endswith(".weights.h5") and name != weights:
-                os.remove(os.path.join(self.folder, name))
-
-    def on_train_end(self, logs=None):
-        shutil.rmtree(self.folder, ignore_errors=True)  # the run is over: nothing to resume
-
-
-def resumable(folder):
-    """The epoch a backup holds whole, 0 if there is none; a backup that is not whole is set
-    aside (renamed, and said in one line), never resumed: a run goes on exactly where it stopped,
-    or starts afresh."""
-    if not os.path.exists(folder):
-        return 0
-    try:
-        with open(os.path.join(folder, "backup.json")) as f:
-            record = json.load(f)
-        if digest(os.path.join(folder, record["weights"])) == record["sha256"]:
-            return int(record["epoch"])
-        problem = f"{record['weights']} is not the file it wrote"
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        problem = f"{type(error).__name__}: {error}"
-    aside = f"{folder}-set-aside-{time.strftime('%Y%m%d-%H%M%S')}"
-    os.replace(folder, aside)
-    print(
-        f"The backup of a run of this same command is not whole ({problem}): set aside in {aside}; "
-        "starting afresh"
-    )
-    return 0
-
-
-def backup(args, data):
-    """The run's Backup, in a folder named after this very script, command and data (its digits:
-    other files in --data-dir are another run) that no living run holds (its lock), and the epoch
-    it resumes from: a run killed and started again goes on with the weights and the optimizer's
-    state. The same command started again while the first still runs gets a backup of its own, so
-    the two never mix."""
-    with open(__file__, "rb") as f:
-        key = hashlib.sha256(f.read() + json.dumps(vars(args), sort_keys=True).encode())
-    for array in data.values():
-        key.update(array.tobytes())
-    key = key.hexdigest()[:12]
-    name = os.path.join(tempfile.gettempdir(), "lstm-backups", f"{SCRIPT[:-3]}-{key}")
-    os.makedirs(os.path.dirname(name), exist_ok=True)
-    for copy in itertools.count(1):  # the first folder that no living run holds
-        folder = f"{name}-{copy}"
-        if lock := hold(f"{folder}.lock"):
-            break
-    if copy > 1:
-        print(
-            f"Another run of this same command is running (its backup: {name}-1): this run keeps "
-            f"its own, {folder}"
-        )
-    first_epoch = resumable(folder)
-    if first_epoch:
-        print(
-            f"Resuming from epoch {first_epoch}, where a run of this same command stopped (backup: "
-            f"{folder})"
-        )
-    return Backup(folder, lock, first_epoch), first_epoch
-
-
-def log_figure(figure, log, name):
-    """A figure as an image in TensorBoard's Images tab, when --log-dir is given."""
-    if log:
-        png = io.BytesIO()
-        figure.savefig(png, format="png", dpi=80)
-        with tf.summary.create_file_writer(log[0].log_dir).as_default():
-            tf.summary.image(name, tf.image.decode_png(png.getvalue())[None], step=0)
-
-
-def tensorboard(log_dir):
-    """Keras' TensorBoard callback writing to a new folder in --log-dir (so runs show side by
-    side), if asked."""
-    if not log_dir:
-        return []
-    print(f"TensorBoard: tensorboard --logdir {log_dir}")
-    return [
-        keras.callbacks.TensorBoard(
-            os.path.join(log_dir, f"{SCRIPT[:-3]}-{time.strftime('%Y%m%d-%H%M%S')}")
-        )
-    ]
-
-
-def finish(metrics, args, started):
-    """The one summary line, and every figure of the run to --json (written whole, then renamed)."""
-    metrics.update(
-        total_seconds=round(time.perf_counter() - started, 2),
-        tensorflow=tf.__version__,
-        keras=keras.__version__,
-    )
-    done = (
-        f"{metrics['steps']} steps"
-        if RECIPES[args.recipe]["steps"]
-        else f"{metrics['epochs']} epochs"
-    )
-    print(
-        f"test accuracy {metrics['value']:.2%} ({metrics['right']:,} of {metrics['examples']:,} "
-        f"test images right, from {metrics['data']}), {done}, {metrics['total_seconds']:.1f} s"
-    )
-    if args.json:
-        text = json.dumps(metrics, indent=2)
-        publish(args, "--json", lambda temporary: pathlib.Path(temporary).write_text(text))
-    return metrics
-
-
-def main(argv=None):
-    started = time.perf_counter()
-    args = parse_args(argv)
-    recipe, model, images = settle(args)
-    keras.utils.set_random_seed(args.seed)
-    answer = (
-        predict(model, images["--predict"], args.predict)
-        if model is not None and args.predict
-        else {}
-    )
-    if model is not None and not args.inspect and args.predict:  # a loaded model answers at once
-        return answer
-
-    data, source = load_mnist(args.data_dir)
-    (x_train, y_train), validation_data, (x_test, y_test) = split(data)
-    x_test, y_test = (x_test[:500], y_test[:500]) if args.dry_run else (x_test, y_test)
-    if model is not None and args.inspect:  # ... and so it does, once the test images are here
-        return {**answer, **look_inside(model, args, images, x_test, y_test)}
-    rows = format_inputs(x_train[: args.batch_size])
-    print(
-        f"MNIST from {source}: {len(x_train):,} training, {len(validation_data[0]):,} validation "
-        f"and {len(x_test):,} test images; tf.unstack(x, {TIME_STEPS}, 1): {len(rows)} time steps "
-        f"of {rows[0].shape} (a batch's row t)"
-    )
-    if model is None:
-        model = build_model(args.hidden, recipe["article_init"])
-    backup_callback, first_epoch = backup(args, data)
-    batches = epoch_batches(
-        x_train, y_train, args.batch_size, args.seed, first_epoch, recipe["shift"]
-    )
-    steps, epochs = (
-        (args.epochs, 1)
-        if recipe["steps"]
-        else (math.ceil(len(y_train) / args.batch_size), args.epochs)
-    )
-    steps, epochs = (1, 1) if args.dry_run else (steps, epochs)
-    compile_model(model, recipe, args.lr, steps * epochs)
-    print(
-        f"LSTM({args.hidden}), {model.count_params():,} parameters; recipe {args.recipe}: batch "
-        f"{args.batch_size}, Adam {args.lr:g}, "
-        + (f"{steps} steps" if recipe["steps"] else f"{epochs} epochs")
-        + f"; seed {args.seed}"
-    )
-    progress, log = EpochsDone(verbose=not recipe["steps"]), tensorboard(args.log_dir)
-    progress.epochs_done = first_epoch
-    curve = (
-        ArticleLines()
-        if recipe["steps"]
-        else Curve(os.path.join(backup_callback.folder, "curve.json"), first_epoch)
-    )
-    epochs, train_seconds = train(
-        model,
-        batches,
-        steps,
-        epochs if args.epochs else 0,
-        validation_data,
-        backup_callback,
-        [progress, curve],
-        log,
-    )
-    if args.save:
-        save_model(model, args, dict(hidden=args.hidden))
-    if args.curve_png:
-        write_figure(
-            curve_figure(curve.points, recipe["steps"], len(validation_data[1])),
-            args,
-            "--curve-png",
-            "The loss and the error as it trained",
-        )
-
-    predicted, confidence = test_accuracy(model, x_test, y_test)
-    wrong = mistakes(predicted, x_test, y_test)
-    if args.errors_png:
-        figure = errors_figure(
-            x_test[wrong], y_test[wrong], predicted[wrong], confidence[wrong], len(y_test)
-        )
-        write_figure(
-            figure, args, "--errors-png", "The misclassified test digits (the first 100 at most)"
-        )
-        log_figure(figure, log, "misclassified test digits")
-    right = int(np.sum(predicted == y_test))
+def from_the_terminal(args):
+    """The checks, then the lesson's run() (unless a loaded model has no epochs left and is only
+    asked for answers), then the answers, the pictures, the summary line."""
+    check_outputs(args, OUTPUTS)
+    model, saved = load_model(args.load) if args.load else (None, {})
+    recipe, images = settle(args, saved)
+    settings = dict(hidden=args.hidden, epochs=args.epochs)
+    first_epoch = saved.get("epoch", 0)
     metrics = dict(
-        script=SCRIPT,
         recipe=args.recipe,
         metric="accuracy",
-        value=right / len(y_test),
-        examples=len(y_test),
-        right=right,
-        accuracy_first_128=float(np.mean(predicted[:128] == y_test[:128])),
-        epochs=epochs,
-        steps=steps * epochs,
-        data=source,
-        train_seconds=round(train_seconds, 2),
         hidden=args.hidden,
         batch_size=args.batch_size,
         lr=args.lr,
         seed=args.seed,
-        **(predict(model, images["--predict"], args.predict) if args.predict else {}),
-        **look_inside(model, args, images, x_test, y_test),
     )
-    return finish(metrics, args, started)
+    answers_only = model is not None and first_epoch >= args.epochs
+    if answers_only and args.predict:  # a loaded model answers at once
+        metrics.update(predict(model, images["--predict"], args.predict))
+    if answers_only and not args.inspect:
+        return metrics
+    data, metrics["data"] = mnist_data(args.data_dir)
+    if answers_only and args.inspect:  # ... and so it does, once the test images are here
+        _, _, (x_test, y_test) = split(data)
+        look_inside(model, args, images, x_test, y_test, metrics)
+        return metrics
+    if 0 < first_epoch < args.epochs:
+        print(f"Going on from epoch {first_epoch} of {args.load}, up to epoch {args.epochs}")
+    passes = args.epochs if recipe["steps"] else 1
+    saver = Save(args, settings, passes) if args.save else None
+    callbacks = [Resume(args.load)] * bool(first_epoch) + [saver] * bool(saver)
+    model, figures, test = run(
+        recipe,
+        data,
+        args.hidden,
+        args.seed,
+        model,
+        first_epoch,
+        callbacks,
+        log_dir(args),
+        args.dry_run,
+    )
+    metrics.update({key: value for key, value in figures.items() if key != "lines"})
+    x_test, y_test, predicted, confidence = test
+    wrong = mistakes(predicted, x_test, y_test)
+    if saver and not saver.written:
+        saver.write(model, figures["epochs"])
+    if saver:
+        print(f"Saved the model to {saver.path}")
+    if args.curve_png:
+        history = model.history.history if figures["epochs"] else {}
+        epochs = (
+            [
+                dict(epoch=e + 1, **{k: v[i] for k, v in history.items()})
+                for i, e in enumerate(model.history.epoch)
+            ]
+            if history
+            else []
+        )
+        points = figures["lines"] if recipe["steps"] else epochs
+        figure = curve_figure(points, recipe["steps"], figures["validation_size"])
+        write_figure(figure, args, "--curve-png", "The loss and the error as it trained")
+    if args.errors_png:
+        figure = errors_figure(
+            x_test[wrong], y_test[wrong], predicted[wrong], confidence[wrong], len(y_test)
+        )
+        write_figure(figure, args, "--errors-png", "The misclassified test digits (100 at most)")
+    if args.predict:
+        metrics.update(predict(model, images["--predict"], args.predict))
+    look_inside(model, args, images, x_test, y_test, metrics)
+    done = f"{figures['steps']} steps" if recipe["steps"] else f"{figures['epochs']} epochs"
+    print(
+        f"test accuracy {figures['value']:.2%} ({figures['right']:,} of {figures['examples']:,} "
+        f"test images right, from {metrics['data']}), {done}, {figures['train_seconds']:.1f} s "
+        "training"
+    )
+    return metrics
 
 
-def look_inside(model, args, images, x_test, y_test):
+def look_inside(model, args, images, x_test, y_test, metrics):
     """--inspect and --inspect-png: a file's digit or the test image of that number, read row by
-    row."""
+    row (over the test images too, when they are here)."""
     if not args.inspect:
-        return {}
+        return
     if "--inspect" in images:  # a file's image, read by settle()
         image, name = images["--inspect"], args.inspect
     elif int(args.inspect) < len(x_test):
-        image, name = (
-            x_test[int(args.inspect) : int(args.inspect) + 1],
-            f"Test image {args.inspect} (a {y_test[int(args.inspect)]})",
-        )
+        k = int(args.inspect)
+        image, name = x_test[k : k + 1], f"Test image {k} (a {y_test[k]})"
     else:
         fail(
             f"--inspect {args.inspect}: there are {len(x_test):,} test images, numbered 0 to "
             f"{len(x_test) - 1:,}"
         )
-    answers, rows = inspect(model, image, name, x_test)
+    answers, metrics["rows_to_answer"] = inspect(model, image, name, x_test)
     if args.inspect_png:
-        write_figure(
-            inspect_figure(image, answers, name),
-            args,
-            "--inspect-png",
-            "The digit, and the guess after each row",
-        )
-    return dict(rows_to_answer=rows)
+        figure = inspect_figure(image, answers, name)
+        write_figure(figure, args, "--inspect-png", "The digit, and the guess after each row")
+
+
+def main(argv=None):
+    """The flags, the run, its figures. With --json -, standard output holds the JSON alone: the
+    run's lines go to stderr."""
+    started = time.perf_counter()
+    args = parse_args(argv)
+    with contextlib.redirect_stdout(sys.stderr if args.json == "-" else sys.stdout):
+        metrics = from_the_terminal(args)
+    metrics.update(total_seconds=round(time.perf_counter() - started, 2), script=SCRIPT)
+    metrics.update(tensorflow=tf.__version__, keras=keras.__version__)
+    if args.json == "-":
+        print(json.dumps(metrics, indent=2))
+    elif args.json:
+        text = json.dumps(metrics, indent=2)
+        publish(args.json, lambda f: pathlib.Path(f).write_text(text), args.overwrite)
+    return metrics
 
 
 if __name__ == "__main__":
+    if hasattr(signal, "SIGPIPE"):  # output piped into `head` that closed: end quietly, as cat does
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         main()
     except KeyboardInterrupt:  # a second Ctrl-C, after the one that stopped training: stop at once
