@@ -455,7 +455,9 @@ def inspect_figure(start, story, candidates, columns=4):
         ax.invert_yaxis()  # the likeliest on top
         ax.set_xlim(0, 1.15)
         ax.xaxis.set_major_formatter(lambda x, _: f"{x:.0%}" if x <= 1 else "")
-        ax.set_title(f"{step + 1}. {' '.join(words[step : step + context])} -> {word}", fontsize=9)
+        ax.set_title(
+            f"{step + 1}. {' '.join(words[step : step + context])} \u2192 {word}", fontsize=9
+        )
     for ax in panels[len(story) :]:
         ax.set_axis_off()
     return fig
@@ -857,6 +859,8 @@ def read_text(path, n_input):
     try:
         with open(path, encoding="utf-8-sig") as f:
             words = f.read().split()
+    except FileNotFoundError:
+        fail(f"--text {path}: no such file")
     except UnicodeDecodeError as error:
         fail(f"--text {path}: not UTF-8 text ({error.reason} at byte {error.start})")
     except OSError as error:

@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 
 import mnist_rows
-from conftest import explains, without_timings
+from conftest import explains
 
 main = mnist_rows.main
 SHARED = pathlib.Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "mnist"
@@ -125,7 +125,7 @@ def test_values_outside_mnist_are_refused_before_training(tmp_path, fails, spoil
 
 
 def test_offline_falls_back_to_the_bundled_sample(capsys):
-    data, source = mnist_rows.load_mnist(None)
+    data, source = mnist_rows.mnist_data(None)
     assert source == "the bundled sample" and "Using the sample in data/" in capsys.readouterr().out
     assert data["x_train"].shape == (2000, 28, 28) and data["x_test"].shape == (1000, 28, 28)
     assert set(data["y_train"]) == set(data["y_test"]) == set(range(10))  # every class present
@@ -222,42 +222,6 @@ def test_the_article_recipe_counts_steps(run, capsys):
     out = capsys.readouterr().out
     assert "For iter   10  Accuracy" in out and "For iter   20  Accuracy" in out
     assert "on the first 128 test images" in out and metrics["steps"] == 20
-
-
-def test_a_killed_run_goes_on_from_its_last_epoch_and_ends_as_if_never_stopped(
-    kill_after, tmp_path, capsys
-):
-    sample = mnist_rows.read_npz(mnist_rows.SAMPLE)
-    (tmp_path / "digits").mkdir()
-    np.savez(
-        tmp_path / "digits" / "mnist.npz",
-        x_train=sample["x_train"][:660],
-        y_train=sample["y_train"][:660],
-        x_test=sample["x_test"][:200],
-        y_test=sample["y_test"][:200],
-    )
-    argv = [
-        "--data-dir",
-        str(tmp_path / "digits"),
-        "--epochs",
-        "3",
-        "--batch-size",
-        "64",
-        "--hidden",
-        "32",
-        "--json",
-        str(tmp_path / "metrics.json"),
-        "--overwrite",
-    ]
-    done = kill_after("mnist_rows.py", argv, epochs=1)
-    capsys.readouterr()
-    resumed = main(argv)
-    assert (
-        f"Resuming from epoch {done}, where a run of this same command stopped"
-        in capsys.readouterr().out
-    )
-    assert resumed["epochs"] == 3 and not list(tmp_path.glob("lstm-backups/*"))
-    assert without_timings(main(argv)) == without_timings(resumed)
 
 
 def test_ctrl_c_still_saves_and_the_model_reads_a_digit_of_ones_own(

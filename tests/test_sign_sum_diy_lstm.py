@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import sign_sum_diy_lstm as diy
-from conftest import explains, without_timings
+from conftest import explains
 
 main = diy.main
 SHORT = ["--epochs", "3"]  # 1024 training sequences, 3 epochs: about a second
@@ -171,29 +171,6 @@ def test_ctrl_c_still_evaluates_and_saves(run, tmp_path, stop_after):
     assert (
         metrics["epochs"] == 2 * 5 and metrics["examples"] == 3072 and path.exists()
     )  # a Keras epoch is 5
-
-
-def test_a_crashed_run_goes_on_from_its_last_epoch_and_ends_as_if_never_stopped(
-    stop_after, tmp_path, capsys
-):
-    stop_after(diy.TestCheck, epochs=3, error=RuntimeError("the machine went down"))
-    argv = [
-        "--train-lengths",
-        "1-4",
-        "--epochs",
-        "6",
-        "--json",
-        str(tmp_path / "metrics.json"),
-        "--overwrite",
-    ]
-    with pytest.raises(RuntimeError):
-        main(argv)
-    capsys.readouterr()
-    resumed = main(argv)
-    assert (
-        "Resuming from epoch 3, where a run of this same command stopped" in capsys.readouterr().out
-    )
-    assert without_timings(main(argv)) == without_timings(resumed)
 
 
 def test_dry_run_with_tensorboard_logs(run, tmp_path):
