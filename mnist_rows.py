@@ -559,7 +559,8 @@ def new_file(ending, wanted):
     def fits(path):
         folder = os.path.dirname(os.path.abspath(path))
         named_a_folder = path.endswith(("/", os.sep)) or os.path.isdir(path)
-        return path.endswith(ending) and not named_a_folder and os.path.isdir(folder)
+        fits_the_name = path and path.endswith(ending) and not named_a_folder
+        return fits_the_name and os.path.isdir(folder)
 
     return checked(str, fits, f"{wanted}, in a folder that exists")
 
@@ -567,7 +568,7 @@ def new_file(ending, wanted):
 KERAS_FILE = new_file(".keras", "a file name ending in .keras")
 PNG_FILE = new_file(".png", "a file name ending in .png")
 JSON_FILE = new_file("", "a file name, or - for standard output")
-FOLDER = checked(str, lambda path: not os.path.isfile(path), "a folder (not a file)")
+FOLDER = checked(str, lambda path: path and not os.path.isfile(path), "a folder (not a file)")
 MODEL_FILE = checked(str, bool, "the name of a file written by --save")
 SEED = whole(0, 2**32 - 1)  # what NumPy's seeding takes
 
