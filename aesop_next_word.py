@@ -611,13 +611,14 @@ def whole(low, high):
 
 
 def new_file(ending, wanted):
-    """An argparse type: the name of a file to write, ending in `ending`, in a folder that exists
-    (a name ending in a slash names a folder, not a file)."""
+    """An argparse type: the name of a file (or, if `wanted` says so, a folder) to write, ending
+    in `ending`, in a folder that exists; a name ending in a slash names a folder, not a file."""
 
     def fits(path):
         folder = os.path.dirname(os.path.abspath(path))
-        named_a_folder = path.endswith(("/", os.sep)) or os.path.isdir(path)
-        fits_the_name = path and path.endswith(ending) and not named_a_folder
+        kind = os.path.isfile if wanted.startswith("a folder") else os.path.isdir
+        in_the_way = kind(path) or path.endswith(("/", os.sep)) and kind is os.path.isdir
+        fits_the_name = path and path.endswith(ending) and not in_the_way
         return fits_the_name and os.path.isdir(folder)
 
     return checked(str, fits, f"{wanted}, in a folder that exists")
@@ -626,7 +627,7 @@ def new_file(ending, wanted):
 KERAS_FILE = new_file(".keras", "a file name ending in .keras")
 PNG_FILE = new_file(".png", "a file name ending in .png")
 JSON_FILE = new_file("", "a file name, or - for standard output")
-FOLDER = checked(str, lambda path: path and not os.path.isfile(path), "a folder (not a file)")
+FOLDER = new_file("", "a folder (not a file)")
 MODEL_FILE = checked(str, bool, "the name of a file written by --save")
 SEED = whole(0, 2**32 - 1)  # what NumPy's seeding takes
 
@@ -646,9 +647,7 @@ def check_outputs(args, flags):
             fail(f"{flag} {path}: {other} names that file too; give each its own")
         if os.path.isfile(path) and not (args.overwrite or other == "--load"):
             fail(f"{flag} {path}: the file exists; pass --overwrite to replace it")
-        folder = os.path.abspath(path if flag == "--log-dir" else os.path.dirname(path))
-        while not os.path.isdir(folder):  # --log-dir makes the folders it names
-            folder = os.path.dirname(folder)
+        folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
         try:
             tempfile.TemporaryFile(dir=folder).close()
         except OSError as error:
@@ -697,19 +696,19 @@ def write_figure(figure, args, flag, what):
 class Save(keras.callbacks.Callback):
     """--save PATH after every epoch, as keras.callbacks.ModelCheckpoint does, but whole (see
     publish), and with what --load needs to go on: the optimizer's state (model.save keeps it),
-    the settings, the epoch reached, and the epochs planned (none left once the target is
-    reached)."""
+    the settings, the epoch reached and the epochs planned. A run that ends (at its last epoch,
+    at the target, or by Ctrl-C) writes once more, with no epochs left: only a killed run has
+    some."""
 
     def __init__(self, args, settings, passes=1):
         super().__init__()
         self.path, self.written = args.save, False
         loaded = args.load and os.path.realpath(args.load) == os.path.realpath(args.save)
-        self.replace = args.overwrite or loaded  # --save may rewrite the model --load read
+        self.replace = loaded or args.overwrite  # --save may rewrite the model --load read
         self.settings, self.passes = settings, passes
 
     def on_epoch_end(self, epoch, logs=None):
-        epoch = (epoch + 1) * self.passes  # the article's epochs
-        self.write(self.model, epoch, epoch if self.model.stop_training else None)
+        self.write(self.model, (epoch + 1) * self.passes)  # the article's epochs
 
     def write(self, model, epoch, epochs=None):
         def write(temporary):
@@ -924,7 +923,9 @@ def from_the_terminal(args):
     check_outputs(args, OUTPUTS)
     model, saved = load_model(args.load) if args.load else (None, {})
     recipe, words, dictionary = settle(args, saved)
-    settings = dict({key: getattr(args, key) for key in SETTINGS}, epochs=args.epochs)
+    settings = dict(
+        {key: getattr(args, key) for key in SETTINGS}, epochs=1 if args.dry_run else args.epochs
+    )
     settings["dictionary"] = dictionary
     first_epoch = saved.get("epoch", 0)
     rng = np.random.default_rng(args.seed)
@@ -958,8 +959,8 @@ def from_the_terminal(args):
             args.dry_run,
         )
         metrics.update(figures)
-        if saver and not saver.written:
-            saver.write(model, figures["epochs"])
+        if saver:  # the run is over: no epochs left to go on with
+            saver.write(model, figures["epochs"], figures["epochs"])
         if saver:
             print(f"Saved the model to {saver.path}")
         if args.curve_png:

@@ -12,7 +12,6 @@ EPOCHS = 100
 HIDDEN = 512  # the article's LSTM width; the tests set 32
 
 # %%
-import math
 import sys
 
 sys.path.insert(0, "..")  # the scripts sit one folder up
@@ -24,15 +23,16 @@ import aesop_next_word as aesop
 # %matplotlib inline
 
 # %% [markdown]
-# The settings, as the script takes them from the terminal (`python aesop_next_word.py --help` lists
-# them); `settle` fills in the recipe's defaults and reads the text: the fable, unless `--text`
-# names another.
+# The settings: a recipe is a dict of plain values (`python aesop_next_word.py --help` lists the
+# flags that change them); this one is the fast recipe with this notebook's epochs. The text is the
+# fable of Listing 1, its symbols split on white space.
 
 # %%
-args = aesop.parse_args(["--epochs", str(EPOCHS), "--hidden", str(HIDDEN)])
-recipe, _, training_data, dictionary = aesop.settle(args)
-keras.utils.set_random_seed(args.seed)
-rng = np.random.default_rng(args.seed)
+SEED, N_INPUT, WORDS, TEMPERATURE = 0, aesop.N_INPUT, aesop.WORDS, 0.0
+recipe = dict(aesop.RECIPES["fast"], epochs=EPOCHS)
+training_data = aesop.FABLE.split()
+keras.utils.set_random_seed(SEED)
+rng = np.random.default_rng(SEED)
 recipe
 
 # %% [markdown]
@@ -54,9 +54,7 @@ print(
 # number.
 
 # %%
-model = aesop.build_model(
-    len(dictionary), args.n_input, args.hidden, args.layers, recipe["embedding"]
-)
+model = aesop.build_model(len(dictionary), N_INPUT, HIDDEN, 1, recipe["embedding"])
 model.summary()
 
 # %% [markdown]
@@ -66,8 +64,8 @@ model.summary()
 
 # %%
 ids = [dictionary[word] for word in training_data]
-inputs, labels = aesop.windows(ids, args.n_input)
-best, ambiguous = aesop.ceiling(training_data, args.n_input)
+inputs, labels = aesop.windows(ids, N_INPUT)
+best, ambiguous = aesop.ceiling(training_data, N_INPUT)
 print(
     f"inputs {inputs.shape}, labels {labels.shape}; the first: "
     f"{[reverse_dictionary[i] for i in inputs[0]]} -> {reverse_dictionary[labels[0]]!r}"
@@ -76,19 +74,14 @@ print(f"the ceiling: {best} of {len(labels)} windows")
 
 # %% [markdown]
 # ## Listing 7. Training, and Listing 9. its loss and optimizer
-# The fast recipe trains on every window at once, batch after batch (`epoch_batches`), and stops
-# when the windows right reach the ceiling (`StopAtCeiling`); `Backup` keeps each epoch for a run
-# that is killed, `Curve` the learning curve.
+# `run` takes the article's steps in its order, from plain values, as the script's `main` does: the
+# dictionary, the windows and this model, then `train`. The fast recipe trains on every window at
+# once, batch after batch (`epoch_batches`), and stops when the windows right reach the ceiling
+# (`StopAtCeiling`); last, the windows right beside the ceiling (`ceiling_report`).
 
 # %%
-backup, first_epoch = aesop.backup(args, training_data)
-batches = aesop.epoch_batches(inputs, labels, args.batch_size, args.seed, first_epoch)
-steps = math.ceil(len(labels) / args.batch_size)  # batches in an epoch
-progress = aesop.StopAtCeiling(inputs, labels, best)
-aesop.compile_model(model, recipe, args.lr, steps)
-curve = aesop.Curve(f"{backup.folder}/curve.json", first_epoch)
-epochs_done, seconds = aesop.train(model, batches, steps, args.epochs, backup, progress, [curve])
-print(f"{epochs_done} epochs in {seconds:.1f} s")
+model, figures = aesop.run(recipe, training_data, N_INPUT, HIDDEN, seed=SEED, model=model)
+figures
 
 # %% [markdown]
 # ## Listing 8, and beyond it: the honest figure
@@ -97,8 +90,8 @@ print(f"{epochs_done} epochs in {seconds:.1f} s")
 
 # %%
 right = aesop.windows_right(model, inputs, labels)
-aesop.ceiling_report(best, ambiguous, right, len(labels), args.n_input, None)
-aesop.curve_figure(curve.points, best / len(labels), steps)
+print(f"{right} of {len(labels)} windows right; the ceiling {best}")
+aesop.curve_figure(model.history, figures["ceiling"], figures["steps"])
 
 # %% [markdown]
 # ## Listings 11 and 12. A story
@@ -108,9 +101,9 @@ aesop.curve_figure(curve.points, best / len(labels), steps)
 
 # %%
 for start in ("had a general", "mouse mouse mouse"):
-    start_ids, _ = aesop.parse_words(start, dictionary, args.n_input)
+    start_ids, _ = aesop.parse_words(start, dictionary, N_INPUT)
     print(
-        aesop.generate(model, start_ids, reverse_dictionary, args.words, args.temperature, rng),
+        aesop.generate(model, start_ids, reverse_dictionary, WORDS, TEMPERATURE, rng),
         end="\n\n",
     )
 
@@ -121,7 +114,7 @@ for start in ("had a general", "mouse mouse mouse"):
 # (`--inspect-png`).
 
 # %%
-story, candidates, near = aesop.inspect(model, "the old mouse", dictionary, args, rng)
+story, candidates, near = aesop.inspect(model, "the old mouse", dictionary, WORDS, TEMPERATURE, rng)
 aesop.inspect_figure("the old mouse", story, candidates)
 
 # %% [markdown]

@@ -23,16 +23,14 @@ import count_ones
 
 # %% [markdown]
 # ## The task
-# Count the ones in a string of 20 bits: 21 classes, 0 to 20 ones. The settings are those the script
-# takes from the terminal (`python count_ones.py --help` lists them); `settle` fills in each
-# recipe's defaults.
+# Count the ones in a string of 20 bits: 21 classes, 0 to 20 ones. A recipe is a dict of plain
+# values (`python count_ones.py --help` lists the flags that change them); this one is the fast
+# recipe with this notebook's epochs.
 
 # %%
-args = count_ones.parse_args(
-    ["--epochs", str(EPOCHS), "--length", str(LENGTH), "--train-size", str(TRAIN_SIZE)]
-)
-recipe, _ = count_ones.settle(args)
-keras.utils.set_random_seed(args.seed)
+SEED = 0
+recipe = dict(count_ones.RECIPES["fast"], epochs=EPOCHS)
+keras.utils.set_random_seed(SEED)
 recipe
 
 # %% [markdown]
@@ -43,12 +41,10 @@ recipe
 # the class number instead, which Keras' sparse cross-entropy reads the same way.
 
 # %%
-train_input, train_output, test_codes, test_output = count_ones.make_data(
-    args.length, args.train_size, args.seed
-)
-count_ones.show_first(train_input, train_output, args.length)
+train_input, train_output, test_codes, test_output = count_ones.make_data(LENGTH, TRAIN_SIZE, SEED)
+count_ones.show_first(train_input, train_output, LENGTH)
 print(f"{len(test_codes):,} held-out strings; the first two as the model reads them:")
-count_ones.to_bits(test_codes[:2], args.length)[..., 0]
+count_ones.to_bits(test_codes[:2], LENGTH)[..., 0]
 
 # %% [markdown]
 # ### Beyond the article: the rare classes
@@ -57,9 +53,9 @@ count_ones.to_bits(test_codes[:2], args.length)[..., 0]
 # (`--balance`).
 
 # %%
-missing, doomed = count_ones.missing_classes(train_output, test_output, args.length)
+missing, doomed = count_ones.missing_classes(train_output, test_output, LENGTH)
 print(f"classes with no training string: {missing.tolist()}, dooming {doomed} held-out strings")
-count_ones.class_weights(train_output, args.length, args.balance).round(2)
+count_ones.class_weights(train_output, LENGTH, recipe["balance"]).round(2)
 
 # %% [markdown]
 # ## Designing the model
@@ -69,11 +65,11 @@ count_ones.class_weights(train_output, args.length, args.balance).round(2)
 # two held-out checks).
 
 # %%
-model = count_ones.build_model(
-    args.length, args.cell, args.hidden, args.layers, recipe["article_init"]
+model = count_ones.build_model(LENGTH, "lstm", count_ones.NUM_HIDDEN, 1, recipe["article_init"])
+passes, steps, epochs = count_ones.schedule(
+    recipe["epochs"], recipe["check_every"], TRAIN_SIZE, recipe["batch_size"]
 )
-passes, steps, epochs = count_ones.schedule(args, recipe)
-count_ones.compile_model(model, recipe, args.lr, steps, epochs)
+count_ones.compile_model(model, recipe, steps, epochs)
 model.summary()
 
 # %% [markdown]
@@ -83,7 +79,7 @@ model.summary()
 # held-out string at once, through the tree of prefixes the strings share (beyond the article).
 
 # %%
-classify_every_string = count_ones.every_string_classifier(model, args.length)
+classify_every_string = count_ones.every_string_classifier(model, LENGTH)
 untrained = classify_every_string().numpy()[test_codes]
 print(
     f"untrained: {(untrained != test_output).mean():.1%} of {len(test_output):,} held-out strings "
@@ -92,37 +88,15 @@ print(
 
 # %% [markdown]
 # ## Execution of the graph
-# `train` runs `model.fit` until the held-out error reaches the article's 0.1% or the epochs run
-# out; the `HeldOutCheck` prints the article's line every few epochs, `Backup` keeps each epoch for
-# a run that is killed, and `Curve` keeps the figures of the learning curve.
+# `run` takes the article's steps in its order, from plain values, as the script's `main` does: the
+# data and the model again (this model, so the untrained one above trains), then `train`, which runs
+# `model.fit` until the held-out error reaches the article's 0.1% or the epochs run out (the
+# `HeldOutCheck` prints the article's line every few epochs), then every held-out string scored and
+# a row per class.
 
 # %%
-check = count_ones.HeldOutCheck(
-    classify_every_string,
-    test_codes,
-    test_output,
-    args.length,
-    None,
-    args.target_error,
-    recipe,
-    passes,
-)
-backup, check.epochs_done = count_ones.backup(args, passes)
-weights = count_ones.class_weights(train_output, args.length, args.balance)[train_output]
-batches = count_ones.epoch_batches(
-    train_input, train_output, weights, args.batch_size, args.seed, check.epochs_done
-)
-curve = count_ones.Curve(f"{backup.folder}/curve.json", check.epochs_done // passes)
-epochs_done, seconds = count_ones.train(model, batches, steps, epochs, backup, check, [curve])
-print(f"{epochs_done} epochs in {seconds:.1f} s")
-
-# %% [markdown]
-# ## Results
-# Every held-out string scored, and where the errors are: one row per class.
-
-# %%
-wrong, examples = count_ones.results(check, train_output, args.length, dry_run=False)
-print(f"test error {wrong / examples:.3%} ({wrong:,} of {examples:,} held-out strings wrong)")
+model, figures = count_ones.run(recipe, LENGTH, TRAIN_SIZE, seed=SEED, model=model)
+figures
 
 # %% [markdown]
 # ### Beyond the article: the learning curve
@@ -130,7 +104,9 @@ print(f"test error {wrong / examples:.3%} ({wrong:,} of {examples:,} held-out st
 # (`--curve-png`).
 
 # %%
-count_ones.curve_figure(curve.points, passes, args.target_error, len(check.check_output))
+count_ones.curve_figure(
+    model.history, figures["passes"], count_ones.TARGET_ERROR, figures["check_size"]
+)
 
 # %% [markdown]
 # ### Beyond the article: what the LSTM holds after each bit
@@ -139,9 +115,9 @@ count_ones.curve_figure(curve.points, passes, args.target_error, len(check.check
 # table; `inspect_figure` draws it (`--inspect-png`).
 
 # %%
-text = ("01010010011011100110" * 2)[: args.length]
+text = ("01010010011011100110" * 2)[:LENGTH]
 (unit, r, r_all), cell, answers = count_ones.inspect(
-    model, text, count_ones.to_bits(test_codes[:5000], args.length)
+    model, text, count_ones.to_bits(test_codes[:5000], LENGTH)
 )
 count_ones.inspect_figure(cell, answers, text, unit, r, min(len(test_codes), 5000))
 

@@ -9,31 +9,27 @@
 # %% tags=["parameters"]
 EPOCHS = 9  # the fast recipe's epochs; the tests set 1
 BATCH_SIZE = 256  # the fast recipe's; 64 does better on the bundled sample of 2,000 training images
-# a folder with mnist.npz or the four IDX files; None: Keras' download, else the bundled sample
-DATA_DIR = None
+MNIST_NPZ = "../data/mnist_sample.npz"  # 3,000 real digits; None: Keras' download of all 70,000
 
 # %%
-import math
 import sys
 
 sys.path.insert(0, "..")  # the scripts sit one folder up
 import keras
+import numpy as np
 
 import mnist_rows
 
 # %matplotlib inline
 
 # %% [markdown]
-# The settings, as the script takes them from the terminal (`python mnist_rows.py --help` lists
-# them); `settle` fills in the recipe's defaults.
+# The settings: a recipe is a dict of plain values (`python mnist_rows.py --help` lists the flags
+# that change them); this one is the fast recipe with this notebook's epochs and batch size.
 
 # %%
-args = mnist_rows.parse_args(
-    ["--epochs", str(EPOCHS), "--batch-size", str(BATCH_SIZE)]
-    + ["--data-dir", DATA_DIR] * (DATA_DIR is not None)
-)
-recipe, _, _ = mnist_rows.settle(args)
-keras.utils.set_random_seed(args.seed)
+SEED = 0
+recipe = dict(mnist_rows.RECIPES["fast"], epochs=EPOCHS, batch_size=BATCH_SIZE)
+keras.utils.set_random_seed(SEED)
 recipe
 
 # %% [markdown]
@@ -44,7 +40,8 @@ recipe
 # image keeps its 28 rows of 28 pixels, and a label is the digit itself.
 
 # %%
-data, source = mnist_rows.load_mnist(args.data_dir)
+data = mnist_rows.load_mnist() if MNIST_NPZ is None else dict(np.load(MNIST_NPZ))
+source = MNIST_NPZ or "keras.datasets.mnist"
 (x_train, y_train), validation_data, (x_test, y_test) = mnist_rows.split(data)
 print(
     f"from {source}: x_train {x_train.shape}, y_train {y_train.shape}, validation "
@@ -58,39 +55,32 @@ print(
 # its rows itself.
 
 # %%
-rows = mnist_rows.format_inputs(x_train[: args.batch_size])
+rows = mnist_rows.format_inputs(x_train[:BATCH_SIZE])
 print(f"{len(rows)} time steps of {rows[0].shape}")
 
 # %% [markdown]
 # ## Code
-# `build_model`: an LSTM of 128 units reads the rows, a dense layer gives the 10 digits' scores;
-# `compile_model`: the cross-entropy and Adam. `train` runs `model.fit` (the fast recipe: 9 epochs,
-# each digit shifted at random by up to 2 pixels), printing each epoch's validation accuracy;
-# `Backup` keeps each epoch for a run that is killed, `Curve` the learning curve.
+# `build_model`: an LSTM of 128 units reads the rows, a dense layer gives the 10 digits' scores.
 
 # %%
-model = mnist_rows.build_model(args.hidden, recipe["article_init"])
-backup, first_epoch = mnist_rows.backup(args, data)
-batches = mnist_rows.epoch_batches(
-    x_train, y_train, args.batch_size, args.seed, first_epoch, recipe["shift"]
-)
-steps = math.ceil(len(y_train) / args.batch_size)  # batches in an epoch
-mnist_rows.compile_model(model, recipe, args.lr, steps * args.epochs)
+model = mnist_rows.build_model(mnist_rows.NUM_UNITS, recipe["article_init"])
 model.summary()
 
-# %%
-progress = mnist_rows.EpochsDone(verbose=True)
-curve = mnist_rows.Curve(f"{backup.folder}/curve.json", first_epoch)
-epochs_done, seconds = mnist_rows.train(
-    model, batches, steps, args.epochs, validation_data, backup, [progress, curve], []
-)
-mnist_rows.curve_figure(curve.points, False, len(validation_data[1]))
-
 # %% [markdown]
-# The article's test accuracy, on its first 128 test images and on all of them (`test_accuracy`).
+# `run` takes the article's steps in its order, from plain values, as the script's `main` does:
+# `split` and `format_inputs` again, this model, `epoch_batches` (`mnist.train.next_batch`, with
+# each digit shifted at random by up to 2 pixels), `compile_model`, `train` (`model.fit`, a line
+# per epoch), and last the test accuracy (`test_accuracy`).
 
 # %%
-predicted, confidence = mnist_rows.test_accuracy(model, x_test, y_test)
+model, figures, (x_test, y_test, predicted, confidence) = mnist_rows.run(
+    recipe, data, seed=SEED, model=model
+)
+epochs = model.history.history
+points = [
+    {k: v[i] for k, v in epochs.items()} | {"epoch": i + 1} for i in range(len(epochs["loss"]))
+]
+mnist_rows.curve_figure(points, False, figures["validation_size"])
 
 # %% [markdown]
 # ### Beyond the article: what it gets wrong

@@ -23,13 +23,16 @@ import sign_sum_diy_lstm as diy
 # %matplotlib inline
 
 # %% [markdown]
-# The settings, as the script takes them from the terminal (`python sign_sum_diy_lstm.py --help`
-# lists them); `settle` fills in the recipe's defaults.
+# The settings: a recipe is a dict of plain values (`python sign_sum_diy_lstm.py --help` lists the
+# flags that change them); this one is the fast recipe with this notebook's epochs.
 
 # %%
-args = diy.parse_args(["--epochs", str(EPOCHS), "--train-lengths", TRAIN_LENGTHS])
-recipe, _ = diy.settle(args)
-keras.utils.set_random_seed(args.seed)
+SEED = 0
+train_lengths = [int(n) for n in TRAIN_LENGTHS.split("-")]
+train_lengths = list(range(train_lengths[0], train_lengths[-1] + 1))
+test_lengths = list(range(1, 2 * max(train_lengths) + 1))
+recipe = dict(diy.RECIPES["fast"], epochs=EPOCHS)
+keras.utils.set_random_seed(SEED)
 recipe
 
 # %% [markdown]
@@ -48,8 +51,8 @@ recipe
 
 # %%
 print(diy.encode_sequence("I+0-"))
-train_data, test_data = diy.make_data(args.train_lengths, args.test_lengths, args.seed)
-test = {length: test_data[length] for length in args.train_lengths}
+train_data, test_data = diy.make_data(train_lengths, test_lengths, SEED)
+test = {length: test_data[length] for length in train_lengths}
 for length, (inputs, sums) in train_data.items():
     print(
         f"length {length}: train inputs {inputs.shape}, running sums {sums.shape}; "
@@ -64,7 +67,7 @@ for length, (inputs, sums) in train_data.items():
 # that reads the sum out.
 
 # %%
-model = diy.build_model(args.hidden)
+model = diy.build_model(diy.LSTM_SIZE)
 model.summary()
 inside = model.layers[0].steps(
     diy.encode_sequence("-+I0")[None]
@@ -72,40 +75,17 @@ inside = model.layers[0].steps(
 {name: values.shape for name, values in inside.items()}
 
 # %% [markdown]
-# ### Beyond the article: the hand-written cell against Keras' own
-# Given the same weights, does `DiyLSTM` compute what `keras.layers.LSTM` does? `compare_with_keras`
-# copies the weights across and compares outputs and gradients (`--check`).
-
-# %%
-worst_output, worst_gradient, milliseconds = diy.compare_with_keras(timing_batch=64)
-print(f"outputs differ by at most {worst_output:.1e}, gradients by {worst_gradient:.1e}")
-
-# %% [markdown]
-# ## 4. Cost & Optimizing
+# ## 4. Cost & Optimizing, and 5. Training
 # The squared error of the sums and Adam (`compile_model`). The article scores only the last step's
 # sum; the fast recipe scores the sum after every step, six lessons per sequence instead of one.
+# `run` takes the article's steps in its order, from plain values, as the script's `main` does:
+# the data and this model, `compile_model`, then `train`, which runs `model.fit` until every test
+# sequence is right or the epochs run out, printing the article's line every few epochs
+# (`TestCheck`), and last the error at every length.
 
 # %%
-passes, epochs = diy.schedule(args, recipe)
-backup, first_epoch = diy.backup(args, passes)
-dataset, steps = diy.batches(
-    train_data, args.batch_size, recipe["every_step"], args.seed, first_epoch
-)
-diy.compile_model(model, recipe, args.lr, steps * passes, epochs)
-
-# %% [markdown]
-# ## 5. Training
-# `train` runs `model.fit` until every test sequence is right or the epochs run out, printing the
-# article's line every few epochs (`TestCheck`); `Backup` keeps each epoch for a run that is killed,
-# `Curve` the learning curve.
-
-# %%
-check = diy.TestCheck(test, args.target_error, recipe, passes)
-check.epochs_done = first_epoch
-curve = diy.Curve(f"{backup.folder}/curve.json", first_epoch // passes)
-epochs_done, seconds = diy.train(model, dataset, steps * passes, epochs, backup, check, [curve])
-print(f"{epochs_done} epochs in {seconds:.1f} s")
-diy.curve_figure(curve.points, passes, sum(len(inputs) for inputs, _ in test.values()))
+model, figures = diy.run(recipe, train_lengths, test_lengths, seed=SEED, model=model)
+diy.curve_figure(model.history, figures["passes"], figures["examples"])
 
 # %% [markdown]
 # ## Test the result, and the article's exercise: any length
@@ -114,7 +94,7 @@ diy.curve_figure(curve.points, passes, sum(len(inputs) for inputs, _ in test.val
 
 # %%
 diy.predict(model, "00-+++")
-per_length = diy.length_report(model, test_data, args.train_lengths)
+per_length = diy.length_report(model, test_data, train_lengths)
 
 # %% [markdown]
 # ### Beyond the article: inside the hand-written cell, step by step
@@ -126,6 +106,15 @@ per_length = diy.length_report(model, test_data, args.train_lengths)
 units = diy.find_units(model.layers[0], test)
 inside, sums, model_sums = diy.inspect(model, "-+I++I0-", units)
 diy.inspect_figure(inside, sums, model_sums, "-+I++I0-", units)
+
+# %% [markdown]
+# ### Beyond the article: the hand-written cell against Keras' own
+# Given the same weights, does `DiyLSTM` compute what `keras.layers.LSTM` does? `compare_with_keras`
+# copies the weights across and compares outputs and gradients (`--check`).
+
+# %%
+worst_output, worst_gradient, milliseconds = diy.compare_with_keras(timing_batch=64)
+print(f"outputs differ by at most {worst_output:.1e}, gradients by {worst_gradient:.1e}")
 
 # %% [markdown]
 # ## The whole script, from a terminal

@@ -78,16 +78,14 @@ def test_a_model_whose_name_was_taken_while_it_trained_is_saved_beside_it(
     tmp_path, monkeypatch, capsys
 ):
     path = tmp_path / "m.keras"
-    train = sign_sum_diy_lstm.train
+    compile_model = sign_sum_diy_lstm.compile_model
 
     def another_run_saves_first(*args):
-        done = train(*args)
-        path.write_bytes(
-            b"another run's model"
-        )  # as a second run of another seed saves, while this one trains
-        return done
+        # after this run's checks, before its first epoch's save: a second run of another seed
+        path.write_bytes(b"another run's model")
+        return compile_model(*args)
 
-    monkeypatch.setattr(sign_sum_diy_lstm, "train", another_run_saves_first)
+    monkeypatch.setattr(sign_sum_diy_lstm, "compile_model", another_run_saves_first)
     sign_sum_diy_lstm.main(["--train-lengths", "1-3", "--epochs", "2", "--save", str(path)])
     assert path.read_bytes() == b"another run's model"  # left alone ...
     assert (

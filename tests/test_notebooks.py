@@ -18,7 +18,7 @@ TINY = {  # each notebook's parameters cell, for a run of seconds
     "count_ones": dict(EPOCHS=1, LENGTH=8, TRAIN_SIZE=128),
     "sign_sum_diy_lstm": dict(EPOCHS=2, TRAIN_LENGTHS="1-3"),
     "aesop_next_word": dict(EPOCHS=2, HIDDEN=32),
-    "mnist_rows": dict(EPOCHS=1, BATCH_SIZE=256, DATA_DIR=None),
+    "mnist_rows": dict(EPOCHS=1, BATCH_SIZE=256, MNIST_NPZ="../data/mnist_sample.npz"),
 }
 
 
