@@ -32,12 +32,24 @@ NUM_HIDDEN = 24  # the article's LSTM width
 TARGET_ERROR = 0.001  # the article's final figure: "Epoch 5000 error 0.1%"
 EXAMPLE = "10011011101001101110"  # the string the article prints the prediction of while it trains
 CHECK_SIZE = 20_000  # held-out strings scored every few epochs to decide when to stop
+# What every recipe shares: the article's task and model (each a flag, as the recipes' values are)
+TASK = dict(
+    length=LENGTH,
+    train_size=NUM_EXAMPLES,
+    cell="lstm",
+    layers=1,
+    hidden=NUM_HIDDEN,
+    seed=0,
+    target_error=TARGET_ERROR,
+    example=EXAMPLE,
+)
 
 RECIPES = {
     # The article's: batch 1000, Adam at its default rate, the cross-entropy summed over the batch,
     # up to 5000 epochs, the output layer initialised as it was. The held-out check runs every
     # `check_every` epochs, and that many make one of Keras'.
     "article": dict(
+        TASK,
         batch_size=1000,
         lr=1e-3,
         epochs=5000,
@@ -55,6 +67,7 @@ RECIPES = {
     # class_weights): the rare classes are where the errors are. benchmarks/sweeps/count_ones-*.md
     # hold the sweeps that chose it.
     "fast": dict(
+        TASK,
         batch_size=50,
         lr=3e-2,
         epochs=20,
@@ -275,18 +288,15 @@ class HeldOutCheck(keras.callbacks.Callback):
     string's true count; the error on a fixed slice of held-out strings, and a stop once the
     whole held-out set is at the target (the slice says when to look)."""
 
-    def __init__(
-        self, classify_every_string, test_codes, test_output, example, target, passes, print_every
-    ):
+    def __init__(self, classify_every_string, test_codes, test_output, recipe, passes):
         super().__init__()
         self.classify_every_string = classify_every_string
-        self.test_codes, self.test_output = test_codes, test_output
-        self.example, self.target, self.passes, self.print_every = (
-            example,
-            target,
-            passes,
-            print_every,
-        )
+        self.test_codes, self.test_output, self.passes = test_codes, test_output, passes
+        self.target, self.print_every = recipe["target_error"], recipe["print_every"]
+        example = (recipe["example"] * 2)[
+            : recipe["length"]
+        ]  # --predict's string, or the article's
+        self.example = example
         # the slice, and the example last: one call into the model
         self.check_output = test_output[:CHECK_SIZE]
         codes = np.append(test_codes[:CHECK_SIZE], int(example, 2))
@@ -354,12 +364,9 @@ def predict(model, text):
 
 
 # ## Results ("Epoch 5000 error 0.1%"), and where the errors are
-def results(check, train_output, length, dry_run):
-    """How many held-out strings are wrong, of how many: all of them, with a table per class (the
-    check slice only for --dry-run). The stop at the target may have scored them already."""
-    if dry_run:
-        incorrect = error(check.model.predict_on_batch(check.check_input)[:-1], check.check_output)
-        return round(incorrect * len(check.check_output)), len(check.check_output)
+def results(check, train_output, length):
+    """How many held-out strings are wrong, of how many: all of them, with a table per class. The
+    stop at the target may have scored them already."""
     if check.predicted is None:
         check.predicted = check.classify_every_string().numpy()[check.test_codes]
     error_report(check.predicted, check.test_output, train_output, length)
@@ -546,71 +553,43 @@ def inspect_figure(cell, answers, text, unit, r, strings):
 
 
 # ## The lesson, in the article's order
-def run(
-    recipe,
-    length=LENGTH,
-    train_size=NUM_EXAMPLES,
-    cell="lstm",
-    layers=1,
-    hidden=NUM_HIDDEN,
-    seed=0,
-    target=TARGET_ERROR,
-    example=EXAMPLE,
-    model=None,
-    first_epoch=0,
-    callbacks=(),
-    dry_run=False,
-):
+def run(recipe, model=None, first_epoch=0, callbacks=()):
     """The article's steps in its order, from plain values; main() and the notebook both call it.
     `recipe`: one of RECIPES, its values changed at will; `model` and `first_epoch` go on from a
-    saved model; `dry_run` trains one batch and scores the check slice only. Returns the model
-    and the run's figures."""
+    saved model; `callbacks` are Keras'. Returns the model and the run's figures."""
+    length, train_size, seed = recipe["length"], recipe["train_size"], recipe["seed"]
     keras.utils.set_random_seed(seed)
     train_input, train_output, test_codes, test_output = make_data(length, train_size, seed)
     show_first(train_input, train_output, length)
     if model is None:
+        cell, hidden, layers = recipe["cell"], recipe["hidden"], recipe["layers"]
         model = build_model(length, cell, hidden, layers, recipe["article_init"])
     batch_size = recipe["batch_size"]
     passes, steps, epochs = schedule(
         recipe["epochs"], recipe["check_every"], train_size, batch_size
     )
-    if dry_run:
-        passes, steps, epochs = 1, 1, 1
     compile_model(model, recipe, steps, epochs)
     print(
-        f"{layers} x {cell.upper()}({hidden}), {model.count_params():,} parameters; batch "
-        f"{batch_size}, Adam {recipe['lr']:g}, balance {recipe['balance']:g}, up to "
-        f"{recipe['epochs']} epochs; seed {seed}"
+        f"{recipe['layers']} x {recipe['cell'].upper()}({recipe['hidden']}), "
+        f"{model.count_params():,} parameters; batch {batch_size}, Adam {recipe['lr']:g}, balance "
+        f"{recipe['balance']:g}, up to {recipe['epochs']} epochs; seed {seed}"
     )
     classify_every_string = every_string_classifier(model, length)
-    check = HeldOutCheck(
-        classify_every_string,
-        test_codes,
-        test_output,
-        example,
-        target,
-        passes,
-        recipe["print_every"],
-    )
+    check = HeldOutCheck(classify_every_string, test_codes, test_output, recipe, passes)
     check.epochs_done = first_epoch
     weights = class_weights(train_output, length, recipe["balance"])[train_output]
     batches = epoch_batches(train_input, train_output, weights, batch_size, seed, first_epoch)
     seconds = train(model, batches, steps, epochs, first_epoch // passes, [check, *callbacks])
-    wrong, examples = results(check, train_output, length, dry_run)
-    return model, dict(
-        value=wrong / examples,
-        wrong=wrong,
-        examples=examples,
-        epochs=check.epochs_done,
-        train_seconds=round(seconds, 2),
-        passes=passes,
-        check_size=len(check.check_output),
-    )
+    wrong, examples = results(check, train_output, length)
+    figures = dict(value=wrong / examples, wrong=wrong, examples=examples, passes=passes)
+    figures.update(epochs=check.epochs_done, train_seconds=round(seconds, 2))
+    return model, figures
 
 
 # --- Running it from the terminal: not in the article ---
-# What serves the terminal only: the flags and their checks, saving and loading, the JSON. The
-# functions from here to main() are the same text in the four scripts (tests/test_skeleton.py).
+# The flags and their checks, saving and loading, the JSON: what serves the terminal only. The
+# definitions from here to log_dir(), and main(), are the same text in the four scripts
+# (tests/test_skeleton.py).
 import argparse
 import contextlib
 import importlib.util
@@ -651,24 +630,22 @@ def whole(low, high):
     return checked(int, lambda n: low <= n <= high, f"a whole number from {low:,} to {high:,}")
 
 
-def new_file(ending, wanted):
-    """An argparse type: the name of a file (or, if `wanted` says so, a folder) to write, ending
-    in `ending`, in a folder that exists; a name ending in a slash names a folder, not a file."""
+def new_path(ending, wanted, in_the_way=os.path.isdir):
+    """An argparse type: a file (or a folder) to write, its name ending in `ending`, in a folder
+    that exists; not where something of the other kind is, nor a file name ending in a slash."""
 
     def fits(path):
-        folder = os.path.dirname(os.path.abspath(path))
-        kind = os.path.isfile if wanted.startswith("a folder") else os.path.isdir
-        in_the_way = kind(path) or path.endswith(("/", os.sep)) and kind is os.path.isdir
-        fits_the_name = path and path.endswith(ending) and not in_the_way
-        return fits_the_name and os.path.isdir(folder)
+        slash = path.endswith(("/", os.sep)) and in_the_way is os.path.isdir
+        folder = os.path.isdir(os.path.dirname(os.path.abspath(path)))
+        return path and path.endswith(ending) and not (slash or in_the_way(path)) and folder
 
-    return checked(str, fits, f"{wanted}, in a folder that exists")
+    return checked(str, fits, wanted)
 
 
-KERAS_FILE = new_file(".keras", "a file name ending in .keras")
-PNG_FILE = new_file(".png", "a file name ending in .png")
-JSON_FILE = new_file("", "a file name, or - for standard output")
-FOLDER = new_file("", "a folder (not a file)")
+KERAS_FILE = new_path(".keras", "a file name ending in .keras, in a folder that exists")
+PNG_FILE = new_path(".png", "a file name ending in .png, in a folder that exists")
+JSON_FILE = new_path("", "a file name, or - for standard output, in a folder that exists")
+FOLDER = new_path("", "a folder (not a file) in a folder that exists", os.path.isfile)
 MODEL_FILE = checked(str, bool, "the name of a file written by --save")
 SEED = whole(0, 2**32 - 1)  # what NumPy's seeding takes
 
@@ -676,7 +653,7 @@ SEED = whole(0, 2**32 - 1)  # what NumPy's seeding takes
 def check_outputs(args, flags):
     """Before any training, every file or folder the run will write: named by no other flag (but
     --save may rewrite the model --load read), new or --overwrite given, in a folder this user
-    can write, and matplotlib installed for a picture. A one-line error for the first that is
+    can write, and matplotlib installed for a picture; a one-line error for the first that is
     not. (/dev/stdout, a named pipe: written as they are.)"""
     named = {os.path.realpath(args.load): "--load"} if args.load else {}
     for flag in flags:
@@ -706,12 +683,11 @@ def publish(path, write, replace):
         write(path)
         return path
     stem, extension = os.path.splitext(path)
-    temporary, target = f"{stem}.{os.getpid()}.tmp{extension}", path
+    temporary, target, n = f"{stem}.{os.getpid()}.tmp{extension}", path, 1
     try:
         write(temporary)
         if replace:
             os.replace(temporary, target)
-        n = 1
         while not replace:
             try:
                 os.link(temporary, target)  # a link, unlike a rename, never replaces a file there
@@ -734,37 +710,8 @@ def write_figure(figure, args, flag, what):
     print(f"{what}: {publish(path, lambda f: figure.savefig(f, dpi=120), args.overwrite)}")
 
 
-class Save(keras.callbacks.Callback):
-    """--save PATH after every epoch, as keras.callbacks.ModelCheckpoint does, but whole (see
-    publish), and with what --load needs to go on: the optimizer's state (model.save keeps it),
-    the settings, the epoch reached and the epochs planned. A run that ends (at its last epoch,
-    at the target, or by Ctrl-C) writes once more, with no epochs left: only a killed run has
-    some."""
-
-    def __init__(self, args, settings, passes=1):
-        super().__init__()
-        self.path, self.written = args.save, False
-        loaded = args.load and os.path.realpath(args.load) == os.path.realpath(args.save)
-        self.replace = loaded or args.overwrite  # --save may rewrite the model --load read
-        self.settings, self.passes = settings, passes
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.write(self.model, (epoch + 1) * self.passes)  # the article's epochs
-
-    def write(self, model, epoch, epochs=None):
-        def write(temporary):
-            model.save(temporary)
-            with zipfile.ZipFile(temporary, "a") as archive:  # the settings, inside the file
-                planned = self.settings["epochs"] if epochs is None else epochs
-                saved = dict(self.settings, epoch=epoch, epochs=planned)
-                archive.writestr(f"{SCRIPT[:-3]}.json", json.dumps(saved))
-
-        self.path = publish(self.path, write, self.replace or self.written)
-        self.written = True
-
-
 def load_model(path):
-    """A model saved by Save, and the settings and epochs it holds; or a one-line error."""
+    """A model written by Checkpoint, and the settings it holds; or a one-line error."""
     if not os.path.isfile(path):
         fail(f"--load {path}: no such file")
     try:
@@ -775,38 +722,68 @@ def load_model(path):
         fail(f"--load {path}: not a model saved by {SCRIPT} ({type(problem).__name__}: {problem})")
 
 
-class Resume(keras.callbacks.Callback):
-    """--load PATH with epochs left: the optimizer's state read back (its step count too, so the
-    learning rate goes on where it was) before the first step."""
+def settle(args, saved):
+    """The recipe, each value from its flag if given, else from the loaded model (its settings,
+    and the epochs it planned), else the recipe's own; a one-line error where a flag does not fit
+    the loaded model."""
+    recipe = dict(RECIPES[args.recipe])
+    for key in recipe:
+        given, kept = getattr(args, key, None), saved.get(key)
+        if None not in (given, kept) and given != kept and key != "epochs":
+            flag = f"--{key.replace('_', '-')}"
+            fail(f"{flag} {given} does not fit {args.load}, trained with {flag} {kept}")
+        recipe[key] = given if given is not None else kept if kept is not None else recipe[key]
+    return recipe
 
-    def __init__(self, path):
+
+class Checkpoint(keras.callbacks.Callback):
+    """--load's optimizer state read back before the first step (its step count too, so that the
+    learning rate goes on where it was); --save after every epoch, as ModelCheckpoint does but
+    whole (see publish), with the optimizer's state (model.save keeps it), the settings, the
+    epoch reached and the epochs planned. A run that ends saves once more with none left: only a
+    killed run leaves epochs to go on with."""
+
+    def __init__(self, args, settings, first_epoch, passes=1):
         super().__init__()
-        self.path = path
+        self.load, self.path, self.settings = args.load, args.save, settings
+        self.first_epoch, self.passes = first_epoch, passes
+        same = [os.path.realpath(path) for path in (args.load, args.save) if path]
+        self.replace = len(set(same)) == 1 < len(same) or args.overwrite  # onto --load's model
 
     def on_train_begin(self, logs=None):
-        self.model.optimizer.build(self.model.trainable_variables)
-        try:
-            self.model.load_weights(self.path)
-        except ValueError as problem:
-            fail(f"--load {self.path}: its optimizer's state does not fit ({problem})")
+        if self.first_epoch:
+            self.model.optimizer.build(self.model.trainable_variables)
+            try:
+                self.model.load_weights(self.load)
+            except ValueError as problem:
+                fail(f"--load {self.load}: its optimizer's state does not fit ({problem})")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.path:
+            self.save(self.model, (epoch + 1) * self.passes)  # the article's epochs
+
+    def save(self, model, epoch, epochs=None):
+        planned = self.settings["epochs"] if epochs is None else epochs
+        text = json.dumps(dict(self.settings, epoch=epoch, epochs=planned))
+
+        def write(temporary):
+            model.save(temporary)
+            with zipfile.ZipFile(temporary, "a") as archive:  # the settings, inside the file
+                archive.writestr(f"{SCRIPT[:-3]}.json", text)
+
+        self.path, self.replace = publish(self.path, write, self.replace), True
 
 
 def log_dir(args):
-    """--log-dir: a new folder in it for this run (TensorBoard shows runs side by side), or
-    None."""
-    if not args.log_dir:
-        return None
-    os.makedirs(args.log_dir, exist_ok=True)
-    name = tempfile.mkdtemp(
-        prefix=f"{SCRIPT[:-3]}-{time.strftime('%Y%m%d-%H%M%S')}-", dir=args.log_dir
-    )
-    print(f"TensorBoard: tensorboard --logdir {args.log_dir}")
-    return name
+    """--log-dir: a new folder in it for this run (TensorBoard shows runs side by side)."""
+    if args.log_dir:
+        os.makedirs(args.log_dir, exist_ok=True)
+        print(f"TensorBoard: tensorboard --logdir {args.log_dir}")
+        now = time.strftime("%Y%m%d-%H%M%S")
+        return tempfile.mkdtemp(prefix=f"{SCRIPT[:-3]}-{now}-", dir=args.log_dir)
 
 
-SETTINGS = dict(
-    length=LENGTH, train_size=NUM_EXAMPLES, cell="lstm", layers=1, hidden=NUM_HIDDEN, seed=0
-)
+MODEL = ("length", "train_size", "cell", "layers", "hidden", "seed")  # what a saved model keeps
 OUTPUTS = ("--save", "--inspect-png", "--curve-png", "--json", "--log-dir")
 EPOCHS = whole(0, 100_000)
 BATCH_SIZE = whole(1, 1_000_000)
@@ -821,12 +798,12 @@ BITS = checked(str, lambda text: text and set(text) <= {"0", "1"}, "a string of 
 
 
 def parse_args(argv):
-    """The flags, each checked by its type; settle() checks what spans several."""
+    """The flags, each checked by its type; checks() checks what spans several."""
 
-    def recipes(key):
-        return "the recipe's: " + ", ".join(f"{name} {r[key]:g}" for name, r in RECIPES.items())
+    def default(key):  # each recipe's value, as --help says it
+        return "default: " + ", ".join(f"{name} {r[key]:g}" for name, r in RECIPES.items())
 
-    article, fast = RECIPES["article"], RECIPES["fast"]  # --help says their values
+    article, fast = RECIPES["article"], RECIPES["fast"]
     parser = argparse.ArgumentParser(
         description="Count the ones in binary strings with an LSTM "
         "(the noob's guide to RNN-LSTM, in TensorFlow 2)."
@@ -834,87 +811,45 @@ def parse_args(argv):
     parser.error = fail  # argparse's own errors too: one line, exit status 2
     add = parser.add_argument
     # fmt: off
-    # (a table of the flags, each in a line or three, where the formatter would give each seven)
+    # (a table of the flags, a line or two each, where the formatter would give each seven)
     add("--recipe", choices=RECIPES, default="fast",
         help=f"'article': batch {article['batch_size']}, Adam {article['lr']:g}, summed loss; "
         f"'fast': batch {fast['batch_size']}, Adam {fast['lr']:g} decayed to 0, clipping, the "
         "rare classes weighed up (default: %(default)s)")
-    add("--epochs", type=EPOCHS, help=f"train up to this epoch, {EPOCHS.wanted}; with --load, "
-        f"on from the epoch it reached (default: {recipes('epochs')}, or the loaded model's)")
-    add("--batch-size", type=BATCH_SIZE,
-        help=f"strings per update, {BATCH_SIZE.wanted} (default: {recipes('batch_size')})")
-    add("--lr", type=RATE, help=f"Adam's learning rate, {RATE.wanted} (default: {recipes('lr')})")
-    add("--balance", type=WEIGHT,
-        help="weigh a class by (1 / its share) ** BALANCE: 0 weighs every string alike, 1 every "
-        f"class alike; {WEIGHT.wanted} (default: {recipes('balance')})")
-    add("--target-error", type=FRACTION, default=TARGET_ERROR,
-        help=f"stop at this held-out error, {FRACTION.wanted} (default: %(default)s)")
-    add("--length", type=LENGTHS,
-        help=f"bits per string, {LENGTHS.wanted} (default: {LENGTH}, or the loaded model's)")
+    add("--epochs", type=EPOCHS, help=f"train up to this epoch, {EPOCHS.wanted}; with --load, on "
+        f"from the one it holds ({default('epochs')}; with --load, the epochs it planned)")
+    add("--batch-size", type=BATCH_SIZE, help=f"strings per update ({default('batch_size')})")
+    add("--lr", type=RATE, help=f"Adam's learning rate, {RATE.wanted} ({default('lr')})")
+    add("--balance", type=WEIGHT, help="weigh a class by (1 / its share) ** BALANCE: 0 weighs "
+        f"every string alike, 1 every class alike ({default('balance')})")
+    add("--target-error", type=FRACTION,
+        help=f"stop at this held-out error, {FRACTION.wanted} (default: {TARGET_ERROR})")
+    add("--length", type=LENGTHS, help=f"bits per string (default: {LENGTH})")
     add("--train-size", type=TRAIN_SIZE,
-        help=f"training strings, the rest held out: 1 to 2**LENGTH - 1 (default: {NUM_EXAMPLES}, "
-        "or the loaded model's)")
-    add("--cell", choices=["lstm", "gru", "rnn"],
-        help="recurrent cell (default: lstm, or the loaded model's)")
-    add("--layers", type=LAYERS,
-        help=f"recurrent layers stacked, {LAYERS.wanted} (default: 1, or the loaded model's)")
-    add("--hidden", type=HIDDEN,
-        help=f"units per layer, {HIDDEN.wanted} (default: {NUM_HIDDEN}, or the loaded model's)")
-    add("--seed", type=SEED,
-        help=f"shuffles the strings, seeds the weights and batches; {SEED.wanted} (default: 0, or "
-        "the loaded model's)")
-    add("--predict", type=BITS, metavar="BITS",
-        help="print the count the model gives this string, after training or at once with --load "
-        "(default: none)")
-    add("--inspect", type=BITS, metavar="BITS",
-        help="after training or at once with --load: the cell state after each bit of this "
-        "string, the unit that counts, the answer if the string ended there (default: none)")
-    add("--inspect-png", type=PNG_FILE, metavar="PATH",
-        help="--inspect's states and answers as a picture (default: none)")
+        help=f"training strings, the rest held out (default: {NUM_EXAMPLES})")
+    add("--cell", choices=["lstm", "gru", "rnn"], help="recurrent cell (default: lstm)")
+    add("--layers", type=LAYERS, help="recurrent layers stacked (default: 1)")
+    add("--hidden", type=HIDDEN, help=f"units per layer (default: {NUM_HIDDEN})")
+    add("--seed", type=SEED, help="shuffles the strings, seeds weights and batches (default: 0)")
+    add("--predict", type=BITS, metavar="BITS", help="print the count the model gives this string, "
+        "after training or at once with --load (default: none)")
+    add("--inspect", type=BITS, metavar="BITS", help="the cell state after each bit of this "
+        "string, the unit that counts, the answer if it ended there (default: none)")
+    add("--inspect-png", type=PNG_FILE, metavar="PATH", help="--inspect, drawn (default: none)")
     add("--curve-png", type=PNG_FILE, metavar="PATH",
-        help="the training loss and the held-out error after each check, as a picture (default: "
-        "none)")
+        help="the loss and the held-out error after each check, as a picture (default: none)")
     add("--save", type=KERAS_FILE, metavar="PATH",
         help="write the model here after every check, whole, to --load later (default: none)")
-    add("--load", type=MODEL_FILE, metavar="PATH",
-        help="start from a model written by --save, and train on to --epochs (default: none)")
-    add("--overwrite", action="store_true",
-        help="let --save, --json and the PNG flags replace existing files (default: off)")
-    add("--log-dir", type=FOLDER, metavar="DIR",
-        help="write TensorBoard logs to a new folder in DIR (default: none)")
+    add("--load", type=MODEL_FILE, metavar="PATH", help="start from a model written by --save, "
+        "its settings the defaults, and train on to --epochs (default: none)")
+    add("--overwrite", action="store_true", help="let an output replace a file (default: off)")
+    add("--log-dir", type=FOLDER, metavar="DIR", help="TensorBoard logs, a new folder in DIR for "
+        "each run (default: none)")
     add("--json", type=JSON_FILE, metavar="PATH",
-        help="write the run's figures to this file, - for standard output (default: none)")
-    add("--dry-run", action="store_true",
-        help="train one batch, score the check slice: checks an install (default: off)")
+        help="the run's figures as JSON, - for standard output (default: none)")
+    add("--dry-run", action="store_true", help="train one batch: checks an install (default: off)")
     # fmt: on
     return parser.parse_args(argv)
-
-
-def settle(args, saved):
-    """Flags, else the loaded model's settings, else the defaults; a one-line error where flags
-    conflict. Returns the recipe with the flags' values."""
-    for key, default in SETTINGS.items():
-        given = getattr(args, key)
-        if saved and given not in (None, saved[key]):
-            flag = f"--{key.replace('_', '-')}"
-            fail(f"{flag} {given} does not fit {args.load}, trained with {flag} {saved[key]}")
-        setattr(args, key, saved.get(key, default) if given is None else given)
-    recipe = dict(RECIPES[args.recipe], epochs=saved.get("epochs", RECIPES[args.recipe]["epochs"]))
-    for key in ("epochs", "batch_size", "lr", "balance"):  # the recipe's, where no flag is given
-        given = getattr(args, key)
-        setattr(args, key, recipe[key] if given is None else given)
-        recipe[key] = getattr(args, key)
-    if args.train_size >= 2**args.length:
-        fail(
-            f"--train-size {args.train_size}: there are {2**args.length:,} strings of "
-            f"{args.length} bits, so give 1 to {2**args.length - 1:,} to leave some held out"
-        )
-    for flag, bits in (("--predict", args.predict), ("--inspect", args.inspect)):
-        if bits and len(bits) != args.length:
-            fail(f"{flag} {bits}: give a string of exactly {args.length} characters, each 0 or 1")
-    if args.inspect_png and not args.inspect:
-        fail("--inspect-png draws what --inspect shows: give --inspect BITS too")
-    return recipe
 
 
 def from_the_terminal(args):
@@ -923,75 +858,52 @@ def from_the_terminal(args):
     check_outputs(args, OUTPUTS)
     model, saved = load_model(args.load) if args.load else (None, {})
     recipe = settle(args, saved)
-    settings = dict(
-        {key: getattr(args, key) for key in SETTINGS}, epochs=1 if args.dry_run else args.epochs
-    )
-    first_epoch = saved.get("epoch", 0)
-    metrics = dict(
-        recipe=args.recipe,
-        metric="test_error",
-        target=args.target_error,
-        settings=settings,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        balance=args.balance,
-    )
-    if model is None or first_epoch < args.epochs or not (args.predict or args.inspect):
-        callbacks = [Resume(args.load)] if first_epoch else []
-        if 0 < first_epoch < args.epochs:
-            print(f"Going on from epoch {first_epoch} of {args.load}, up to epoch {args.epochs}")
-        passes, _, _ = schedule(
-            args.epochs, recipe["check_every"], args.train_size, args.batch_size
+    length, train_size = recipe["length"], recipe["train_size"]
+    if train_size >= 2**length:
+        fail(
+            f"--train-size {train_size}: there are {2**length:,} strings of {length} bits, so "
+            f"give 1 to {2**length - 1:,} to leave some held out"
         )
-        saver = Save(args, settings, passes) if args.save else None
+    for flag, bits in (("--predict", args.predict), ("--inspect", args.inspect)):
+        if bits and len(bits) != length:
+            fail(f"{flag} {bits}: give a string of exactly {length} characters, each 0 or 1")
+    if args.inspect_png and not args.inspect:
+        fail("--inspect-png draws what --inspect shows: give --inspect BITS too")
+    if args.dry_run:
+        recipe.update(epochs=1, train_size=recipe["batch_size"])
+    recipe["example"] = args.predict or recipe["example"]
+    first_epoch, metrics = saved.get("epoch", 0), dict(recipe=args.recipe, metric="test_error")
+    if model is None or first_epoch < recipe["epochs"] or not (args.predict or args.inspect):
+        if 0 < first_epoch < recipe["epochs"]:
+            print(f"Going on from epoch {first_epoch} of {args.load}, to {recipe['epochs']}")
+        passes = schedule(recipe["epochs"], recipe["check_every"], 1, 1)[0]
+        settings = {key: recipe[key] for key in (*MODEL, "epochs")}
+        checkpoint = Checkpoint(args, settings, first_epoch, passes)
         log = log_dir(args)
-        callbacks += [keras.callbacks.TensorBoard(log)] * bool(log) + [saver] * bool(saver)
-        example = args.predict or (EXAMPLE * 2)[: args.length]
-        model, figures = run(
-            recipe,
-            args.length,
-            args.train_size,
-            args.cell,
-            args.layers,
-            args.hidden,
-            args.seed,
-            args.target_error,
-            example,
-            model,
-            first_epoch,
-            callbacks,
-            args.dry_run,
-        )
-        metrics.update(figures)
-        if saver:  # the run is over: no epochs left to go on with
-            saver.write(model, figures["epochs"], figures["epochs"])
-        if saver:
-            print(f"Saved the model to {saver.path}")
+        tensorboard = [keras.callbacks.TensorBoard(log)] if log else []
+        model, figures = run(recipe, model, first_epoch, [checkpoint, *tensorboard])
+        metrics.update(figures, settings=settings, target=recipe["target_error"])
+        if args.save:  # the run is over: no epochs left to go on with
+            checkpoint.save(model, figures["epochs"], figures["epochs"])
+            print(f"Saved the model to {checkpoint.path}")
         if args.curve_png:
-            figure = curve_figure(
-                model.history, figures["passes"], args.target_error, figures["check_size"]
-            )
+            held_out = min(CHECK_SIZE, 2**length - train_size)
+            figure = curve_figure(model.history, passes, recipe["target_error"], held_out)
             write_figure(figure, args, "--curve-png", "The loss and the held-out error")
-        reached = (
-            "target reached" if figures["value"] <= args.target_error else "target not reached"
-        )
+        reached = "reached" if figures["value"] <= recipe["target_error"] else "not reached"
         print(
             f"test error {figures['value']:.3%} ({figures['wrong']:,} of {figures['examples']:,} "
-            f"held-out strings wrong), {reached}, {figures['epochs']} epochs, "
+            f"held-out strings wrong), target {reached}, {figures['epochs']} epochs, "
             f"{figures['train_seconds']:.1f} s training"
         )
     if args.predict:
         metrics.update(predict(model, args.predict))
     if args.inspect:
-        _, _, test_codes, _ = make_data(args.length, args.train_size, args.seed)
-        (unit, r, r_all), cell, answers = inspect(
-            model, args.inspect, to_bits(test_codes[:5000], args.length)
-        )
+        test_codes = make_data(length, train_size, recipe["seed"])[2][:5000]
+        (unit, r, r_all), cell, answers = inspect(model, args.inspect, to_bits(test_codes, length))
         metrics.update(counting_unit=dict(unit=unit, r=r, r_all=r_all))
         if args.inspect_png:
-            figure = inspect_figure(
-                cell, answers, args.inspect, unit, r, min(len(test_codes), 5000)
-            )
+            figure = inspect_figure(cell, answers, args.inspect, unit, r, len(test_codes))
             write_figure(figure, args, "--inspect-png", f"Unit {unit}'s state and the answers")
     return metrics
 
@@ -1005,10 +917,10 @@ def main(argv=None):
         metrics = from_the_terminal(args)
     metrics.update(total_seconds=round(time.perf_counter() - started, 2), script=SCRIPT)
     metrics.update(tensorflow=tf.__version__, keras=keras.__version__)
+    text = json.dumps(metrics, indent=2)
     if args.json == "-":
-        print(json.dumps(metrics, indent=2))
+        print(text)
     elif args.json:
-        text = json.dumps(metrics, indent=2)
         publish(args.json, lambda f: pathlib.Path(f).write_text(text), args.overwrite)
     return metrics
 

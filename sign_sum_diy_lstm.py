@@ -29,12 +29,22 @@ LSTM_SIZE = 24  # the size of the conveyor (the cell state)
 TARGET_ERROR = 0.0  # stop once every test sequence is right
 MAX_TRAIN = 1024  # training sequences per length at most: a quarter of length 6's
 MAX_SAMPLE = 4096  # test sequences per length at most: 3072 are length 6's three quarters
+# What every recipe shares: the article's task and model (each a flag, as the recipes' values are);
+# test_lengths None: 1 to twice the longest trained
+TASK = dict(
+    train_lengths=[SEQUENCE_LENGTH],
+    test_lengths=None,
+    hidden=LSTM_SIZE,
+    seed=0,
+    target_error=TARGET_ERROR,
+)
 
 RECIPES = {
     # The article's: the whole training set in one batch, Adam at its default rate, the squared
     # error of the final sum added up over the batch, 4000 epochs, the test set scored every 20
     # epochs (`check_every`: that many make one of Keras').
     "article": dict(
+        TASK,
         batch_size=0,  # 0: the whole set in one batch
         lr=1e-3,
         epochs=4000,
@@ -48,6 +58,7 @@ RECIPES = {
     # current sum at each step"): six lessons per sequence instead of one, from the same 1024
     # sequences. Small batches, a higher rate decayed to zero.
     "fast": dict(
+        TASK,
         batch_size=32,
         lr=1e-2,
         epochs=300,
@@ -673,69 +684,45 @@ def compare_with_keras(units=LSTM_SIZE, lengths=(1, 6, 11), batch=64, seed=0, ti
 
 
 # ## The lesson, in the article's order
-def run(
-    recipe,
-    train_lengths=(SEQUENCE_LENGTH,),
-    test_lengths=None,
-    hidden=LSTM_SIZE,
-    seed=0,
-    target=TARGET_ERROR,
-    model=None,
-    first_epoch=0,
-    callbacks=(),
-    log_dir=None,
-    dry_run=False,
-):
+def run(recipe, model=None, first_epoch=0, callbacks=()):
     """The article's steps in its order, from plain values; main() and the notebook both call it.
-    `recipe`: one of RECIPES, its values changed at will; `test_lengths`: 1 to twice the longest
-    trained unless given; `model` and `first_epoch` go on from a saved model; `log_dir`:
-    TensorBoard's; `dry_run` trains one batch. Returns the model and the run's figures."""
+    `recipe`: one of RECIPES, its values changed at will; `model` and `first_epoch` go on from a
+    saved model; `callbacks` are Keras'. Returns the model and the run's figures."""
+    train_lengths, seed = recipe["train_lengths"], recipe["seed"]
     keras.utils.set_random_seed(seed)
-    test_lengths = test_lengths or range(1, 2 * max(train_lengths) + 1)
+    test_lengths = recipe["test_lengths"] or range(1, 2 * max(train_lengths) + 1)
     train_data, test_data = make_data(train_lengths, test_lengths, seed)
     test = {length: test_data[length] for length in train_lengths}  # the trained lengths' rest
     if model is None:
-        model = build_model(hidden)
+        model = build_model(recipe["hidden"])
     passes, epochs = schedule(recipe["epochs"], recipe["check_every"])
     dataset, steps = batches(
         train_data, recipe["batch_size"], recipe["every_step"], seed, first_epoch
     )
-    steps = 1 if dry_run else steps * passes  # one epoch of Keras' holds `passes` of the article's
-    passes, epochs = (1, 1) if dry_run else (passes, epochs)
-    compile_model(model, recipe, steps, epochs)
+    compile_model(model, recipe, steps * passes, epochs)  # an epoch of Keras' holds `passes`
     num_train, num_test = (sum(len(x) for x, _ in data.values()) for data in (train_data, test))
     print(
         f"{num_train:,} training and {num_test:,} test sequences of lengths {list(train_lengths)}; "
-        f"DiyLSTM({hidden}), {model.count_params():,} parameters; batch "
+        f"DiyLSTM({recipe['hidden']}), {model.count_params():,} parameters; batch "
         f"{recipe['batch_size'] or 'all'}, Adam {recipe['lr']:g}, up to {recipe['epochs']} "
         f"epochs; seed {seed}"
     )
-    check = TestCheck(test, target, passes, recipe["print_every"])
+    check = TestCheck(test, recipe["target_error"], passes, recipe["print_every"])
     check.epochs_done = first_epoch
-    if log_dir:  # TensorBoard's curves, and the gates' histograms
-        callbacks = [
-            *callbacks,
-            keras.callbacks.TensorBoard(log_dir),
-            GateHistograms(test[max(test)][0], log_dir),
-        ]
-    seconds = train(model, dataset, steps, epochs, first_epoch // passes, [check, *callbacks])
+    callbacks = [check, *callbacks]
+    seconds = train(model, dataset, steps * passes, epochs, first_epoch // passes, callbacks)
     per_length = length_report(model, test_data, train_lengths)
     wrong = sum(per_length[length][0] for length in train_lengths)
-    error_per_length = {str(k): w / n for k, (w, n) in per_length.items()}
-    return model, dict(
-        value=wrong / num_test,
-        wrong=wrong,
-        examples=num_test,
-        epochs=check.epochs_done,
-        train_seconds=round(seconds, 2),
-        passes=passes,
-        error_per_length=error_per_length,
-    )
+    figures = dict(value=wrong / num_test, wrong=wrong, examples=num_test, passes=passes)
+    figures.update(epochs=check.epochs_done, train_seconds=round(seconds, 2))
+    figures["error_per_length"] = {str(k): w / n for k, (w, n) in per_length.items()}
+    return model, figures
 
 
 # --- Running it from the terminal: not in the article ---
-# What serves the terminal only: the flags and their checks, saving and loading, the JSON. The
-# functions from here to main() are the same text in the four scripts (tests/test_skeleton.py).
+# The flags and their checks, saving and loading, the JSON: what serves the terminal only. The
+# definitions from here to log_dir(), and main(), are the same text in the four scripts
+# (tests/test_skeleton.py).
 import argparse
 import contextlib
 import importlib.util
@@ -776,24 +763,22 @@ def whole(low, high):
     return checked(int, lambda n: low <= n <= high, f"a whole number from {low:,} to {high:,}")
 
 
-def new_file(ending, wanted):
-    """An argparse type: the name of a file (or, if `wanted` says so, a folder) to write, ending
-    in `ending`, in a folder that exists; a name ending in a slash names a folder, not a file."""
+def new_path(ending, wanted, in_the_way=os.path.isdir):
+    """An argparse type: a file (or a folder) to write, its name ending in `ending`, in a folder
+    that exists; not where something of the other kind is, nor a file name ending in a slash."""
 
     def fits(path):
-        folder = os.path.dirname(os.path.abspath(path))
-        kind = os.path.isfile if wanted.startswith("a folder") else os.path.isdir
-        in_the_way = kind(path) or path.endswith(("/", os.sep)) and kind is os.path.isdir
-        fits_the_name = path and path.endswith(ending) and not in_the_way
-        return fits_the_name and os.path.isdir(folder)
+        slash = path.endswith(("/", os.sep)) and in_the_way is os.path.isdir
+        folder = os.path.isdir(os.path.dirname(os.path.abspath(path)))
+        return path and path.endswith(ending) and not (slash or in_the_way(path)) and folder
 
-    return checked(str, fits, f"{wanted}, in a folder that exists")
+    return checked(str, fits, wanted)
 
 
-KERAS_FILE = new_file(".keras", "a file name ending in .keras")
-PNG_FILE = new_file(".png", "a file name ending in .png")
-JSON_FILE = new_file("", "a file name, or - for standard output")
-FOLDER = new_file("", "a folder (not a file)")
+KERAS_FILE = new_path(".keras", "a file name ending in .keras, in a folder that exists")
+PNG_FILE = new_path(".png", "a file name ending in .png, in a folder that exists")
+JSON_FILE = new_path("", "a file name, or - for standard output, in a folder that exists")
+FOLDER = new_path("", "a folder (not a file) in a folder that exists", os.path.isfile)
 MODEL_FILE = checked(str, bool, "the name of a file written by --save")
 SEED = whole(0, 2**32 - 1)  # what NumPy's seeding takes
 
@@ -801,7 +786,7 @@ SEED = whole(0, 2**32 - 1)  # what NumPy's seeding takes
 def check_outputs(args, flags):
     """Before any training, every file or folder the run will write: named by no other flag (but
     --save may rewrite the model --load read), new or --overwrite given, in a folder this user
-    can write, and matplotlib installed for a picture. A one-line error for the first that is
+    can write, and matplotlib installed for a picture; a one-line error for the first that is
     not. (/dev/stdout, a named pipe: written as they are.)"""
     named = {os.path.realpath(args.load): "--load"} if args.load else {}
     for flag in flags:
@@ -831,12 +816,11 @@ def publish(path, write, replace):
         write(path)
         return path
     stem, extension = os.path.splitext(path)
-    temporary, target = f"{stem}.{os.getpid()}.tmp{extension}", path
+    temporary, target, n = f"{stem}.{os.getpid()}.tmp{extension}", path, 1
     try:
         write(temporary)
         if replace:
             os.replace(temporary, target)
-        n = 1
         while not replace:
             try:
                 os.link(temporary, target)  # a link, unlike a rename, never replaces a file there
@@ -859,36 +843,8 @@ def write_figure(figure, args, flag, what):
     print(f"{what}: {publish(path, lambda f: figure.savefig(f, dpi=120), args.overwrite)}")
 
 
-class Save(keras.callbacks.Callback):
-    """--save PATH after every epoch, as keras.callbacks.ModelCheckpoint does, but whole (see
-    publish), and with what --load needs to go on: the optimizer's state (model.save keeps it),
-    the settings, the epoch reached and the epochs planned. A run that ends (at its last epoch,
-    at the target, or by Ctrl-C) writes once more, with no epochs left: only a killed run has
-    some."""
-
-    def __init__(self, args, settings, passes=1):
-        super().__init__()
-        self.path, self.written = args.save, False
-        loaded = args.load and os.path.realpath(args.load) == os.path.realpath(args.save)
-        self.replace = loaded or args.overwrite  # --save may rewrite the model --load read
-        self.settings, self.passes = settings, passes
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.write(self.model, (epoch + 1) * self.passes)  # the article's epochs
-
-    def write(self, model, epoch, epochs=None):
-        def write(temporary):
-            model.save(temporary)
-            with zipfile.ZipFile(temporary, "a") as archive:  # the settings, inside the file
-                saved = dict(self.settings, epoch=epoch, epochs=epochs or self.settings["epochs"])
-                archive.writestr(f"{SCRIPT[:-3]}.json", json.dumps(saved))
-
-        self.path = publish(self.path, write, self.replace or self.written)
-        self.written = True
-
-
 def load_model(path):
-    """A model saved by Save, and the settings and epochs it holds; or a one-line error."""
+    """A model written by Checkpoint, and the settings it holds; or a one-line error."""
     if not os.path.isfile(path):
         fail(f"--load {path}: no such file")
     try:
@@ -899,36 +855,68 @@ def load_model(path):
         fail(f"--load {path}: not a model saved by {SCRIPT} ({type(problem).__name__}: {problem})")
 
 
-class Resume(keras.callbacks.Callback):
-    """--load PATH with epochs left: the optimizer's state read back (its step count too, so the
-    learning rate goes on where it was) before the first step."""
+def settle(args, saved):
+    """The recipe, each value from its flag if given, else from the loaded model (its settings,
+    and the epochs it planned), else the recipe's own; a one-line error where a flag does not fit
+    the loaded model."""
+    recipe = dict(RECIPES[args.recipe])
+    for key in recipe:
+        given, kept = getattr(args, key, None), saved.get(key)
+        if None not in (given, kept) and given != kept and key != "epochs":
+            flag = f"--{key.replace('_', '-')}"
+            fail(f"{flag} {given} does not fit {args.load}, trained with {flag} {kept}")
+        recipe[key] = given if given is not None else kept if kept is not None else recipe[key]
+    return recipe
 
-    def __init__(self, path):
+
+class Checkpoint(keras.callbacks.Callback):
+    """--load's optimizer state read back before the first step (its step count too, so that the
+    learning rate goes on where it was); --save after every epoch, as ModelCheckpoint does but
+    whole (see publish), with the optimizer's state (model.save keeps it), the settings, the
+    epoch reached and the epochs planned. A run that ends saves once more with none left: only a
+    killed run leaves epochs to go on with."""
+
+    def __init__(self, args, settings, first_epoch, passes=1):
         super().__init__()
-        self.path = path
+        self.load, self.path, self.settings = args.load, args.save, settings
+        self.first_epoch, self.passes = first_epoch, passes
+        same = [os.path.realpath(path) for path in (args.load, args.save) if path]
+        self.replace = len(set(same)) == 1 < len(same) or args.overwrite  # onto --load's model
 
     def on_train_begin(self, logs=None):
-        self.model.optimizer.build(self.model.trainable_variables)
-        try:
-            self.model.load_weights(self.path)
-        except ValueError as problem:
-            fail(f"--load {self.path}: its optimizer's state does not fit ({problem})")
+        if self.first_epoch:
+            self.model.optimizer.build(self.model.trainable_variables)
+            try:
+                self.model.load_weights(self.load)
+            except ValueError as problem:
+                fail(f"--load {self.load}: its optimizer's state does not fit ({problem})")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.path:
+            self.save(self.model, (epoch + 1) * self.passes)  # the article's epochs
+
+    def save(self, model, epoch, epochs=None):
+        planned = self.settings["epochs"] if epochs is None else epochs
+        text = json.dumps(dict(self.settings, epoch=epoch, epochs=planned))
+
+        def write(temporary):
+            model.save(temporary)
+            with zipfile.ZipFile(temporary, "a") as archive:  # the settings, inside the file
+                archive.writestr(f"{SCRIPT[:-3]}.json", text)
+
+        self.path, self.replace = publish(self.path, write, self.replace), True
 
 
 def log_dir(args):
-    """--log-dir: a new folder in it for this run (TensorBoard shows runs side by side), or
-    None."""
-    if not args.log_dir:
-        return None
-    os.makedirs(args.log_dir, exist_ok=True)
-    name = tempfile.mkdtemp(
-        prefix=f"{SCRIPT[:-3]}-{time.strftime('%Y%m%d-%H%M%S')}-", dir=args.log_dir
-    )
-    print(f"TensorBoard: tensorboard --logdir {args.log_dir}")
-    return name
+    """--log-dir: a new folder in it for this run (TensorBoard shows runs side by side)."""
+    if args.log_dir:
+        os.makedirs(args.log_dir, exist_ok=True)
+        print(f"TensorBoard: tensorboard --logdir {args.log_dir}")
+        now = time.strftime("%Y%m%d-%H%M%S")
+        return tempfile.mkdtemp(prefix=f"{SCRIPT[:-3]}-{now}-", dir=args.log_dir)
 
 
-SETTINGS = dict(train_lengths=[SEQUENCE_LENGTH], hidden=LSTM_SIZE, seed=0)
+MODEL = ("train_lengths", "hidden", "seed")  # what a saved model keeps
 OUTPUTS = ("--save", "--inspect-png", "--curve-png", "--json", "--log-dir")
 EPOCHS = whole(0, 100_000)
 BATCH_SIZE = whole(1, 100_000)
@@ -957,52 +945,45 @@ TEST_LENGTHS = checked(
 
 
 def parse_args(argv):
-    """The flags, each checked by its type; settle() checks what spans several."""
+    """The flags, each checked by its type; from_the_terminal() checks what spans several."""
 
-    def recipes(key):
-        return "the recipe's: " + ", ".join(
-            f"{name} {recipe[key] or 'all'}" for name, recipe in RECIPES.items()
-        )
+    def default(key):  # each recipe's value, as --help says it
+        return "default: " + ", ".join(f"{name} {r[key] or 'all'}" for name, r in RECIPES.items())
 
-    article, fast = RECIPES["article"], RECIPES["fast"]  # --help says their values
+    article, fast = RECIPES["article"], RECIPES["fast"]
     parser = argparse.ArgumentParser(
-        description="Sum sequences of + - 0 I with an LSTM written by hand (Do It Yourself LSTM, "
-        "in TensorFlow 2)."
+        description="Sum sequences of + - 0 I with an LSTM written "
+        "by hand (Do It Yourself LSTM, in TensorFlow 2)."
     )
     parser.error = fail  # argparse's own errors too: one line, exit status 2
     add = parser.add_argument
     # fmt: off
-    # (a table of the flags, each in a line or three, where the formatter would give each seven)
+    # (a table of the flags, a line or two each, where the formatter would give each seven)
     add("--recipe", choices=RECIPES, default="fast",
         help="'article': the whole set in one batch, the summed squared error of the final sum, "
         f"Adam {article['lr']:g}; 'fast': the sum after every step as a target, batches of "
         f"{fast['batch_size']}, Adam {fast['lr']:g} decayed to 0 (default: %(default)s)")
-    add("--epochs", type=EPOCHS, help=f"train up to this epoch, {EPOCHS.wanted}; with --load, "
-        f"on from the epoch it reached (default: {recipes('epochs')}, or the loaded model's)")
-    add("--batch-size", type=BATCH_SIZE,
-        help=f"sequences per update, {BATCH_SIZE.wanted} (default: {recipes('batch_size')})")
-    add("--lr", type=RATE, help=f"Adam's learning rate, {RATE.wanted} (default: {recipes('lr')})")
-    add("--target-error", type=FRACTION, default=TARGET_ERROR,
-        help=f"stop at this test error, {FRACTION.wanted} (default: %(default)s)")
+    add("--epochs", type=EPOCHS, help=f"train up to this epoch, {EPOCHS.wanted}; with --load, on "
+        f"from the one it holds ({default('epochs')}; with --load, the epochs it planned)")
+    add("--batch-size", type=BATCH_SIZE, help=f"sequences per update ({default('batch_size')})")
+    add("--lr", type=RATE, help=f"Adam's learning rate, {RATE.wanted} ({default('lr')})")
+    add("--target-error", type=FRACTION,
+        help=f"stop at this test error, {FRACTION.wanted} (default: {TARGET_ERROR})")
     add("--train-lengths", type=TRAIN_LENGTHS, metavar="LENGTHS",
         help="lengths to train on, as 6, 1-8 or 4,6: a quarter of each length's sequences (at "
         f"most {MAX_TRAIN}) train, the rest (at most {MAX_SAMPLE}) test (default: "
-        f"{SEQUENCE_LENGTH}, or the loaded model's)")
+        f"{SEQUENCE_LENGTH})")
     add("--test-lengths", type=TEST_LENGTHS, metavar="LENGTHS",
         help="lengths to report the error for (default: 1 to twice the longest trained)")
-    add("--hidden", type=HIDDEN,
-        help=f"the conveyor's size, {HIDDEN.wanted} (default: {LSTM_SIZE}, or the loaded model's)")
-    add("--seed", type=SEED,
-        help=f"shuffles the sequences, seeds the weights and batches; {SEED.wanted} (default: 0, "
-        "or the loaded model's)")
+    add("--hidden", type=HIDDEN, help=f"the conveyor's size (default: {LSTM_SIZE})")
+    add("--seed", type=SEED, help="shuffles the sequences, seeds weights and batches (default: 0)")
     add("--predict", type=SEQUENCE, metavar="SEQUENCE",
         help="print the model's sum for this sequence of + - 0 I, any length, after training or "
         "at once with --load (default: none)")
-    add("--inspect", type=SEQUENCE, metavar="SEQUENCE",
-        help="after training or at once with --load: the gates and the conveyor after each "
-        "symbol of this sequence, for the units that follow the sum and the sign (default: none)")
-    add("--inspect-png", type=PNG_FILE, metavar="PATH",
-        help="--inspect's conveyor and gates as a picture (default: none)")
+    add("--inspect", type=SEQUENCE, metavar="SEQUENCE", help="the gates and the conveyor after "
+        "each symbol of this sequence, for the units that follow the sum and the sign (default: "
+        "none)")
+    add("--inspect-png", type=PNG_FILE, metavar="PATH", help="--inspect, drawn (default: none)")
     add("--curve-png", type=PNG_FILE, metavar="PATH",
         help="the training loss and the test error after each check, as a picture (default: none)")
     add("--check", action="store_true",
@@ -1010,45 +991,21 @@ def parse_args(argv):
         "speed (default: off)")
     add("--save", type=KERAS_FILE, metavar="PATH",
         help="write the model here after every check, whole, to --load later (default: none)")
-    add("--load", type=MODEL_FILE, metavar="PATH",
-        help="start from a model written by --save, and train on to --epochs (default: none)")
-    add("--overwrite", action="store_true",
-        help="let --save, --json and the PNG flags replace existing files (default: off)")
-    add("--log-dir", type=FOLDER, metavar="DIR",
-        help="write TensorBoard logs to a new folder in DIR (default: none)")
+    add("--load", type=MODEL_FILE, metavar="PATH", help="start from a model written by --save, "
+        "its settings the defaults, and train on to --epochs (default: none)")
+    add("--overwrite", action="store_true", help="let an output replace a file (default: off)")
+    add("--log-dir", type=FOLDER, metavar="DIR", help="TensorBoard logs and the gates' "
+        "histograms, a new folder in DIR for each run (default: none)")
     add("--json", type=JSON_FILE, metavar="PATH",
-        help="write the run's figures to this file, - for standard output (default: none)")
-    add("--dry-run", action="store_true",
-        help="train one batch, then evaluate: checks an install (default: off)")
+        help="the run's figures as JSON, - for standard output (default: none)")
+    add("--dry-run", action="store_true", help="train one epoch: checks an install (default: off)")
     # fmt: on
     argv = list(sys.argv[1:] if argv is None else argv)
-    for flag in (
-        "--predict",
-        "--inspect",
-    ):  # `--predict -+0I` as typed: argparse would take -+0I for a flag
+    for flag in ("--predict", "--inspect"):  # `--predict -+0I`: argparse would take -+0I for a flag
         if flag in argv[:-1]:
             i = argv.index(flag)
             argv[i : i + 2] = [f"{flag}={argv[i + 1]}"]
     return parser.parse_args(argv)
-
-
-def settle(args, saved):
-    """Flags, else the loaded model's settings, else the defaults; a one-line error where flags
-    conflict. Returns the recipe with the flags' values."""
-    for key, default in SETTINGS.items():
-        given = getattr(args, key)
-        if saved and given not in (None, saved[key]):
-            flag = f"--{key.replace('_', '-')}"
-            fail(f"{flag} {given} does not fit {args.load}, trained with {flag} {saved[key]}")
-        setattr(args, key, saved.get(key, default) if given is None else given)
-    recipe = dict(RECIPES[args.recipe], epochs=saved.get("epochs", RECIPES[args.recipe]["epochs"]))
-    for key in ("epochs", "batch_size", "lr"):  # the recipe's, where no flag is given
-        given = getattr(args, key)
-        setattr(args, key, recipe[key] if given is None else given)
-        recipe[key] = getattr(args, key)
-    if args.inspect_png and not args.inspect:
-        fail("--inspect-png draws what --inspect shows: give --inspect SEQUENCE too")
-    return recipe
 
 
 def from_the_terminal(args):
@@ -1059,46 +1016,31 @@ def from_the_terminal(args):
     check_outputs(args, OUTPUTS)
     model, saved = load_model(args.load) if args.load else (None, {})
     recipe = settle(args, saved)
-    settings = dict(
-        {key: getattr(args, key) for key in SETTINGS}, epochs=1 if args.dry_run else args.epochs
-    )
-    first_epoch = saved.get("epoch", 0)
-    metrics = dict(
-        recipe=args.recipe,
-        metric="test_error",
-        target=args.target_error,
-        settings=settings,
-        batch_size=args.batch_size,
-        lr=args.lr,
-    )
-    if model is None or first_epoch < args.epochs or not (args.predict or args.inspect):
-        if 0 < first_epoch < args.epochs:
-            print(f"Going on from epoch {first_epoch} of {args.load}, up to epoch {args.epochs}")
-        passes, _ = schedule(args.epochs, recipe["check_every"])
-        saver = Save(args, settings, passes) if args.save else None
-        callbacks = [Resume(args.load)] * bool(first_epoch) + [saver] * bool(saver)
-        model, figures = run(
-            recipe,
-            args.train_lengths,
-            args.test_lengths,
-            args.hidden,
-            args.seed,
-            args.target_error,
-            model,
-            first_epoch,
-            callbacks,
-            log_dir(args),
-            args.dry_run,
-        )
-        metrics.update(figures)
-        if saver:  # the run is over: no epochs left to go on with
-            saver.write(model, figures["epochs"], figures["epochs"])
-        if saver:
-            print(f"Saved the model to {saver.path}")
+    if args.inspect_png and not args.inspect:
+        fail("--inspect-png draws what --inspect shows: give --inspect SEQUENCE too")
+    if args.dry_run:
+        recipe["epochs"] = 1
+    first_epoch, metrics = saved.get("epoch", 0), dict(recipe=args.recipe, metric="test_error")
+    train_lengths, seed = recipe["train_lengths"], recipe["seed"]
+    if model is None or first_epoch < recipe["epochs"] or not (args.predict or args.inspect):
+        if 0 < first_epoch < recipe["epochs"]:
+            print(f"Going on from epoch {first_epoch} of {args.load}, to {recipe['epochs']}")
+        passes = schedule(recipe["epochs"], recipe["check_every"])[0]
+        settings = {key: recipe[key] for key in (*MODEL, "epochs")}
+        checkpoint = Checkpoint(args, settings, first_epoch, passes)
+        callbacks = [checkpoint]
+        if log := log_dir(args):  # TensorBoard's curves, and the gates' histograms
+            sequences = make_data(train_lengths, (), seed)[1][max(train_lengths)][0]
+            callbacks += [keras.callbacks.TensorBoard(log), GateHistograms(sequences, log)]
+        model, figures = run(recipe, model, first_epoch, callbacks)
+        metrics.update(figures, settings=settings, target=recipe["target_error"])
+        if args.save:  # the run is over: no epochs left to go on with
+            checkpoint.save(model, figures["epochs"], figures["epochs"])
+            print(f"Saved the model to {checkpoint.path}")
         if args.curve_png:
-            figure = curve_figure(model.history, figures["passes"], figures["examples"])
+            figure = curve_figure(model.history, passes, figures["examples"])
             write_figure(figure, args, "--curve-png", "The loss and the test error")
-        reached = "reached" if figures["value"] <= args.target_error else "not reached"
+        reached = "reached" if figures["value"] <= recipe["target_error"] else "not reached"
         print(
             f"test error {figures['value']:.3%} ({figures['wrong']:,} of {figures['examples']:,} "
             f"test sequences wrong), target {reached}, {figures['epochs']} epochs, "
@@ -1107,13 +1049,9 @@ def from_the_terminal(args):
     if args.predict:
         metrics.update(predict(model, args.predict))
     if args.inspect:
-        train_lengths = args.train_lengths
-        test = {n: xy for n, xy in make_data(train_lengths, train_lengths, args.seed)[1].items()}
-        units = find_units(model.layers[0], test)
+        units = find_units(model.layers[0], make_data(train_lengths, (), seed)[1])
         inside, sums, model_sums = inspect(model, args.inspect, units)
-        metrics["units"] = {
-            name: dict(unit=u, r=r, r_all=r_all) for name, (u, r, r_all) in units.items()
-        }
+        metrics["units"] = {key: dict(unit=u, r=r, r_all=ra) for key, (u, r, ra) in units.items()}
         if args.inspect_png:
             figure = inspect_figure(inside, sums, model_sums, args.inspect, units)
             write_figure(figure, args, "--inspect-png", "The running sums, the gates, the conveyor")
@@ -1143,10 +1081,10 @@ def main(argv=None):
         metrics = from_the_terminal(args)
     metrics.update(total_seconds=round(time.perf_counter() - started, 2), script=SCRIPT)
     metrics.update(tensorflow=tf.__version__, keras=keras.__version__)
+    text = json.dumps(metrics, indent=2)
     if args.json == "-":
-        print(json.dumps(metrics, indent=2))
+        print(text)
     elif args.json:
-        text = json.dumps(metrics, indent=2)
         publish(args.json, lambda f: pathlib.Path(f).write_text(text), args.overwrite)
     return metrics
 
