@@ -32,12 +32,15 @@ N_HIDDEN = 512  # units in the LSTM cell
 DISPLAY_STEP = 1000  # the article prints its averages every 1000 iterations
 WORDS = 32  # Listing 11: "Truncated to max of 32 predictions"
 START = "had a general"  # Listing 11's three words
+# What every recipe shares: the article's model (each a flag, as the recipes' values are)
+TASK = dict(n_input=N_INPUT, hidden=N_HIDDEN, layers=1, seed=0)
 
 RECIPES = {
     # The author's: each id fed as a raw float, batch 1, RMSProp at 1e-3, 50,000 iterations (50
     # epochs of 1000) over windows that start at a random offset 0-4 and advance by 4. XLA
     # (jit_compile, see compile_model) makes its 50,000 tiny steps 4.8 times faster.
     "article": dict(
+        TASK,
         embedding=False,
         optimizer="rmsprop",
         lr=1e-3,
@@ -50,6 +53,7 @@ RECIPES = {
     # meaning of a word), batches of 256 windows (the fable's 201 are one batch), Adam at 1e-2;
     # stops when the accuracy reaches the ceiling (see ceiling()).
     "fast": dict(
+        TASK,
         embedding=True,
         optimizer="adam",
         lr=1e-2,
@@ -503,33 +507,24 @@ def curve_figure(history, ceiling, iterations):
 
 # ## The lesson, in the article's order
 def run(
-    recipe,
-    words=tuple(FABLE.split()),
-    n_input=N_INPUT,
-    hidden=N_HIDDEN,
-    layers=1,
-    seed=0,
-    model=None,
-    dictionary=None,
-    first_epoch=0,
-    callbacks=(),
-    log_dir=None,
-    dry_run=False,
+    recipe, words=tuple(FABLE.split()), model=None, dictionary=None, first_epoch=0, callbacks=()
 ):
     """The article's steps in its order, from plain values; main() and the notebook both call it.
     `recipe`: one of RECIPES, its values changed at will; `words`: the text's symbols; `model`,
-    `dictionary` (its vocabulary) and `first_epoch` go on from a saved model; `log_dir`:
-    TensorBoard's; `dry_run` trains one batch. Returns the model and the run's figures."""
+    its `dictionary` and `first_epoch` go on from a saved model; `callbacks` are Keras'. Returns
+    the model and the run's figures."""
+    n_input, seed = recipe["n_input"], recipe["seed"]
     keras.utils.set_random_seed(seed)
     dictionary = dictionary or build_dataset(words)[0]
     ids = [dictionary[word] for word in words]
     inputs, labels = windows(ids, n_input)
     best, ambiguous = ceiling(words, n_input)
     if model is None:
-        model = build_model(len(dictionary), n_input, hidden, layers, recipe["embedding"])
+        layers = recipe["layers"]
+        model = build_model(len(dictionary), n_input, recipe["hidden"], layers, recipe["embedding"])
     print(
         f"{len(words)} symbols, {len(dictionary)} distinct, {len(labels)} windows of {n_input}; "
-        f"{layers} x LSTM({hidden}), {model.count_params():,} parameters"
+        f"{model.count_params():,} parameters"
     )
     if recipe["article_loop"]:  # one window a step, as the author's loop visits them
         batches, visited, following = article_batches(
@@ -541,35 +536,27 @@ def run(
         batches = epoch_batches(inputs, labels, recipe["batch_size"], seed, first_epoch)
         steps = math.ceil(len(labels) / recipe["batch_size"])
         progress = StopAtCeiling(inputs, labels, best)
-    steps, epochs = (1, 1) if dry_run else (steps, recipe["epochs"])
     progress.epochs_done = first_epoch
     compile_model(model, recipe, steps)
     print(
         f"{'embedding' if recipe['embedding'] else 'raw ids'}, batch {recipe['batch_size']}, "
-        f"{recipe['optimizer']} {recipe['lr']:g}, up to {epochs} epochs of {steps:,} update(s); "
-        f"seed {seed}"
+        f"{recipe['optimizer']} {recipe['lr']:g}, up to {recipe['epochs']} epochs of {steps:,} "
+        f"update(s); seed {seed}"
     )
-    if log_dir:
-        callbacks = [*callbacks, keras.callbacks.TensorBoard(log_dir)]
-    seconds = train(model, batches, steps, epochs, first_epoch, [progress, *callbacks])
+    seconds = train(model, batches, steps, recipe["epochs"], first_epoch, [progress, *callbacks])
     right = windows_right(model, inputs, labels)
     ceiling_report(best, ambiguous, right, len(labels), n_input, progress.average_accuracy)
-    return model, dict(
-        value=right / len(labels),
-        examples=len(labels),
-        right=right,
-        ceiling=best / len(labels),
-        epochs=progress.epochs_done,
-        iterations=progress.epochs_done * steps,
-        steps=steps,
-        average_accuracy=progress.average_accuracy,
-        train_seconds=round(seconds, 2),
-    )
+    figures = dict(value=right / len(labels), examples=len(labels), right=right, steps=steps)
+    figures.update(ceiling=best / len(labels), average_accuracy=progress.average_accuracy)
+    figures.update(epochs=progress.epochs_done, iterations=progress.epochs_done * steps)
+    figures["train_seconds"] = round(seconds, 2)
+    return model, figures
 
 
 # --- Running it from the terminal: not in the article ---
-# What serves the terminal only: the flags and their checks, saving and loading, the JSON. The
-# functions from here to main() are the same text in the four scripts (tests/test_skeleton.py).
+# The flags and their checks, saving and loading, the JSON: what serves the terminal only. The
+# definitions from here to log_dir(), and main(), are the same text in the four scripts
+# (tests/test_skeleton.py).
 import argparse
 import contextlib
 import importlib.util
@@ -610,24 +597,22 @@ def whole(low, high):
     return checked(int, lambda n: low <= n <= high, f"a whole number from {low:,} to {high:,}")
 
 
-def new_file(ending, wanted):
-    """An argparse type: the name of a file (or, if `wanted` says so, a folder) to write, ending
-    in `ending`, in a folder that exists; a name ending in a slash names a folder, not a file."""
+def new_path(ending, wanted, in_the_way=os.path.isdir):
+    """An argparse type: a file (or a folder) to write, its name ending in `ending`, in a folder
+    that exists; not where something of the other kind is, nor a file name ending in a slash."""
 
     def fits(path):
-        folder = os.path.dirname(os.path.abspath(path))
-        kind = os.path.isfile if wanted.startswith("a folder") else os.path.isdir
-        in_the_way = kind(path) or path.endswith(("/", os.sep)) and kind is os.path.isdir
-        fits_the_name = path and path.endswith(ending) and not in_the_way
-        return fits_the_name and os.path.isdir(folder)
+        slash = path.endswith(("/", os.sep)) and in_the_way is os.path.isdir
+        folder = os.path.isdir(os.path.dirname(os.path.abspath(path)))
+        return path and path.endswith(ending) and not (slash or in_the_way(path)) and folder
 
-    return checked(str, fits, f"{wanted}, in a folder that exists")
+    return checked(str, fits, wanted)
 
 
-KERAS_FILE = new_file(".keras", "a file name ending in .keras")
-PNG_FILE = new_file(".png", "a file name ending in .png")
-JSON_FILE = new_file("", "a file name, or - for standard output")
-FOLDER = new_file("", "a folder (not a file)")
+KERAS_FILE = new_path(".keras", "a file name ending in .keras, in a folder that exists")
+PNG_FILE = new_path(".png", "a file name ending in .png, in a folder that exists")
+JSON_FILE = new_path("", "a file name, or - for standard output, in a folder that exists")
+FOLDER = new_path("", "a folder (not a file) in a folder that exists", os.path.isfile)
 MODEL_FILE = checked(str, bool, "the name of a file written by --save")
 SEED = whole(0, 2**32 - 1)  # what NumPy's seeding takes
 
@@ -635,7 +620,7 @@ SEED = whole(0, 2**32 - 1)  # what NumPy's seeding takes
 def check_outputs(args, flags):
     """Before any training, every file or folder the run will write: named by no other flag (but
     --save may rewrite the model --load read), new or --overwrite given, in a folder this user
-    can write, and matplotlib installed for a picture. A one-line error for the first that is
+    can write, and matplotlib installed for a picture; a one-line error for the first that is
     not. (/dev/stdout, a named pipe: written as they are.)"""
     named = {os.path.realpath(args.load): "--load"} if args.load else {}
     for flag in flags:
@@ -665,12 +650,11 @@ def publish(path, write, replace):
         write(path)
         return path
     stem, extension = os.path.splitext(path)
-    temporary, target = f"{stem}.{os.getpid()}.tmp{extension}", path
+    temporary, target, n = f"{stem}.{os.getpid()}.tmp{extension}", path, 1
     try:
         write(temporary)
         if replace:
             os.replace(temporary, target)
-        n = 1
         while not replace:
             try:
                 os.link(temporary, target)  # a link, unlike a rename, never replaces a file there
@@ -693,36 +677,8 @@ def write_figure(figure, args, flag, what):
     print(f"{what}: {publish(path, lambda f: figure.savefig(f, dpi=120), args.overwrite)}")
 
 
-class Save(keras.callbacks.Callback):
-    """--save PATH after every epoch, as keras.callbacks.ModelCheckpoint does, but whole (see
-    publish), and with what --load needs to go on: the optimizer's state (model.save keeps it),
-    the settings, the epoch reached and the epochs planned. A run that ends (at its last epoch,
-    at the target, or by Ctrl-C) writes once more, with no epochs left: only a killed run has
-    some."""
-
-    def __init__(self, args, settings, passes=1):
-        super().__init__()
-        self.path, self.written = args.save, False
-        loaded = args.load and os.path.realpath(args.load) == os.path.realpath(args.save)
-        self.replace = loaded or args.overwrite  # --save may rewrite the model --load read
-        self.settings, self.passes = settings, passes
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.write(self.model, (epoch + 1) * self.passes)  # the article's epochs
-
-    def write(self, model, epoch, epochs=None):
-        def write(temporary):
-            model.save(temporary)
-            with zipfile.ZipFile(temporary, "a") as archive:  # the settings, inside the file
-                saved = dict(self.settings, epoch=epoch, epochs=epochs or self.settings["epochs"])
-                archive.writestr(f"{SCRIPT[:-3]}.json", json.dumps(saved))
-
-        self.path = publish(self.path, write, self.replace or self.written)
-        self.written = True
-
-
 def load_model(path):
-    """A model saved by Save, and the settings and epochs it holds; or a one-line error."""
+    """A model written by Checkpoint, and the settings it holds; or a one-line error."""
     if not os.path.isfile(path):
         fail(f"--load {path}: no such file")
     try:
@@ -733,36 +689,68 @@ def load_model(path):
         fail(f"--load {path}: not a model saved by {SCRIPT} ({type(problem).__name__}: {problem})")
 
 
-class Resume(keras.callbacks.Callback):
-    """--load PATH with epochs left: the optimizer's state read back (its step count too, so the
-    learning rate goes on where it was) before the first step."""
+def settle(args, saved):
+    """The recipe, each value from its flag if given, else from the loaded model (its settings,
+    and the epochs it planned), else the recipe's own; a one-line error where a flag does not fit
+    the loaded model."""
+    recipe = dict(RECIPES[args.recipe])
+    for key in recipe:
+        given, kept = getattr(args, key, None), saved.get(key)
+        if None not in (given, kept) and given != kept and key != "epochs":
+            flag = f"--{key.replace('_', '-')}"
+            fail(f"{flag} {given} does not fit {args.load}, trained with {flag} {kept}")
+        recipe[key] = given if given is not None else kept if kept is not None else recipe[key]
+    return recipe
 
-    def __init__(self, path):
+
+class Checkpoint(keras.callbacks.Callback):
+    """--load's optimizer state read back before the first step (its step count too, so that the
+    learning rate goes on where it was); --save after every epoch, as ModelCheckpoint does but
+    whole (see publish), with the optimizer's state (model.save keeps it), the settings, the
+    epoch reached and the epochs planned. A run that ends saves once more with none left: only a
+    killed run leaves epochs to go on with."""
+
+    def __init__(self, args, settings, first_epoch, passes=1):
         super().__init__()
-        self.path = path
+        self.load, self.path, self.settings = args.load, args.save, settings
+        self.first_epoch, self.passes = first_epoch, passes
+        same = [os.path.realpath(path) for path in (args.load, args.save) if path]
+        self.replace = len(set(same)) == 1 < len(same) or args.overwrite  # onto --load's model
 
     def on_train_begin(self, logs=None):
-        self.model.optimizer.build(self.model.trainable_variables)
-        try:
-            self.model.load_weights(self.path)
-        except ValueError as problem:
-            fail(f"--load {self.path}: its optimizer's state does not fit ({problem})")
+        if self.first_epoch:
+            self.model.optimizer.build(self.model.trainable_variables)
+            try:
+                self.model.load_weights(self.load)
+            except ValueError as problem:
+                fail(f"--load {self.load}: its optimizer's state does not fit ({problem})")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.path:
+            self.save(self.model, (epoch + 1) * self.passes)  # the article's epochs
+
+    def save(self, model, epoch, epochs=None):
+        planned = self.settings["epochs"] if epochs is None else epochs
+        text = json.dumps(dict(self.settings, epoch=epoch, epochs=planned))
+
+        def write(temporary):
+            model.save(temporary)
+            with zipfile.ZipFile(temporary, "a") as archive:  # the settings, inside the file
+                archive.writestr(f"{SCRIPT[:-3]}.json", text)
+
+        self.path, self.replace = publish(self.path, write, self.replace), True
 
 
 def log_dir(args):
-    """--log-dir: a new folder in it for this run (TensorBoard shows runs side by side), or
-    None."""
-    if not args.log_dir:
-        return None
-    os.makedirs(args.log_dir, exist_ok=True)
-    name = tempfile.mkdtemp(
-        prefix=f"{SCRIPT[:-3]}-{time.strftime('%Y%m%d-%H%M%S')}-", dir=args.log_dir
-    )
-    print(f"TensorBoard: tensorboard --logdir {args.log_dir}")
-    return name
+    """--log-dir: a new folder in it for this run (TensorBoard shows runs side by side)."""
+    if args.log_dir:
+        os.makedirs(args.log_dir, exist_ok=True)
+        print(f"TensorBoard: tensorboard --logdir {args.log_dir}")
+        now = time.strftime("%Y%m%d-%H%M%S")
+        return tempfile.mkdtemp(prefix=f"{SCRIPT[:-3]}-{now}-", dir=args.log_dir)
 
 
-SETTINGS = dict(n_input=N_INPUT, hidden=N_HIDDEN, layers=1)
+MODEL = ("n_input", "hidden", "layers")  # what a saved model keeps, with its vocabulary
 OUTPUTS = ("--save", "--inspect-png", "--curve-png", "--json", "--log-dir")
 MAX_SYMBOLS = 1_000_000  # a longer text's windows and vocabulary outgrow memory and time here
 EPOCHS = whole(0, 100_000)
@@ -777,47 +765,38 @@ TEXT_FILE = checked(str, bool, "the name of a UTF-8 text file")
 
 
 def parse_args(argv):
-    """The flags, each checked by its type; settle() checks what spans several."""
+    """The flags, each checked by its type; from_the_terminal() checks what spans several."""
 
-    def recipes(key):
-        return "the recipe's: " + ", ".join(
-            f"{name} {recipe[key]:g}" for name, recipe in RECIPES.items()
-        )
+    def default(key):  # each recipe's value, as --help says it
+        return "default: " + ", ".join(f"{name} {r[key]:g}" for name, r in RECIPES.items())
 
-    article, fast = RECIPES["article"], RECIPES["fast"]  # --help says their values
+    article, fast = RECIPES["article"], RECIPES["fast"]
     parser = argparse.ArgumentParser(
-        description="Predict the next word from three with an LSTM, then tell a story (LSTM by "
-        "Example, in TensorFlow 2)."
+        description="Predict the next word from three with an LSTM, "
+        "then tell a story (LSTM by Example, in TensorFlow 2)."
     )
     parser.error = fail  # argparse's own errors too: one line, exit status 2
     add = parser.add_argument
     # fmt: off
-    # (a table of the flags, each in a line or three, where the formatter would give each seven)
+    # (a table of the flags, a line or two each, where the formatter would give each seven)
     add("--recipe", choices=RECIPES, default="fast",
         help=f"'article': raw ids, batch {article['batch_size']}, RMSProp {article['lr']:g}, "
         f"{article['epochs'] * DISPLAY_STEP:,} iterations; 'fast': a learned embedding, batches "
         f"of {fast['batch_size']} windows, Adam {fast['lr']:g}, stop at the ceiling (default: "
         "%(default)s)")
-    add("--epochs", type=EPOCHS,
-        help=f"train up to this epoch, {EPOCHS.wanted}; the article's epoch is {DISPLAY_STEP} "
-        f"iterations; with --load, on from the epoch it reached (default: {recipes('epochs')}, or "
-        "the loaded model's)")
-    add("--batch-size", type=BATCH_SIZE,
-        help=f"windows per update, {BATCH_SIZE.wanted} (default: {recipes('batch_size')})")
-    add("--lr", type=RATE,
-        help=f"the optimizer's learning rate, {RATE.wanted} (default: {recipes('lr')})")
+    add("--epochs", type=EPOCHS, help=f"train up to this epoch (the article's: {DISPLAY_STEP} "
+        f"iterations), {EPOCHS.wanted}; with --load, on from the one it holds "
+        f"({default('epochs')}; with --load, the epochs it planned)")
+    add("--batch-size", type=BATCH_SIZE, help=f"windows per update ({default('batch_size')})")
+    add("--lr", type=RATE, help=f"the learning rate, {RATE.wanted} ({default('lr')})")
     add("--text", type=TEXT_FILE, metavar="FILE",
         help="train on this UTF-8 text, its symbols split on white space (default: the fable of "
         "Listing 1, also in data/belling_the_cat.txt)")
     add("--n-input", type=N_INPUT_RANGE,
-        help=f"symbols in, {N_INPUT_RANGE.wanted} and fewer than the text has (default: "
-        f"{N_INPUT}, or the loaded model's)")
-    add("--hidden", type=HIDDEN,
-        help=f"units per LSTM layer, {HIDDEN.wanted} (default: {N_HIDDEN}, or the loaded model's)")
-    add("--layers", type=LAYERS,
-        help=f"LSTM layers stacked, {LAYERS.wanted} (default: 1, or the loaded model's)")
-    add("--seed", type=SEED, default=0,
-        help=f"seeds the weights, the windows and sampling; {SEED.wanted} (default: %(default)s)")
+        help=f"symbols in, fewer than the text has (default: {N_INPUT})")
+    add("--hidden", type=HIDDEN, help=f"units per LSTM layer (default: {N_HIDDEN})")
+    add("--layers", type=LAYERS, help="LSTM layers stacked (default: 1)")
+    add("--seed", type=SEED, help="seeds the weights, the windows and sampling (default: 0)")
     add("--generate", metavar="WORDS",
         help=f"continue from these words (default: {START!r} after training)")
     add("--words", type=WORDS_RANGE, default=WORDS, metavar="N",
@@ -827,28 +806,22 @@ def parse_args(argv):
         "its limit); above 0 samples, more freely the higher (default: %(default)s)")
     add("--interactive", action="store_true",
         help="ask for words and tell stories until an empty line (default: off)")
-    add("--inspect", metavar="WORDS",
-        help="after training or at once with --load: tell --words symbols from these words with "
-        "the five likeliest at each step, and each word's nearest in the embedding (default: "
-        "none)")
-    add("--inspect-png", type=PNG_FILE, metavar="PATH",
-        help="--inspect's steps and likeliest symbols as a picture (default: none)")
+    add("--inspect", metavar="WORDS", help="tell --words symbols from these words with the five "
+        "likeliest at each step, and each word's nearest in the embedding (default: none)")
+    add("--inspect-png", type=PNG_FILE, metavar="PATH", help="--inspect, drawn (default: none)")
     add("--curve-png", type=PNG_FILE, metavar="PATH",
         help="the loss and the accuracy after each epoch, as a picture (default: none)")
-    add("--save", type=KERAS_FILE, metavar="PATH",
-        help="write the model and its vocabulary here after every epoch, whole, to --load later "
-        "(default: none)")
-    add("--load", type=MODEL_FILE, metavar="PATH",
-        help="start from a model written by --save, and train on to --epochs; with no epochs left "
-        "and --generate, --interactive or --inspect, it answers at once (default: none)")
-    add("--overwrite", action="store_true",
-        help="let --save, --json and the PNG flags replace existing files (default: off)")
-    add("--log-dir", type=FOLDER, metavar="DIR",
-        help="write TensorBoard logs to a new folder in DIR (default: none)")
+    add("--save", type=KERAS_FILE, metavar="PATH", help="write the model and its vocabulary here "
+        "after every epoch, whole, to --load later (default: none)")
+    add("--load", type=MODEL_FILE, metavar="PATH", help="start from a model written by --save, "
+        "its settings the defaults, and train on to --epochs; with none left, --generate, "
+        "--interactive and --inspect answer at once (default: none)")
+    add("--overwrite", action="store_true", help="let an output replace a file (default: off)")
+    add("--log-dir", type=FOLDER, metavar="DIR", help="TensorBoard logs, a new folder in DIR for "
+        "each run (default: none)")
     add("--json", type=JSON_FILE, metavar="PATH",
-        help="write the run's figures to this file, - for standard output (default: none)")
-    add("--dry-run", action="store_true",
-        help="train one batch, then evaluate and generate (default: off)")
+        help="the run's figures as JSON, - for standard output (default: none)")
+    add("--dry-run", action="store_true", help="train one epoch: checks an install (default: off)")
     # fmt: on
     return parser.parse_args(argv)
 
@@ -878,91 +851,50 @@ def read_text(path, n_input):
     return words
 
 
-def settle(args, saved):
-    """Flags, else the loaded model's settings, else the defaults; the text and its vocabulary
-    (the loaded model's, when it only answers); a one-line error where flags conflict. Returns
-    the recipe with the flags' values, the text (None if not needed), the vocabulary."""
-    for key, default in SETTINGS.items():
-        given = getattr(args, key)
-        if saved and given not in (None, saved[key]):
-            flag = f"--{key.replace('_', '-')}"
-            fail(f"{flag} {given} does not fit {args.load}, trained with {flag} {saved[key]}")
-        setattr(args, key, saved.get(key, default) if given is None else given)
-    recipe = dict(RECIPES[args.recipe], epochs=saved.get("epochs", RECIPES[args.recipe]["epochs"]))
-    for key in ("epochs", "batch_size", "lr"):  # the recipe's, where no flag is given
-        given = getattr(args, key)
-        setattr(args, key, recipe[key] if given is None else given)
-        recipe[key] = getattr(args, key)
-    answers_only = saved.get("epoch", -1) >= args.epochs and (
-        args.generate is not None or args.interactive or args.inspect
-    )
-    words = FABLE.split() if args.text is None else read_text(args.text, args.n_input)
-    words = None if answers_only and not args.text else words
-    dictionary = saved["dictionary"] if words is None else build_dataset(words)[0]
+def from_the_terminal(args):
+    """The checks, then the lesson's run() (unless a loaded model has no epochs left and is only
+    asked for answers), then the story, the pictures, the summary line."""
+    check_outputs(args, OUTPUTS)
+    model, saved = load_model(args.load) if args.load else (None, {})
+    recipe = settle(args, saved)
+    if args.dry_run:
+        recipe["epochs"] = 1
+    n_input, first_epoch = recipe["n_input"], saved.get("epoch", 0)
+    answers_only = model is not None and first_epoch >= recipe["epochs"] and not args.text
+    answers_only = answers_only and bool(args.generate or args.interactive or args.inspect)
+    words = None if answers_only else read_text(args.text, n_input) if args.text else FABLE.split()
+    dictionary = build_dataset(words)[0] if words else saved["dictionary"]
     if saved and dictionary != saved["dictionary"]:
         fail(
             f"--load {args.load}: the model was trained on another vocabulary "
             f"({len(saved['dictionary'])} symbols) than this text's ({len(dictionary)})"
         )
     for flag, text in (("--generate", args.generate), ("--inspect", args.inspect)):
-        if text is not None and (problem := parse_words(text, dictionary, args.n_input)[1]):
+        if text is not None and (problem := parse_words(text, dictionary, n_input)[1]):
             fail(f"{flag}: {problem}")
     if args.inspect_png and not args.inspect:
         fail("--inspect-png draws what --inspect shows: give --inspect WORDS too")
     if args.interactive and (sys.stdin is None or sys.stdin.closed):
         fail("--interactive reads words from standard input, which is closed")
-    if args.generate is None and words is not None:  # where Listing 11's story starts, or the text
-        listing_11 = args.text is None and args.n_input == N_INPUT
-        args.generate = START if listing_11 else " ".join(words[: args.n_input])
-    return recipe, words, dictionary
-
-
-def from_the_terminal(args):
-    """The checks, then the lesson's run() (unless a loaded model has no epochs left and is only
-    asked for answers), then the story, the pictures, the summary line."""
-    check_outputs(args, OUTPUTS)
-    model, saved = load_model(args.load) if args.load else (None, {})
-    recipe, words, dictionary = settle(args, saved)
-    settings = dict(
-        {key: getattr(args, key) for key in SETTINGS}, epochs=1 if args.dry_run else args.epochs
+    if args.generate is None and words:  # where Listing 11's story starts, or the text's own
+        listing_11 = args.text is None and n_input == N_INPUT
+        args.generate = START if listing_11 else " ".join(words[:n_input])
+    rng, metrics = (
+        np.random.default_rng(recipe["seed"]),
+        dict(recipe=args.recipe, metric="accuracy"),
     )
-    settings["dictionary"] = dictionary
-    first_epoch = saved.get("epoch", 0)
-    rng = np.random.default_rng(args.seed)
-    metrics = dict(
-        recipe=args.recipe,
-        metric="accuracy",
-        n_input=args.n_input,
-        hidden=args.hidden,
-        layers=args.layers,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        seed=args.seed,
-    )
-    if words is not None:
-        if 0 < first_epoch < args.epochs:
-            print(f"Going on from epoch {first_epoch} of {args.load}, up to epoch {args.epochs}")
-        saver = Save(args, settings) if args.save else None
-        callbacks = [Resume(args.load)] * bool(first_epoch) + [saver] * bool(saver)
-        model, figures = run(
-            recipe,
-            words,
-            args.n_input,
-            args.hidden,
-            args.layers,
-            args.seed,
-            model,
-            saved.get("dictionary"),
-            first_epoch,
-            callbacks,
-            log_dir(args),
-            args.dry_run,
-        )
-        metrics.update(figures)
-        if saver:  # the run is over: no epochs left to go on with
-            saver.write(model, figures["epochs"], figures["epochs"])
-        if saver:
-            print(f"Saved the model to {saver.path}")
+    if words:
+        if 0 < first_epoch < recipe["epochs"]:
+            print(f"Going on from epoch {first_epoch} of {args.load}, to {recipe['epochs']}")
+        settings = {key: recipe[key] for key in (*MODEL, "epochs")} | dict(dictionary=dictionary)
+        checkpoint = Checkpoint(args, settings, first_epoch)
+        log = log_dir(args)
+        callbacks = [checkpoint, *([keras.callbacks.TensorBoard(log)] if log else [])]
+        model, figures = run(recipe, words, model, saved.get("dictionary"), first_epoch, callbacks)
+        metrics.update(figures, n_input=n_input, hidden=recipe["hidden"], seed=recipe["seed"])
+        if args.save:  # the run is over: no epochs left to go on with
+            checkpoint.save(model, figures["epochs"], figures["epochs"])
+            print(f"Saved the model to {checkpoint.path}")
         if args.curve_png:
             figure = curve_figure(model.history, figures["ceiling"], figures["steps"])
             write_figure(figure, args, "--curve-png", "The loss and the accuracy after each epoch")
@@ -977,7 +909,7 @@ def from_the_terminal(args):
         if args.inspect_png:
             figure = inspect_figure(args.inspect, story, candidates)
             write_figure(figure, args, "--inspect-png", "Each step's five likeliest symbols")
-    if words is not None:
+    if words:
         print(
             f"{metrics['right']} of {metrics['examples']} windows right ({metrics['value']:.1%}; "
             f"the ceiling {metrics['ceiling']:.1%}), {metrics['epochs']} epochs, "
@@ -995,10 +927,10 @@ def main(argv=None):
         metrics = from_the_terminal(args)
     metrics.update(total_seconds=round(time.perf_counter() - started, 2), script=SCRIPT)
     metrics.update(tensorflow=tf.__version__, keras=keras.__version__)
+    text = json.dumps(metrics, indent=2)
     if args.json == "-":
-        print(json.dumps(metrics, indent=2))
+        print(text)
     elif args.json:
-        text = json.dumps(metrics, indent=2)
         publish(args.json, lambda f: pathlib.Path(f).write_text(text), args.overwrite)
     return metrics
 
