@@ -33,11 +33,13 @@ VALIDATION_SIZE = (
     5000  # the article's split: 55,000 train, 5,000 validation (the first 5,000), 10,000 test
 )
 LOG_EVERY = 10  # the article prints accuracy and loss every 10 steps
+TASK = dict(hidden=NUM_UNITS, seed=0)  # what every recipe shares (each a flag, as the rest are)
 
 RECIPES = {
     # The article's: batch 128, Adam 1e-3, `while iter < 800` (799 steps), its weights drawn from
     # tf.random_normal; accuracy and loss every 10 steps.
     "article": dict(
+        TASK,
         batch_size=128,
         lr=1e-3,
         epochs=799,
@@ -54,6 +56,7 @@ RECIPES = {
     # the model cannot learn the training digits by heart. benchmarks/sweeps/mnist_rows-*.md hold
     # the sweeps that chose it.
     "fast": dict(
+        TASK,
         batch_size=256,
         lr=1e-2,
         epochs=9,
@@ -444,74 +447,52 @@ def inspect_figure(image, answers, name):
 
 
 # ## The lesson, in the article's order
-def run(
-    recipe,
-    data,
-    hidden=NUM_UNITS,
-    seed=0,
-    model=None,
-    first_epoch=0,
-    callbacks=(),
-    log_dir=None,
-    dry_run=False,
-):
+def run(recipe, data, model=None, first_epoch=0, callbacks=()):
     """The article's steps in its order, from plain values; main() and the notebook both call it.
     `recipe`: one of RECIPES, its values changed at will; `data`: load_mnist()'s four arrays;
-    `model` and `first_epoch` go on from a saved model; `log_dir`: TensorBoard's; `dry_run`
-    trains one batch and tests 500 images. Returns the model, the run's figures, and the test
-    images with the model's answers and their probabilities."""
+    `model` and `first_epoch` go on from a saved model; `callbacks` are Keras'. Returns the
+    model, the run's figures, and the test images with the model's answers and the probability
+    it gave each."""
+    batch_size, seed = recipe["batch_size"], recipe["seed"]
     keras.utils.set_random_seed(seed)
     (x_train, y_train), validation_data, (x_test, y_test) = split(data)
-    x_test, y_test = (x_test[:500], y_test[:500]) if dry_run else (x_test, y_test)
-    rows = format_inputs(x_train[: recipe["batch_size"]])
+    rows = format_inputs(x_train[:batch_size])
     print(
         f"MNIST: {len(x_train):,} training, {len(validation_data[0]):,} validation and "
         f"{len(x_test):,} test images; tf.unstack(x, {TIME_STEPS}, 1): {len(rows)} time steps of "
         f"{rows[0].shape} (a batch's row t)"
     )
     if model is None:
-        model = build_model(hidden, recipe["article_init"])
-    batches = epoch_batches(
-        x_train, y_train, recipe["batch_size"], seed, first_epoch, recipe["shift"]
-    )
+        model = build_model(recipe["hidden"], recipe["article_init"])
+    batches = epoch_batches(x_train, y_train, batch_size, seed, first_epoch, recipe["shift"])
     if recipe["steps"]:  # the article counts steps: one epoch of Keras' holds them all
         passes, steps, epochs = recipe["epochs"], recipe["epochs"], 1
     else:
-        passes, steps, epochs = 1, math.ceil(len(y_train) / recipe["batch_size"]), recipe["epochs"]
-    passes, steps, epochs = (1, 1, 1) if dry_run else (passes, steps, epochs)
+        passes, steps, epochs = 1, math.ceil(len(y_train) / batch_size), recipe["epochs"]
     compile_model(model, recipe, steps * epochs)
     print(
-        f"LSTM({hidden}), {model.count_params():,} parameters; batch {recipe['batch_size']}, Adam "
-        f"{recipe['lr']:g}, {steps * epochs if recipe['steps'] else epochs} "
-        f"{'steps' if recipe['steps'] else 'epochs'}; seed {seed}"
+        f"LSTM({recipe['hidden']}), {model.count_params():,} parameters; batch {batch_size}, Adam "
+        f"{recipe['lr']:g}, {recipe['epochs']} {'steps' if recipe['steps'] else 'epochs'}; seed "
+        f"{seed}"
     )
     progress, lines = EpochsDone(verbose=not recipe["steps"]), ArticleLines()
     progress.epochs_done = first_epoch // passes
     callbacks = [progress, *([lines] if recipe["steps"] else []), *callbacks]
-    if log_dir:
-        callbacks.append(keras.callbacks.TensorBoard(log_dir))
-    seconds = train(
-        model, batches, steps, epochs, validation_data, first_epoch // passes, callbacks
-    )
+    first = first_epoch // passes
+    seconds = train(model, batches, steps, epochs, validation_data, first, callbacks)
     predicted, confidence = test_accuracy(model, x_test, y_test)
     right = int(np.sum(predicted == y_test))
-    figures = dict(
-        value=right / len(y_test),
-        examples=len(y_test),
-        right=right,
-        accuracy_first_128=float(np.mean(predicted[:128] == y_test[:128])),
-        epochs=progress.epochs_done * passes,
-        steps=progress.epochs_done * steps,
-        train_seconds=round(seconds, 2),
-        validation_size=len(validation_data[1]),
-        lines=lines.points,
-    )
-    return model, figures, (x_test, y_test, predicted, confidence)
+    figures = dict(value=right / len(y_test), examples=len(y_test), right=right)
+    figures.update(accuracy_first_128=float(np.mean(predicted[:128] == y_test[:128])))
+    figures.update(epochs=progress.epochs_done * passes, steps=progress.epochs_done * steps)
+    figures.update(train_seconds=round(seconds, 2), validation_size=len(validation_data[1]))
+    return model, figures, (x_test, y_test, predicted, confidence, lines.points)
 
 
 # --- Running it from the terminal: not in the article ---
-# What serves the terminal only: the flags and their checks, saving and loading, the JSON. The
-# functions from here to main() are the same text in the four scripts (tests/test_skeleton.py).
+# The flags and their checks, saving and loading, the JSON: what serves the terminal only. The
+# definitions from here to log_dir(), and main(), are the same text in the four scripts
+# (tests/test_skeleton.py).
 import argparse
 import contextlib
 import importlib.util
@@ -552,24 +533,22 @@ def whole(low, high):
     return checked(int, lambda n: low <= n <= high, f"a whole number from {low:,} to {high:,}")
 
 
-def new_file(ending, wanted):
-    """An argparse type: the name of a file (or, if `wanted` says so, a folder) to write, ending
-    in `ending`, in a folder that exists; a name ending in a slash names a folder, not a file."""
+def new_path(ending, wanted, in_the_way=os.path.isdir):
+    """An argparse type: a file (or a folder) to write, its name ending in `ending`, in a folder
+    that exists; not where something of the other kind is, nor a file name ending in a slash."""
 
     def fits(path):
-        folder = os.path.dirname(os.path.abspath(path))
-        kind = os.path.isfile if wanted.startswith("a folder") else os.path.isdir
-        in_the_way = kind(path) or path.endswith(("/", os.sep)) and kind is os.path.isdir
-        fits_the_name = path and path.endswith(ending) and not in_the_way
-        return fits_the_name and os.path.isdir(folder)
+        slash = path.endswith(("/", os.sep)) and in_the_way is os.path.isdir
+        folder = os.path.isdir(os.path.dirname(os.path.abspath(path)))
+        return path and path.endswith(ending) and not (slash or in_the_way(path)) and folder
 
-    return checked(str, fits, f"{wanted}, in a folder that exists")
+    return checked(str, fits, wanted)
 
 
-KERAS_FILE = new_file(".keras", "a file name ending in .keras")
-PNG_FILE = new_file(".png", "a file name ending in .png")
-JSON_FILE = new_file("", "a file name, or - for standard output")
-FOLDER = new_file("", "a folder (not a file)")
+KERAS_FILE = new_path(".keras", "a file name ending in .keras, in a folder that exists")
+PNG_FILE = new_path(".png", "a file name ending in .png, in a folder that exists")
+JSON_FILE = new_path("", "a file name, or - for standard output, in a folder that exists")
+FOLDER = new_path("", "a folder (not a file) in a folder that exists", os.path.isfile)
 MODEL_FILE = checked(str, bool, "the name of a file written by --save")
 SEED = whole(0, 2**32 - 1)  # what NumPy's seeding takes
 
@@ -577,7 +556,7 @@ SEED = whole(0, 2**32 - 1)  # what NumPy's seeding takes
 def check_outputs(args, flags):
     """Before any training, every file or folder the run will write: named by no other flag (but
     --save may rewrite the model --load read), new or --overwrite given, in a folder this user
-    can write, and matplotlib installed for a picture. A one-line error for the first that is
+    can write, and matplotlib installed for a picture; a one-line error for the first that is
     not. (/dev/stdout, a named pipe: written as they are.)"""
     named = {os.path.realpath(args.load): "--load"} if args.load else {}
     for flag in flags:
@@ -607,12 +586,11 @@ def publish(path, write, replace):
         write(path)
         return path
     stem, extension = os.path.splitext(path)
-    temporary, target = f"{stem}.{os.getpid()}.tmp{extension}", path
+    temporary, target, n = f"{stem}.{os.getpid()}.tmp{extension}", path, 1
     try:
         write(temporary)
         if replace:
             os.replace(temporary, target)
-        n = 1
         while not replace:
             try:
                 os.link(temporary, target)  # a link, unlike a rename, never replaces a file there
@@ -635,36 +613,8 @@ def write_figure(figure, args, flag, what):
     print(f"{what}: {publish(path, lambda f: figure.savefig(f, dpi=120), args.overwrite)}")
 
 
-class Save(keras.callbacks.Callback):
-    """--save PATH after every epoch, as keras.callbacks.ModelCheckpoint does, but whole (see
-    publish), and with what --load needs to go on: the optimizer's state (model.save keeps it),
-    the settings, the epoch reached and the epochs planned. A run that ends (at its last epoch,
-    at the target, or by Ctrl-C) writes once more, with no epochs left: only a killed run has
-    some."""
-
-    def __init__(self, args, settings, passes=1):
-        super().__init__()
-        self.path, self.written = args.save, False
-        loaded = args.load and os.path.realpath(args.load) == os.path.realpath(args.save)
-        self.replace = loaded or args.overwrite  # --save may rewrite the model --load read
-        self.settings, self.passes = settings, passes
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.write(self.model, (epoch + 1) * self.passes)  # the article's epochs
-
-    def write(self, model, epoch, epochs=None):
-        def write(temporary):
-            model.save(temporary)
-            with zipfile.ZipFile(temporary, "a") as archive:  # the settings, inside the file
-                saved = dict(self.settings, epoch=epoch, epochs=epochs or self.settings["epochs"])
-                archive.writestr(f"{SCRIPT[:-3]}.json", json.dumps(saved))
-
-        self.path = publish(self.path, write, self.replace or self.written)
-        self.written = True
-
-
 def load_model(path):
-    """A model saved by Save, and the settings and epochs it holds; or a one-line error."""
+    """A model written by Checkpoint, and the settings it holds; or a one-line error."""
     if not os.path.isfile(path):
         fail(f"--load {path}: no such file")
     try:
@@ -675,36 +625,68 @@ def load_model(path):
         fail(f"--load {path}: not a model saved by {SCRIPT} ({type(problem).__name__}: {problem})")
 
 
-class Resume(keras.callbacks.Callback):
-    """--load PATH with epochs left: the optimizer's state read back (its step count too, so the
-    learning rate goes on where it was) before the first step."""
+def settle(args, saved):
+    """The recipe, each value from its flag if given, else from the loaded model (its settings,
+    and the epochs it planned), else the recipe's own; a one-line error where a flag does not fit
+    the loaded model."""
+    recipe = dict(RECIPES[args.recipe])
+    for key in recipe:
+        given, kept = getattr(args, key, None), saved.get(key)
+        if None not in (given, kept) and given != kept and key != "epochs":
+            flag = f"--{key.replace('_', '-')}"
+            fail(f"{flag} {given} does not fit {args.load}, trained with {flag} {kept}")
+        recipe[key] = given if given is not None else kept if kept is not None else recipe[key]
+    return recipe
 
-    def __init__(self, path):
+
+class Checkpoint(keras.callbacks.Callback):
+    """--load's optimizer state read back before the first step (its step count too, so that the
+    learning rate goes on where it was); --save after every epoch, as ModelCheckpoint does but
+    whole (see publish), with the optimizer's state (model.save keeps it), the settings, the
+    epoch reached and the epochs planned. A run that ends saves once more with none left: only a
+    killed run leaves epochs to go on with."""
+
+    def __init__(self, args, settings, first_epoch, passes=1):
         super().__init__()
-        self.path = path
+        self.load, self.path, self.settings = args.load, args.save, settings
+        self.first_epoch, self.passes = first_epoch, passes
+        same = [os.path.realpath(path) for path in (args.load, args.save) if path]
+        self.replace = len(set(same)) == 1 < len(same) or args.overwrite  # onto --load's model
 
     def on_train_begin(self, logs=None):
-        self.model.optimizer.build(self.model.trainable_variables)
-        try:
-            self.model.load_weights(self.path)
-        except ValueError as problem:
-            fail(f"--load {self.path}: its optimizer's state does not fit ({problem})")
+        if self.first_epoch:
+            self.model.optimizer.build(self.model.trainable_variables)
+            try:
+                self.model.load_weights(self.load)
+            except ValueError as problem:
+                fail(f"--load {self.load}: its optimizer's state does not fit ({problem})")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.path:
+            self.save(self.model, (epoch + 1) * self.passes)  # the article's epochs
+
+    def save(self, model, epoch, epochs=None):
+        planned = self.settings["epochs"] if epochs is None else epochs
+        text = json.dumps(dict(self.settings, epoch=epoch, epochs=planned))
+
+        def write(temporary):
+            model.save(temporary)
+            with zipfile.ZipFile(temporary, "a") as archive:  # the settings, inside the file
+                archive.writestr(f"{SCRIPT[:-3]}.json", text)
+
+        self.path, self.replace = publish(self.path, write, self.replace), True
 
 
 def log_dir(args):
-    """--log-dir: a new folder in it for this run (TensorBoard shows runs side by side), or
-    None."""
-    if not args.log_dir:
-        return None
-    os.makedirs(args.log_dir, exist_ok=True)
-    name = tempfile.mkdtemp(
-        prefix=f"{SCRIPT[:-3]}-{time.strftime('%Y%m%d-%H%M%S')}-", dir=args.log_dir
-    )
-    print(f"TensorBoard: tensorboard --logdir {args.log_dir}")
-    return name
+    """--log-dir: a new folder in it for this run (TensorBoard shows runs side by side)."""
+    if args.log_dir:
+        os.makedirs(args.log_dir, exist_ok=True)
+        print(f"TensorBoard: tensorboard --logdir {args.log_dir}")
+        now = time.strftime("%Y%m%d-%H%M%S")
+        return tempfile.mkdtemp(prefix=f"{SCRIPT[:-3]}-{now}-", dir=args.log_dir)
 
 
-SETTINGS = dict(hidden=NUM_UNITS)
+MODEL = ("hidden",)  # what a saved model keeps
 OUTPUTS = ("--save", "--errors-png", "--inspect-png", "--curve-png", "--json", "--log-dir")
 SAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "mnist_sample.npz")
 EPOCHS = whole(0, 100_000)
@@ -717,66 +699,55 @@ DATA_DIR = checked(str, os.path.isdir, "a folder that exists, with mnist.npz or 
 
 
 def parse_args(argv):
-    """The flags, each checked by its type; settle() checks what spans several."""
+    """The flags, each checked by its type; from_the_terminal() checks what spans several."""
 
-    def recipes(key):
-        return "the recipe's: " + ", ".join(
-            f"{name} {recipe[key]:g}" for name, recipe in RECIPES.items()
-        )
+    def default(key):  # each recipe's value, as --help says it
+        return "default: " + ", ".join(f"{name} {r[key]:g}" for name, r in RECIPES.items())
 
-    article, fast = RECIPES["article"], RECIPES["fast"]  # --help says their values
+    article, fast = RECIPES["article"], RECIPES["fast"]
     parser = argparse.ArgumentParser(
-        description="Classify MNIST digits with an LSTM that reads 28 rows of 28 pixels "
-        "(Understanding LSTM, in TensorFlow 2)."
+        description="Classify MNIST digits with an LSTM that reads "
+        "28 rows of 28 pixels (Understanding LSTM, in TensorFlow 2)."
     )
     parser.error = fail  # argparse's own errors too: one line, exit status 2
     add = parser.add_argument
     # fmt: off
-    # (a table of the flags, each in a line or three, where the formatter would give each seven)
+    # (a table of the flags, a line or two each, where the formatter would give each seven)
     add("--recipe", choices=RECIPES, default="fast",
         help=f"'article': Adam {article['lr']:g} for {article['epochs']} steps of "
         f"{article['batch_size']}; 'fast': Adam {fast['lr']:g} decayed to 0, clipping, digits "
         f"shifted at random, {fast['epochs']} epochs of {fast['batch_size']} (default: "
         "%(default)s)")
-    add("--epochs", type=EPOCHS,
-        help=f"train up to this epoch (fast) or step (article), {EPOCHS.wanted}; with --load, on "
-        f"from the one it reached (default: {recipes('epochs')}, or the loaded model's)")
-    add("--batch-size", type=BATCH_SIZE,
-        help=f"images per update, {BATCH_SIZE.wanted} (default: {recipes('batch_size')})")
-    add("--lr", type=RATE, help=f"Adam's learning rate, {RATE.wanted} (default: {recipes('lr')})")
-    add("--hidden", type=HIDDEN,
-        help=f"LSTM units, {HIDDEN.wanted} (default: {NUM_UNITS}, or the loaded model's)")
-    add("--seed", type=SEED, default=0,
-        help=f"seeds the weights, the batches and the shifts; {SEED.wanted} (default: %(default)s)")
-    add("--data-dir", type=DATA_DIR, metavar="DIR",
-        help="a folder with mnist.npz or the four IDX files, gzipped or not (default: Keras' "
-        "download, else the bundled sample)")
+    add("--epochs", type=EPOCHS, help="train up to this epoch (fast) or step (article), "
+        f"{EPOCHS.wanted}; with --load, on from the one it holds ({default('epochs')}; with "
+        "--load, the epochs it planned)")
+    add("--batch-size", type=BATCH_SIZE, help=f"images per update ({default('batch_size')})")
+    add("--lr", type=RATE, help=f"Adam's learning rate, {RATE.wanted} ({default('lr')})")
+    add("--hidden", type=HIDDEN, help=f"LSTM units (default: {NUM_UNITS})")
+    add("--seed", type=SEED, help="seeds the weights, the batches and the shifts (default: 0)")
+    add("--data-dir", type=DATA_DIR, metavar="DIR", help="a folder with mnist.npz or the four "
+        "IDX files, gzipped or not (default: Keras' download, else the bundled sample)")
     add("--errors-png", type=PNG_FILE, metavar="PATH",
-        help="write the misclassified test digits to this PNG (default: none)")
+        help="the misclassified test digits, drawn (default: none)")
     add("--predict", type=IMAGE, metavar="IMAGE",
         help="classify this image, after training or at once with --load (default: none)")
-    add("--inspect", type=TEST_IMAGE, metavar="IMAGE",
-        help="after training or at once with --load: the guess after each row of this image, or "
-        "of the test image of this number; and after how many rows the test images get their "
-        "answer (default: none)")
-    add("--inspect-png", type=PNG_FILE, metavar="PATH",
-        help="--inspect's digit with each row's guess beside it (default: none)")
-    add("--curve-png", type=PNG_FILE, metavar="PATH",
-        help="the loss and the error after each epoch (each 10 steps with the article's recipe), "
-        "as a picture (default: none)")
+    add("--inspect", type=TEST_IMAGE, metavar="IMAGE", help="the guess after each row of this "
+        "image, or of the test image of this number; and after how many rows the test images get "
+        "their answer (default: none)")
+    add("--inspect-png", type=PNG_FILE, metavar="PATH", help="--inspect, drawn (default: none)")
+    add("--curve-png", type=PNG_FILE, metavar="PATH", help="the loss and the error after each "
+        "epoch (each 10 steps with the article's recipe), drawn (default: none)")
     add("--save", type=KERAS_FILE, metavar="PATH",
         help="write the model here after every epoch, whole, to --load later (default: none)")
-    add("--load", type=MODEL_FILE, metavar="PATH",
-        help="start from a model written by --save, and train on to --epochs (default: none)")
-    add("--overwrite", action="store_true",
-        help="let --save, --json and the PNG flags replace existing files (default: off)")
-    add("--log-dir", type=FOLDER, metavar="DIR",
-        help="write TensorBoard logs and the misclassified digits to a new folder in DIR "
-        "(default: none)")
+    add("--load", type=MODEL_FILE, metavar="PATH", help="start from a model written by --save, "
+        "its settings the defaults, and train on to --epochs (default: none)")
+    add("--overwrite", action="store_true", help="let an output replace a file (default: off)")
+    add("--log-dir", type=FOLDER, metavar="DIR", help="TensorBoard logs, a new folder in DIR for "
+        "each run (default: none)")
     add("--json", type=JSON_FILE, metavar="PATH",
-        help="write the run's figures to this file, - for standard output (default: none)")
+        help="the run's figures as JSON, - for standard output (default: none)")
     add("--dry-run", action="store_true",
-        help="train on one batch, evaluate on 500 test images (default: off)")
+        help="train one epoch on 1,000 images: checks an install (default: off)")
     # fmt: on
     return parser.parse_args(argv)
 
@@ -919,82 +890,46 @@ def read_image(path, flag):
     return as_mnist(grey)
 
 
-def settle(args, saved):
-    """Flags, else the loaded model's settings, else the defaults; --predict's and --inspect's
-    images read; a one-line error where flags conflict. Returns the recipe with the flags'
-    values, and the images."""
-    if saved and args.hidden not in (None, saved["hidden"]):
-        fail(
-            f"--hidden {args.hidden} does not fit {args.load}, trained with --hidden "
-            f"{saved['hidden']}"
-        )
-    args.hidden = saved.get("hidden", NUM_UNITS) if args.hidden is None else args.hidden
-    recipe = dict(RECIPES[args.recipe], epochs=saved.get("epochs", RECIPES[args.recipe]["epochs"]))
-    for key in ("epochs", "batch_size", "lr"):  # the recipe's, where no flag is given
-        given = getattr(args, key)
-        setattr(args, key, recipe[key] if given is None else given)
-        recipe[key] = getattr(args, key)
-    if args.inspect_png and not args.inspect:
-        fail("--inspect-png draws what --inspect shows: give --inspect IMAGE too")
-    return recipe, {  # a number names a test image
-        flag: read_image(path, flag)
-        for flag, path in (("--predict", args.predict), ("--inspect", args.inspect))
-        if path and not (flag == "--inspect" and path.isdecimal())
-    }
-
-
 def from_the_terminal(args):
     """The checks, then the lesson's run() (unless a loaded model has no epochs left and is only
     asked for answers), then the answers, the pictures, the summary line."""
     check_outputs(args, OUTPUTS)
     model, saved = load_model(args.load) if args.load else (None, {})
-    recipe, images = settle(args, saved)
-    settings = dict(hidden=args.hidden, epochs=1 if args.dry_run else args.epochs)
-    first_epoch = saved.get("epoch", 0)
-    metrics = dict(
-        recipe=args.recipe,
-        metric="accuracy",
-        hidden=args.hidden,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        seed=args.seed,
-    )
-    answers_only = model is not None and first_epoch >= args.epochs
-    answers_only = answers_only and bool(args.predict or args.inspect)
+    recipe = settle(args, saved)
+    if args.inspect_png and not args.inspect:
+        fail("--inspect-png draws what --inspect shows: give --inspect IMAGE too")
+    images = {  # a number names a test image
+        flag: read_image(path, flag)
+        for flag, path in (("--predict", args.predict), ("--inspect", args.inspect))
+        if path and not (flag == "--inspect" and path.isdecimal())
+    }
+    first_epoch, metrics = saved.get("epoch", 0), dict(recipe=args.recipe, metric="accuracy")
+    answers_only = model is not None and first_epoch >= recipe["epochs"]
     if answers_only and args.predict:  # a loaded model answers at once
         metrics.update(predict(model, images["--predict"], args.predict))
-    if answers_only and not args.inspect:
+    if answers_only and args.predict and not args.inspect:
         return metrics
     data, metrics["data"] = mnist_data(args.data_dir)
+    if args.dry_run:
+        recipe["epochs"], data = 1, {key: value[:1000] for key, value in data.items()}
     if answers_only and args.inspect:  # ... and so it does, once the test images are here
-        _, _, (x_test, y_test) = split(data)
-        look_inside(model, args, images, x_test, y_test, metrics)
+        look_inside(model, args, images, *split(data)[2], metrics)
         return metrics
-    if 0 < first_epoch < args.epochs:
-        print(f"Going on from epoch {first_epoch} of {args.load}, up to epoch {args.epochs}")
-    passes = args.epochs if recipe["steps"] else 1
-    saver = Save(args, settings, passes) if args.save else None
-    callbacks = [Resume(args.load)] * bool(first_epoch) + [saver] * bool(saver)
-    model, figures, test = run(
-        recipe,
-        data,
-        args.hidden,
-        args.seed,
-        model,
-        first_epoch,
-        callbacks,
-        log_dir(args),
-        args.dry_run,
-    )
-    metrics.update({key: value for key, value in figures.items() if key != "lines"})
-    x_test, y_test, predicted, confidence = test
+    if 0 < first_epoch < recipe["epochs"]:
+        print(f"Going on from epoch {first_epoch} of {args.load}, to {recipe['epochs']}")
+    settings = {key: recipe[key] for key in (*MODEL, "epochs")}
+    checkpoint = Checkpoint(args, settings, first_epoch, recipe["epochs"] if recipe["steps"] else 1)
+    log = log_dir(args)
+    callbacks = [checkpoint, *([keras.callbacks.TensorBoard(log)] if log else [])]
+    model, figures, test = run(recipe, data, model, first_epoch, callbacks)
+    metrics.update(figures, hidden=recipe["hidden"], seed=recipe["seed"])
+    x_test, y_test, predicted, confidence, lines = test
     wrong = mistakes(predicted, x_test, y_test)
-    if saver:  # the run is over: no epochs left to go on with
-        saver.write(model, figures["epochs"], figures["epochs"])
-    if saver:
-        print(f"Saved the model to {saver.path}")
+    if args.save:  # the run is over: no epochs left to go on with
+        checkpoint.save(model, figures["epochs"], figures["epochs"])
+        print(f"Saved the model to {checkpoint.path}")
     if args.curve_png:
-        history = model.history.history if figures["epochs"] else {}
+        history = model.history.history if figures["epochs"] > first_epoch else {}
         epochs = (
             [
                 dict(epoch=e + 1, **{k: v[i] for k, v in history.items()})
@@ -1003,8 +938,9 @@ def from_the_terminal(args):
             if history
             else []
         )
-        points = figures["lines"] if recipe["steps"] else epochs
-        figure = curve_figure(points, recipe["steps"], figures["validation_size"])
+        figure = curve_figure(
+            lines if recipe["steps"] else epochs, recipe["steps"], figures["validation_size"]
+        )
         write_figure(figure, args, "--curve-png", "The loss and the error as it trained")
     if args.errors_png:
         figure = errors_figure(
@@ -1053,10 +989,10 @@ def main(argv=None):
         metrics = from_the_terminal(args)
     metrics.update(total_seconds=round(time.perf_counter() - started, 2), script=SCRIPT)
     metrics.update(tensorflow=tf.__version__, keras=keras.__version__)
+    text = json.dumps(metrics, indent=2)
     if args.json == "-":
-        print(json.dumps(metrics, indent=2))
+        print(text)
     elif args.json:
-        text = json.dumps(metrics, indent=2)
         publish(args.json, lambda f: pathlib.Path(f).write_text(text), args.overwrite)
     return metrics
 

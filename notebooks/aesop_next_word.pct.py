@@ -29,7 +29,7 @@ import aesop_next_word as aesop
 
 # %%
 SEED, N_INPUT, WORDS, TEMPERATURE = 0, aesop.N_INPUT, aesop.WORDS, 0.0
-recipe = dict(aesop.RECIPES["fast"], epochs=EPOCHS)
+recipe = dict(aesop.RECIPES["fast"], epochs=EPOCHS, hidden=HIDDEN)
 training_data = aesop.FABLE.split()
 keras.utils.set_random_seed(SEED)
 rng = np.random.default_rng(SEED)
@@ -80,7 +80,7 @@ print(f"the ceiling: {best} of {len(labels)} windows")
 # (`StopAtCeiling`); last, the windows right beside the ceiling (`ceiling_report`).
 
 # %%
-model, figures = aesop.run(recipe, training_data, N_INPUT, HIDDEN, seed=SEED, model=model)
+model, figures = aesop.run(recipe, training_data, model)
 figures
 
 # %% [markdown]

@@ -29,7 +29,7 @@ import count_ones
 
 # %%
 SEED = 0
-recipe = dict(count_ones.RECIPES["fast"], epochs=EPOCHS)
+recipe = dict(count_ones.RECIPES["fast"], epochs=EPOCHS, length=LENGTH, train_size=TRAIN_SIZE)
 keras.utils.set_random_seed(SEED)
 recipe
 
@@ -95,7 +95,7 @@ print(
 # a row per class.
 
 # %%
-model, figures = count_ones.run(recipe, LENGTH, TRAIN_SIZE, seed=SEED, model=model)
+model, figures = count_ones.run(recipe, model)
 figures
 
 # %% [markdown]

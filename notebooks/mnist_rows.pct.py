@@ -73,9 +73,7 @@ model.summary()
 # per epoch), and last the test accuracy (`test_accuracy`).
 
 # %%
-model, figures, (x_test, y_test, predicted, confidence) = mnist_rows.run(
-    recipe, data, seed=SEED, model=model
-)
+model, figures, (x_test, y_test, predicted, confidence, _) = mnist_rows.run(recipe, data, model)
 epochs = model.history.history
 points = [
     {k: v[i] for k, v in epochs.items()} | {"epoch": i + 1} for i in range(len(epochs["loss"]))

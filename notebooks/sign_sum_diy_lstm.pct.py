@@ -31,7 +31,7 @@ SEED = 0
 train_lengths = [int(n) for n in TRAIN_LENGTHS.split("-")]
 train_lengths = list(range(train_lengths[0], train_lengths[-1] + 1))
 test_lengths = list(range(1, 2 * max(train_lengths) + 1))
-recipe = dict(diy.RECIPES["fast"], epochs=EPOCHS)
+recipe = dict(diy.RECIPES["fast"], epochs=EPOCHS, train_lengths=train_lengths)
 keras.utils.set_random_seed(SEED)
 recipe
 
@@ -84,7 +84,7 @@ inside = model.layers[0].steps(
 # (`TestCheck`), and last the error at every length.
 
 # %%
-model, figures = diy.run(recipe, train_lengths, test_lengths, seed=SEED, model=model)
+model, figures = diy.run(recipe, model)
 diy.curve_figure(model.history, figures["passes"], figures["examples"])
 
 # %% [markdown]

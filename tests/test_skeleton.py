@@ -8,8 +8,8 @@ import pytest
 from conftest import ROOT
 
 SCRIPTS = ["count_ones.py", "sign_sum_diy_lstm.py", "aesop_next_word.py", "mnist_rows.py"]
-SHARED = ["fail", "checked", "whole", "new_file", "check_outputs", "publish", "write_figure",
-          "Save", "load_model", "Resume", "log_dir", "main"]  # fmt: skip
+SHARED = ["fail", "checked", "whole", "new_path", "check_outputs", "publish", "write_figure",
+          "load_model", "settle", "Checkpoint", "log_dir", "main"]  # fmt: skip
 
 
 def terminal_part(script):
