@@ -702,7 +702,9 @@ def parse_args(argv):
     """The flags, each checked by its type; from_the_terminal() checks what spans several."""
 
     def default(key):  # each recipe's value, as --help says it
-        return "default: " + ", ".join(f"{name} {r[key]:g}" for name, r in RECIPES.items())
+        return "default: the recipe's: " + ", ".join(
+            f"{name} {r[key]:g}" for name, r in RECIPES.items()
+        )
 
     article, fast = RECIPES["article"], RECIPES["fast"]
     parser = argparse.ArgumentParser(

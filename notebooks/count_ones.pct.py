@@ -105,7 +105,7 @@ figures
 
 # %%
 count_ones.curve_figure(
-    model.history, figures["passes"], count_ones.TARGET_ERROR, figures["check_size"]
+    model.history, figures["passes"], count_ones.TARGET_ERROR, min(20_000, len(test_output))
 )
 
 # %% [markdown]
