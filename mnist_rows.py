@@ -881,14 +881,11 @@ def read_image(path, flag):
     if image.shape[-1] in (2, 4):  # transparency: laid on white paper
         image = image[..., :-1] * image[..., -1:] + (1 - image[..., -1:])
     grey = image.mean(axis=-1, keepdims=True)
-    if min(grey.shape[:2]) < 8 or np.ptp(grey) < 0.1:
-        fail(
-            f"{flag} {path}: a {grey.shape[1]}x{grey.shape[0]} image of one shade cannot hold "
-            "a digit"
-            if np.ptp(grey) < 0.1
-            else f"{flag} {path}: {grey.shape[1]}x"
-            f"{grey.shape[0]} pixels are too few to hold a digit (8x8 at least)"
-        )
+    height, width = grey.shape[:2]
+    if min(height, width) < 8:
+        fail(f"{flag} {path}: {width}x{height} pixels are too few to hold a digit (8x8 at least)")
+    if np.ptp(grey) < 0.1:
+        fail(f"{flag} {path}: an image of one shade cannot hold a digit")
     return as_mnist(grey)
 
 

@@ -263,3 +263,16 @@ def test_a_tiny_temperature_means_its_limit_the_likeliest_symbol():
     assert (
         aesop.generate(model, [0, 1, 2], reverse_dictionary, 8, 1e-50, rng) == greedy
     )  # not NaN probabilities
+
+
+def test_a_text_as_editors_save_it_and_one_too_long(tmp_path, fails, monkeypatch):
+    text = tmp_path / "bom.txt"
+    text.write_text(aesop.FABLE, encoding="utf-8-sig")  # with a byte-order mark
+    assert aesop.read_text(str(text), 3) == aesop.FABLE.split()
+    monkeypatch.setattr(aesop, "MAX_SYMBOLS", 100)
+    fails(main, ["--text", str(text)], f"{len(aesop.FABLE.split())} symbols, more than the 100")
+
+
+def test_interactive_with_standard_input_closed_is_refused(fails, monkeypatch):
+    monkeypatch.setattr("sys.stdin", None)
+    fails(main, ["--interactive"], "--interactive reads words from standard input, which is closed")

@@ -1,8 +1,9 @@
-"""What the four scripts do alike: a run killed with --save leaves a model to go on from; a
-picture asked without
-matplotlib is a one-line error before any training."""
+"""What the four scripts do alike, each tried as a user runs it: a run killed with --save leaves
+a model to go on from; a closed pipe or another Keras backend; --json to standard output; two
+runs in one log folder; a picture asked without matplotlib; two Ctrl-C."""
 
 import importlib.util
+import json
 import os
 import re
 import signal
@@ -29,6 +30,7 @@ def test_a_run_killed_with_sigkill_leaves_its_last_whole_epoch_and_goes_on_from_
     --load takes, and nothing in the temporary folder."""
     argv = TINY[script.__name__]
     path = tmp_path / "m.keras"
+    (tmp_path / "tmp").mkdir()
     process = subprocess.Popen(
         [sys.executable, str(ROOT / f"{script.__name__}.py"), *argv, "--save", str(path)],
         cwd=tmp_path,
@@ -36,7 +38,6 @@ def test_a_run_killed_with_sigkill_leaves_its_last_whole_epoch_and_goes_on_from_
         stderr=subprocess.DEVNULL,
         env={**os.environ, "TMPDIR": str(tmp_path / "tmp")},
     )
-    (tmp_path / "tmp").mkdir()
     try:
         deadline = time.monotonic() + 120
         while not path.exists() and time.monotonic() < deadline and process.poll() is None:
@@ -51,6 +52,43 @@ def test_a_run_killed_with_sigkill_leaves_its_last_whole_epoch_and_goes_on_from_
     resumed = script.main([*argv, "--load", str(path), "--save", str(path)])
     out = capsys.readouterr().out
     assert "Going on from epoch" in out or resumed["epochs"] >= 1, out
+    if (
+        script is count_ones
+    ):  # the batches of epoch e depend on (seed, e) alone: no trace of the kill
+        assert resumed["value"] == script.main(argv)["value"]
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda script: script.__name__)
+def test_a_closed_pipe_ends_quietly_and_any_keras_backend_runs_on_tensorflow(script, tmp_path):
+    """`python script.py | head -1` with KERAS_BACKEND=jax (not even installed here)."""
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / f"{script.__name__}.py"), *TINY[script.__name__]],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "KERAS_BACKEND": "jax"},
+    )
+    first = process.stdout.readline()  # head -1: the first line, then the pipe closes
+    process.stdout.close()
+    err = process.stderr.read().decode()
+    process.wait(timeout=120)
+    assert first and "Traceback" not in err and process.returncode in (0, -signal.SIGPIPE), err
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda script: script.__name__)
+def test_json_to_standard_output_alone_and_two_runs_in_one_log_folder(script, tmp_path, capsys):
+    argv = [*TINY[script.__name__], "--epochs", "1", "--log-dir", str(tmp_path / "runs")]
+    capsys.readouterr()
+    for _ in range(2):  # two runs within the same second
+        script.main([*argv, "--json", "-"])
+    out, err = capsys.readouterr()
+    first = json.loads(out[: out.index("}\n{") + 1])  # the JSON alone on standard output
+    assert first["script"] == f"{script.__name__}.py" and "TensorBoard" in err
+    assert len(list((tmp_path / "runs").iterdir())) == 2  # each run its own folder
+    script.main([*argv[:-2], "--json", os.devnull])  # a device is written as it is, not refused
+    fails_argv = [*argv[:-2], "--json", str(tmp_path / "figures.json") + "/"]
+    with pytest.raises(SystemExit):  # a trailing slash names a folder: refused before training
+        script.main(fails_argv)
 
 
 TINY = {  # each script's run of a few epochs, a second or two an epoch

@@ -296,3 +296,28 @@ def test_ctrl_c_still_saves_and_the_model_reads_a_digit_of_ones_own(
         ["--load", path, "--inspect-png", str(tmp_path / "rows.png")],
         "give --inspect IMAGE too",
     )
+
+
+def test_images_as_drawing_programs_save_them(tmp_path, fails):
+    """A black digit on a transparent background (RGBA), a GIF, a BMP: each read as the digit it
+    holds; an image too small, or of one shade, refused in one line."""
+    from PIL import Image
+
+    digit = mnist_rows.read_npz(mnist_rows.SAMPLE)["x_test"][0]  # a 7, light on black
+    black_ink = np.stack([np.zeros_like(digit)] * 3 + [digit], axis=-1)  # alpha holds the digit
+    Image.fromarray(black_ink, "RGBA").save(tmp_path / "drawn.png")
+    Image.fromarray(255 - digit).save(tmp_path / "drawn.gif")  # dark ink on white paper
+    Image.fromarray(255 - digit).convert("RGB").save(tmp_path / "drawn.bmp")
+    for name in ("drawn.png", "drawn.gif", "drawn.bmp"):
+        read = mnist_rows.read_image(str(tmp_path / name), "--predict")[0]
+        assert np.abs(read - digit / 255).mean() < 0.05, name
+    Image.fromarray(digit[:1, :1]).save(tmp_path / "dot.png")
+    Image.fromarray(np.full((28, 28), 255, np.uint8)).save(tmp_path / "blank.png")
+    fails(main, ["--predict", str(tmp_path / "dot.png")], "1x1 pixels are too few to hold a digit")
+    fails(main, ["--predict", str(tmp_path / "blank.png")], "of one shade cannot hold a digit")
+    fails(main, ["--inspect", "²"], "--inspect ²: no such file")  # a digit to str, not to int
+
+
+def test_offline_with_no_sample_says_why_and_what_to_pass(fails, monkeypatch, tmp_path):
+    monkeypatch.setattr(mnist_rows, "SAMPLE", str(tmp_path / "mnist_sample.npz"))
+    fails(main, QUICK, "could not download MNIST (OSError: no network in the tests), and")
