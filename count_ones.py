@@ -293,10 +293,8 @@ class HeldOutCheck(keras.callbacks.Callback):
         self.classify_every_string = classify_every_string
         self.test_codes, self.test_output, self.passes = test_codes, test_output, passes
         self.target, self.print_every = recipe["target_error"], recipe["print_every"]
-        example = (recipe["example"] * 2)[
-            : recipe["length"]
-        ]  # --predict's string, or the article's
-        self.example = example
+        # --predict's string, or the article's, to the length of the strings
+        self.example = example = (recipe["example"] * 2)[: recipe["length"]]
         # the slice, and the example last: one call into the model
         self.check_output = test_output[:CHECK_SIZE]
         codes = np.append(test_codes[:CHECK_SIZE], int(example, 2))
