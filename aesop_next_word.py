@@ -913,8 +913,8 @@ def from_the_terminal(args):
             write_figure(figure, args, "--inspect-png", "Each step's five likeliest symbols")
     if words:
         print(
-            f"{metrics['right']} of {metrics['examples']} windows right ({metrics['value']:.1%}; "
-            f"the ceiling {metrics['ceiling']:.1%}), {metrics['epochs']} epochs, "
+            f"accuracy {metrics['value']:.1%} ({metrics['right']} of {metrics['examples']} windows "
+            f"right, ceiling {metrics['ceiling']:.1%}), {metrics['epochs']} epochs, "
             f"{metrics['train_seconds']:.1f} s training"
         )
     return metrics

@@ -154,8 +154,7 @@ def class_weights(train_output, length, balance):
 
 # ## Designing the model
 def build_model(length, cell, hidden, layers, article_init):
-    """data [batch, length, 1] -> LSTM (or GRU, or simple RNN) x layers -> prediction [batch, length
-    + 1].
+    """data [batch, 20, 1] -> LSTM (or GRU, or simple RNN) x layers -> prediction [batch, 21].
 
     Keras' layer steps through the bits in a while loop, as the article's dynamic_rnn did. Written
     out (unroll=True), a batch takes 0.9 instead of 1.8 ms here (benchmarks/parts.py), but a whole
@@ -253,7 +252,6 @@ def every_string_classifier(model, length):
 
 
 # ## Execution of the graph
-# ## Execution of the graph
 def epoch_batches(train_input, train_output, weights, batch_size, seed, first_epoch):
     """The article's `for j in range(no_of_batches)`, in a new order every epoch, with each string's
     weight. The order of epoch e depends on (seed, e) alone, so a run that goes on from a model
@@ -272,7 +270,7 @@ def epoch_batches(train_input, train_output, weights, batch_size, seed, first_ep
     train_input, train_output, weights = (
         tf.constant(x) for x in (train_input, train_output, weights)
     )
-    epochs = tf.data.Dataset.range(first_epoch, 2**62)
+    epochs = tf.data.Dataset.range(first_epoch, 2**62)  # as many as model.fit asks for
     return epochs.flat_map(one_epoch).map(gather).prefetch(tf.data.AUTOTUNE)
 
 
@@ -883,6 +881,7 @@ def from_the_terminal(args):
         tensorboard = [keras.callbacks.TensorBoard(log)] if log else []
         model, figures = run(recipe, model, first_epoch, [checkpoint, *tensorboard])
         metrics.update(figures, settings=settings, target=recipe["target_error"])
+        metrics["reached"] = figures["value"] <= recipe["target_error"]
         if args.save:  # the run is over: no epochs left to go on with
             checkpoint.save(model, figures["epochs"], figures["epochs"])
             print(f"Saved the model to {checkpoint.path}")
@@ -890,7 +889,7 @@ def from_the_terminal(args):
             held_out = min(CHECK_SIZE, 2**length - train_size)
             figure = curve_figure(model.history, passes, recipe["target_error"], held_out)
             write_figure(figure, args, "--curve-png", "The loss and the held-out error")
-        reached = "reached" if figures["value"] <= recipe["target_error"] else "not reached"
+        reached = "reached" if metrics["reached"] else "not reached"
         print(
             f"test error {figures['value']:.3%} ({figures['wrong']:,} of {figures['examples']:,} "
             f"held-out strings wrong), target {reached}, {figures['epochs']} epochs, "

@@ -1036,13 +1036,14 @@ def from_the_terminal(args):
             callbacks += [keras.callbacks.TensorBoard(log), GateHistograms(sequences, log)]
         model, figures = run(recipe, model, first_epoch, callbacks)
         metrics.update(figures, settings=settings, target=recipe["target_error"])
+        metrics["reached"] = figures["value"] <= recipe["target_error"]
         if args.save:  # the run is over: no epochs left to go on with
             checkpoint.save(model, figures["epochs"], figures["epochs"])
             print(f"Saved the model to {checkpoint.path}")
         if args.curve_png:
             figure = curve_figure(model.history, passes, figures["examples"])
             write_figure(figure, args, "--curve-png", "The loss and the test error")
-        reached = "reached" if figures["value"] <= recipe["target_error"] else "not reached"
+        reached = "reached" if metrics["reached"] else "not reached"
         print(
             f"test error {figures['value']:.3%} ({figures['wrong']:,} of {figures['examples']:,} "
             f"test sequences wrong), target {reached}, {figures['epochs']} epochs, "
