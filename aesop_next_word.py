@@ -554,9 +554,8 @@ def run(
 
 
 # --- Running it from the terminal: not in the article ---
-# The flags and their checks, saving and loading, the JSON: what serves the terminal only. The
-# definitions from here to log_dir(), and main(), are the same text in the four scripts
-# (tests/test_skeleton.py).
+# The flags and their checks, saving and loading, the JSON. From here to log_dir(), and main(): the
+# same text in the four scripts (tests/test_skeleton.py).
 import argparse
 import contextlib
 import importlib.util
@@ -577,8 +576,7 @@ def fail(message):
 
 
 def checked(convert, test, wanted):
-    """An argparse type: the text converted, then tested; else a one-line error saying what to
-    give (`wanted`, which --help says too)."""
+    """An argparse type: the text converted, then tested; else an error saying what to give."""
 
     def parse(text):
         try:
@@ -593,13 +591,12 @@ def checked(convert, test, wanted):
 
 
 def whole(low, high):
-    """An argparse type: a whole number from `low` to `high`, the range the script can serve."""
+    """An argparse type: a whole number from `low` to `high`."""
     return checked(int, lambda n: low <= n <= high, f"a whole number from {low:,} to {high:,}")
 
 
 def new_path(ending, wanted, in_the_way=os.path.isdir):
-    """An argparse type: a file (or a folder) to write, its name ending in `ending`, in a folder
-    that exists; not where something of the other kind is, nor a file name ending in a slash."""
+    """An argparse type: a file (or folder) to write, named *`ending`, in a folder that exists."""
 
     def fits(path):
         slash = path.endswith(("/", os.sep)) and in_the_way is os.path.isdir
@@ -618,10 +615,8 @@ SEED = whole(0, 2**32 - 1)  # what NumPy's seeding takes
 
 
 def check_outputs(args, flags):
-    """Before any training, every file or folder the run will write: named by no other flag (but
-    --save may rewrite the model --load read), new or --overwrite given, in a folder this user
-    can write, and matplotlib installed for a picture; a one-line error for the first that is
-    not. (/dev/stdout, a named pipe: written as they are.)"""
+    """Before any training, each output: named by no other flag (but --save may be --load's), new
+    or --overwrite given, in a folder this user can write, and matplotlib there for a picture."""
     named = {os.path.realpath(args.load): "--load"} if args.load else {}
     for flag in flags:
         path = getattr(args, flag[2:].replace("-", "_"))
@@ -642,10 +637,8 @@ def check_outputs(args, flags):
 
 
 def publish(path, write, replace):
-    """The file that write(temporary) writes, made `path` whole: written beside it, then one
-    rename, so that a kill at any moment leaves the file before or the file after. A file there
-    is replaced only if `replace`; a name taken since the checks is left alone, and the file goes
-    beside it under a free name, said in one line. Returns the path written."""
+    """write(temporary) beside `path`, then one rename: a kill leaves the file before or after. A
+    name taken since the checks, unless `replace`, is left alone: a free name beside it instead."""
     if os.path.exists(path) and not os.path.isfile(path):  # /dev/stdout, a named pipe
         write(path)
         return path
@@ -672,7 +665,7 @@ def publish(path, write, replace):
 
 
 def write_figure(figure, args, flag, what):
-    """A matplotlib figure to the PNG of `flag`, and one line saying what it shows and where."""
+    """A matplotlib figure to the PNG of `flag`, and a line saying what it shows and where."""
     path = getattr(args, flag[2:].replace("-", "_"))
     print(f"{what}: {publish(path, lambda f: figure.savefig(f, dpi=120), args.overwrite)}")
 
@@ -690,9 +683,8 @@ def load_model(path):
 
 
 def settle(args, saved):
-    """The recipe, each value from its flag if given, else from the loaded model (its settings,
-    and the epochs it planned), else the recipe's own; a one-line error where a flag does not fit
-    the loaded model."""
+    """The recipe, each value its flag's, else the loaded model's (its settings and the epochs it
+    planned), else the recipe's own; an error where a flag does not fit the loaded model."""
     recipe = dict(RECIPES[args.recipe])
     for key in recipe:
         given, kept = getattr(args, key, None), saved.get(key)
@@ -704,11 +696,9 @@ def settle(args, saved):
 
 
 class Checkpoint(keras.callbacks.Callback):
-    """--load's optimizer state read back before the first step (its step count too, so that the
-    learning rate goes on where it was); --save after every epoch, as ModelCheckpoint does but
-    whole (see publish), with the optimizer's state (model.save keeps it), the settings, the
-    epoch reached and the epochs planned. A run that ends saves once more with none left: only a
-    killed run leaves epochs to go on with."""
+    """--load's optimizer state read back (its step count too: the learning rate goes on); --save
+    every epoch, as ModelCheckpoint does but whole, with the optimizer's state, the settings, the
+    epoch reached and the epochs planned (none left once a run ends: only a kill leaves some)."""
 
     def __init__(self, args, settings, first_epoch, passes=1):
         super().__init__()
@@ -921,8 +911,7 @@ def from_the_terminal(args):
 
 
 def main(argv=None):
-    """The flags, the run, its figures. With --json -, standard output holds the JSON alone: the
-    run's lines go to stderr."""
+    """The flags, the run, its figures (with --json -, the JSON alone on standard output)."""
     started = time.perf_counter()
     args = parse_args(argv)
     with contextlib.redirect_stdout(sys.stderr if args.json == "-" else sys.stdout):
