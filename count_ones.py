@@ -227,7 +227,7 @@ def every_string_classifier(model, length):
                 x, states[i] = layer.cell(x, states[i])
         return x, states
 
-    @tf.function
+    @tf.function(autograph=False)  # plain Python loops, unrolled as it traces
     def classify_every_string():
         # A layer's states: an LSTM has two (h and c), a GRU or a simple RNN one; tf.nest flattens
         # the states of every layer into one list of tensors, and packs such a list back.
