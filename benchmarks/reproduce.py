@@ -143,15 +143,16 @@ def gflops():
     )
 
 
-def run(script, recipe, extra, log_dir, shown):
-    """One script, one recipe, in its own process: its --json output, with the command, the wall
-    time and the process's peak memory (os.wait4 gives that one child's resource usage)."""
+def run(script, recipe, extra, log_dir, shown, env=None):
+    """One script, one recipe, in its own process (with `env`, if given, as its environment): its
+    --json output, with the command, the wall time and the process's peak memory (os.wait4 gives
+    that one child's resource usage)."""
     name = f"{script[:-3]}-{recipe}-{len(os.listdir(log_dir))}"
     json_path = os.path.join(log_dir, f"{name}.json")
     command = [sys.executable, script, "--recipe", recipe, *extra, "--json", json_path]
     with open(os.path.join(log_dir, f"{name}.log"), "w") as log:
         started = time.perf_counter()
-        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
         _, status, usage = os.wait4(process.pid, 0)
     if status != 0:
         raise SystemExit(f"reproduce.py: {' '.join(command[1:])} failed ({status}); see {log.name}")

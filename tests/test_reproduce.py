@@ -1,16 +1,27 @@
-"""benchmarks/reproduce.py: the table it writes from the scripts' --json output (the runs
-themselves are what the benchmark is for, minutes each; here only what it makes of them)."""
+"""benchmarks/reproduce.py and seeds.py: the tables they write from the scripts' --json output
+(the runs themselves are what the benchmarks are for, minutes each; here only what they make of
+them)."""
 
 import datetime
 import importlib.util
 import json
 import pathlib
+import sys
 
-spec = importlib.util.spec_from_file_location(
-    "reproduce", pathlib.Path(__file__).parent.parent / "benchmarks" / "reproduce.py"
-)
-reproduce = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(reproduce)
+import pytest
+
+
+def load(name):
+    """A benchmark script as a module (benchmarks/ is no package)."""
+    path = pathlib.Path(__file__).parent.parent / "benchmarks" / f"{name}.py"
+    sys.path.insert(0, str(path.parent))  # seeds.py imports reproduce.py beside it
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+reproduce, seeds = load("reproduce"), load("seeds")
 
 
 def metrics(recipe, value, wall, capped=False, seed=0):
@@ -80,3 +91,33 @@ def test_a_capped_article_run_is_marked_and_gives_no_speed_up_or_target(tmp_path
     assert "error 5.000% (capped by --quick)" in table and "faster" not in table
     assert "held-out error | at most 0.1 %" in table and "the whole benchmark" not in table
     assert "reproduce.py --quick" in table
+
+
+def test_seeds_reads_its_seed_list_and_refuses_a_bad_one():
+    assert seeds.seed_list("0-3,7") == [0, 1, 2, 3, 7] and seeds.seed_list("4") == [4]
+    with pytest.raises(Exception):
+        seeds.seed_list("-1")
+
+
+def test_seeds_tabulates_every_seed_and_a_run_cut_short_keeps_the_seeds_it_finished(tmp_path):
+    started, cut = [], []
+
+    def run(script, recipe, extra, log_dir, shown, env):  # as reproduce.run, without a process
+        seed = int(extra[extra.index("--seed") + 1])
+        if seed == 2 and not cut:
+            cut.append(seed)
+            raise InterruptedError  # the first time at seed 2: the run is cut short
+        started.append(seed)
+        assert env["ONEDNN_MAX_CPU_ISA"] == "AVX2"
+        return metrics("fast", 0.0005 + 0.0003 * seed, 10.0 + seed, seed=seed)
+
+    argv = ["count_ones.py", "--seeds", "0-3", "--isa", "avx2", "--folder", str(tmp_path)]
+    with pytest.raises(InterruptedError):
+        seeds.main(argv, run=run)
+    assert started == [0, 1]  # ... and what it finished is kept:
+    runs = seeds.main(argv, run=run)
+    assert started == [0, 1, 2, 3] and [r["seed"] for r in runs] == [0, 1, 2, 3]
+    table = (tmp_path / "count_ones-fast-avx2.md").read_text()
+    assert "| test_error 0.050% / 0.095% / 0.140% | 2 of 4 seeds at the mark |" in table
+    assert "| 10.0 / 11.5 / 13.0 |" in table and "| 3 | 0.140% | **no** |" in table
+    assert "ONEDNN_MAX_CPU_ISA=AVX2 python count_ones.py --recipe fast" in table
