@@ -9,7 +9,7 @@ from conftest import ROOT
 
 SCRIPTS = ["count_ones.py", "sign_sum_diy_lstm.py", "aesop_next_word.py", "mnist_rows.py"]
 SHARED = ["fail", "checked", "whole", "new_path", "check_outputs", "publish", "write_figure",
-          "load_model", "settle", "Checkpoint", "log_dir", "main"]  # fmt: skip
+          "load_model", "settle", "Checkpoint", "log_dir", "main", "__main__"]  # fmt: skip
 
 
 def terminal_part(script):
@@ -18,9 +18,9 @@ def terminal_part(script):
     below = text[text.index("# --- Running it from the terminal") :]
     tree = ast.parse(below)
     return {
-        node.name: ast.get_source_segment(below, node)
+        getattr(node, "name", "__main__"): ast.get_source_segment(below, node)
         for node in tree.body
-        if isinstance(node, (ast.FunctionDef, ast.ClassDef))
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.If))  # the If: __main__'s block
     }
 
 
