@@ -859,7 +859,8 @@ def from_the_terminal(args):
         fail("--inspect-png draws what --inspect shows: give --inspect BITS too")
     if args.dry_run:
         recipe.update(epochs=1, train_size=recipe["batch_size"])
-    recipe["example"] = args.predict or recipe["example"]
+    if args.predict:  # the string the check line follows
+        recipe["example"] = args.predict
     first_epoch, metrics = saved.get("epoch", 0), dict(recipe=args.recipe, metric="test_error")
     if model is None or first_epoch < recipe["epochs"] or not (args.predict or args.inspect):
         if 0 < first_epoch < recipe["epochs"]:

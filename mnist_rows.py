@@ -278,12 +278,19 @@ def test_accuracy(model, x_test, y_test):
 
 
 # ## Beyond the article: the learning curve
-def curve_figure(points, per_step, validation_size):
+def curve_figure(history, lines, per_step, validation_size):
     """--curve-png's figure: the training loss, and the error on the training batches and (per
-    epoch) on the validation images, on a log axis; the article's 99.21% as a line. `points`:
-    ArticleLines' every 10 steps, or model.fit's History as a list of epochs."""
+    epoch) on the validation images, on a log axis; the article's 99.21% as a line. From
+    ArticleLines' `lines` every 10 steps (per_step), else from model.fit's History."""
     from matplotlib.figure import Figure  # only where a picture is asked
 
+    points = lines  # the article's recipe: a point every 10 steps
+    if not per_step:  # a point per epoch, from History
+        epochs = history.epoch if history else []
+        points = [
+            {key: logs[k] for key, logs in history.history.items()} for k in range(len(epochs))
+        ]
+        points = [dict(point, epoch=epoch + 1) for point, epoch in zip(points, epochs)]
     x = [point["step" if per_step else "epoch"] for point in points]
     fig = Figure(figsize=(7, 6), layout="constrained")
     loss, error = fig.subplots(2, 1, sharex=True)
@@ -918,18 +925,8 @@ def from_the_terminal(args):
         checkpoint.save(model, figures["epochs"], figures["epochs"])
         print(f"Saved the model to {checkpoint.path}")
     if args.curve_png:
-        history = model.history.history if figures["epochs"] > first_epoch else {}
-        epochs = (
-            [
-                dict(epoch=e + 1, **{k: v[i] for k, v in history.items()})
-                for i, e in enumerate(model.history.epoch)
-            ]
-            if history
-            else []
-        )
-        figure = curve_figure(
-            lines if recipe["steps"] else epochs, recipe["steps"], figures["validation_size"]
-        )
+        history = model.history if figures["epochs"] > first_epoch else None
+        figure = curve_figure(history, lines, recipe["steps"], figures["validation_size"])
         write_figure(figure, args, "--curve-png", "The loss and the error as it trained")
     if args.errors_png:
         figure = errors_figure(

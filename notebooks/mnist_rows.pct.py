@@ -74,11 +74,7 @@ model.summary()
 
 # %%
 model, figures, (x_test, y_test, predicted, confidence, _) = mnist_rows.run(recipe, data, model)
-epochs = model.history.history
-points = [
-    {k: v[i] for k, v in epochs.items()} | {"epoch": i + 1} for i in range(len(epochs["loss"]))
-]
-mnist_rows.curve_figure(points, False, figures["validation_size"])
+mnist_rows.curve_figure(model.history, None, False, figures["validation_size"])
 
 # %% [markdown]
 # ### Beyond the article: what it gets wrong
