@@ -784,7 +784,7 @@ BITS = checked(str, lambda text: text and set(text) <= {"0", "1"}, "a string of 
 
 
 def parse_args(argv):
-    """The flags, each checked by its type; checks() checks what spans several."""
+    """The flags, each checked by its type; from_the_terminal() checks what spans several."""
 
     def default(key):  # each recipe's value, as --help says it
         return "default: the recipe's: " + ", ".join(

@@ -950,7 +950,7 @@ def look_inside(model, args, images, x_test, y_test, metrics):
     row (over the test images too, when they are here)."""
     if not args.inspect:
         return
-    if "--inspect" in images:  # a file's image, read by settle()
+    if "--inspect" in images:  # a file's image, read before any training
         image, name = images["--inspect"], args.inspect
     elif int(args.inspect) < len(x_test):
         k = int(args.inspect)
