@@ -467,44 +467,6 @@ def inspect_figure(start, story, candidates, columns=4):
     return fig
 
 
-# ## Beyond the article: the learning curve
-def curve_figure(history, ceiling, iterations):
-    """--curve-png's figure: the loss and the accuracy after each epoch (the windows right, where
-    the fast recipe counts them; from model.fit's History), the ceiling as a line."""
-    from matplotlib.figure import Figure  # only where a picture is asked
-
-    epochs, points = [epoch + 1 for epoch in history.epoch], history.history
-    fig = Figure(figsize=(7, 6), layout="constrained")
-    loss, accuracy = fig.subplots(2, 1, sharex=True)
-    fig.suptitle(
-        f"Learning the fable: {epochs[-1] if epochs else 0} epochs of {iterations:,} update(s)"
-    )
-    loss.plot(epochs, points["loss"], ".-")
-    loss.set(title="Training loss (cross-entropy, the epoch's mean)", ylabel="loss", yscale="log")
-    loss.yaxis.set_major_formatter("{x:g}")
-    loss.yaxis.set_minor_formatter("{x:g}")  # 0.3, not 3 x 10^-1
-    accuracy.plot(
-        epochs,
-        points["accuracy"],
-        ".-",
-        label="training batches (the article's Average Accuracy)",
-    )
-    if "window_accuracy" in points:
-        accuracy.plot(
-            epochs,
-            points["window_accuracy"],
-            ".-",
-            label="every window of the text",
-        )
-    accuracy.axhline(ceiling, color="tab:red", linestyle="--", label=f"the ceiling, {ceiling:.1%}")
-    accuracy.yaxis.set_major_formatter(lambda y, _: f"{y:.0%}")
-    accuracy.set(
-        title="Accuracy of the next symbol", xlabel="epoch", ylabel="accuracy", ylim=(0, 1.02)
-    )
-    accuracy.legend(loc="lower right")
-    return fig
-
-
 # ## The lesson, in the article's order
 def run(
     recipe, words=tuple(FABLE.split()), model=None, dictionary=None, first_epoch=0, callbacks=()
@@ -646,11 +608,9 @@ def publish(path, write, replace):
     temporary, target, n = f"{stem}.{os.getpid()}.tmp{extension}", path, 1
     try:
         write(temporary)
-        if replace:
-            os.replace(temporary, target)
-        while not replace:
-            try:
-                os.link(temporary, target)  # a link, unlike a rename, never replaces a file there
+        while True:
+            try:  # a link, unlike a rename, never replaces a file there
+                (os.replace if replace else os.link)(temporary, target)
                 break
             except FileExistsError:
                 n, target = n + 1, f"{stem}-{n + 1}{extension}"
@@ -741,7 +701,7 @@ def log_dir(args):
 
 
 MODEL = ("n_input", "hidden", "layers")  # what a saved model keeps, with its vocabulary
-OUTPUTS = ("--save", "--inspect-png", "--curve-png", "--json", "--log-dir")
+OUTPUTS = ("--save", "--inspect-png", "--json", "--log-dir")
 MAX_SYMBOLS = 1_000_000  # a longer text's windows and vocabulary outgrow memory and time here
 EPOCHS = whole(0, 100_000)
 BATCH_SIZE = whole(1, 100_000)
@@ -801,8 +761,6 @@ def parse_args(argv):
     add("--inspect", metavar="WORDS", help="tell --words symbols from these words with the five "
         "likeliest at each step, and each word's nearest in the embedding (default: none)")
     add("--inspect-png", type=PNG_FILE, metavar="PATH", help="--inspect, drawn (default: none)")
-    add("--curve-png", type=PNG_FILE, metavar="PATH",
-        help="the loss and the accuracy after each epoch, as a picture (default: none)")
     add("--save", type=KERAS_FILE, metavar="PATH", help="write the model and its vocabulary here "
         "after every epoch, whole, to --load later (default: none)")
     add("--load", type=MODEL_FILE, metavar="PATH", help="start from a model written by --save, "
@@ -887,9 +845,6 @@ def from_the_terminal(args):
         if args.save:  # the run is over: no epochs left to go on with
             checkpoint.save(model, figures["epochs"], figures["epochs"])
             print(f"Saved the model to {checkpoint.path}")
-        if args.curve_png:
-            figure = curve_figure(model.history, figures["ceiling"], figures["steps"])
-            write_figure(figure, args, "--curve-png", "The loss and the accuracy after each epoch")
     metrics["story"] = tell(
         model, dictionary, args.generate, args.words, args.temperature, rng, args.interactive
     )

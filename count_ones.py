@@ -1,16 +1,12 @@
 """Count the ones in a binary string with an LSTM.
 
-Follows "A noob's guide to implementing RNN-LSTM using Tensorflow" (2016), ported to TensorFlow 2 /
-Keras 3. The section markers below are the article's headings; what the article does not have sits
-under headings of its own; run() takes the steps in the article's order; what only serves the
-terminal is below the divider at the end.
+"A noob's guide to implementing RNN-LSTM using Tensorflow" (2016) in TensorFlow 2 / Keras 3: the
+article's headings mark the sections, run() takes its steps in order, the terminal's part is last.
 
     python count_ones.py                        # trains, then scores every held-out string
     python count_ones.py --save ones.keras      # ... and keeps the model, after every epoch
     python count_ones.py --load ones.keras --predict 01010010011011100110
-    python count_ones.py --recipe article       # the article's own recipe, to 0.1% error
-
-Results: see the README's table, each figure with the command that measured it."""
+    python count_ones.py --recipe article       # the article's own recipe, to 0.1% error"""
 
 import math
 import os
@@ -33,16 +29,8 @@ TARGET_ERROR = 0.001  # the article's final figure: "Epoch 5000 error 0.1%"
 EXAMPLE = "10011011101001101110"  # the string the article prints the prediction of while it trains
 CHECK_SIZE = 20_000  # held-out strings scored every few epochs to decide when to stop
 # What every recipe shares: the article's task and model (each a flag, as the recipes' values are)
-TASK = dict(
-    length=LENGTH,
-    train_size=NUM_EXAMPLES,
-    cell="lstm",
-    layers=1,
-    hidden=NUM_HIDDEN,
-    seed=0,
-    target_error=TARGET_ERROR,
-    example=EXAMPLE,
-)
+TASK = dict(length=LENGTH, train_size=NUM_EXAMPLES, hidden=NUM_HIDDEN, seed=0)
+TASK.update(target_error=TARGET_ERROR, example=EXAMPLE)
 
 RECIPES = {
     # The article's: batch 1000, Adam at its default rate, the cross-entropy summed over the batch,
@@ -84,12 +72,9 @@ RECIPES = {
 
 # ## Generating the training input data
 def to_bits(codes, length):
-    """Strings as the model reads them: integer i -> its `length` bits, first bit first.
-
-    The article writes each string out, ['{0:020b}'.format(i) for i in range(2**20)], then a list
-    of [bit] per string; shifting i right by 19, 18, ... 0 and keeping the last bit gives the same
-    bits for all strings at once. [n] int -> [n, length, 1] float32: [batch_size,
-    sequence_length, input_dimension]."""
+    """Strings as the model reads them: integer i -> its `length` bits, first bit first, [n] ->
+    [n, length, 1] float32. The article writes each out ('{0:020b}'.format(i)); shifting i right
+    by 19, 18, ... 0 gives the same bits for all strings at once."""
     bits = (np.asarray(codes)[:, None] >> np.arange(length - 1, -1, -1)) & 1
     return bits[..., None].astype(np.float32)
 
@@ -104,8 +89,7 @@ def one_hot(counts, length):
 
 
 def show_first(train_input, train_output, length):
-    """As the article prints the first values of train_input: the first string, its class, its
-    one-hot row."""
+    """As the article prints train_input[0]: the first string, its class, its one-hot row."""
     bits = "".join(str(int(bit)) for bit in train_input[0, :, 0])
     print(
         f"train_input {train_input.shape}, the first: {bits} -> class {train_output[0]}, one-hot "
@@ -115,13 +99,10 @@ def show_first(train_input, train_output, length):
 
 # ## Generating the test data
 def make_data(length, train_size, seed):
-    """All 2**length strings, shuffled by `seed`; the first `train_size` train, the rest is held
-    out.
-
-    A string is handled as the integer it spells (its code): the article's lists of lists become
-    one NumPy shift, and a held-out string is just a code. Returns train_input [n, length, 1],
-    train_output [n], test_codes [m], test_output [m], where an output is the class: the count of
-    ones, 0..length."""
+    """All 2**length strings, shuffled by `seed`: the first `train_size` train, the rest is held
+    out. A string is the integer it spells (its code), so the article's lists of lists become one
+    NumPy shift. Returns train_input [n, length, 1], train_output [n] (the count of ones: the
+    class), test_codes [m], test_output [m]."""
     codes = np.random.default_rng(seed).permutation(2**length)  # shuffle(train_input)
     counts = sum((codes >> bit) & 1 for bit in range(length))  # the class of each string
     train_input = to_bits(codes[:train_size], length)  # till NUM_EXAMPLES
@@ -132,39 +113,31 @@ def make_data(length, train_size, seed):
 
 # ## Beyond the article: the rare classes
 def missing_classes(train_output, test_output, length):
-    """Counts of ones that no training string has, and how many held-out strings have them.
-
-    The model can never predict a class it never saw, so those strings are wrong whatever it
-    learns: the error cannot go below doomed / len(test_output)."""
+    """Counts of ones no training string has, and how many held-out strings have them: wrong
+    whatever the model learns, as it never saw their class."""
     missing = np.setdiff1d(np.arange(length + 1), train_output)
     return missing, int(np.isin(test_output, missing).sum())
 
 
 def class_weights(train_output, length, balance):
     """A weight per class, (1 / its share of the training strings) ** balance, 1 on average per
-    string.
-
-    Counts of ones are binomial: 10,000 strings hold about 1,800 with 10 ones but only about 12
-    with 3 ones or 17, and those rare classes are where the held-out errors stay longest.
-    balance=0 weighs every string alike (the article); 1 weighs every class alike."""
+    string. Counts of ones are binomial: 10,000 strings hold about 1,800 with 10 ones but about 12
+    with 3 or 17, and the rare classes keep their errors longest. balance=0 weighs every string
+    alike (the article); 1 weighs every class alike."""
     counts = np.bincount(train_output, minlength=length + 1)
     weights = np.where(counts > 0, (len(train_output) / np.maximum(counts, 1)) ** balance, 0.0)
     return weights / ((weights * counts).sum() / len(train_output))
 
 
 # ## Designing the model
-def build_model(length, cell, hidden, layers, article_init):
-    """data [batch, 20, 1] -> LSTM (or GRU, or simple RNN) x layers -> prediction [batch, 21].
-
-    Keras' layer steps through the bits in a while loop, as the article's dynamic_rnn did. Written
-    out (unroll=True), a batch takes 0.9 instead of 1.8 ms here (benchmarks/parts.py), but a whole
-    run is no faster: the 20 steps written out take longer to trace."""
-    rnn = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU, "rnn": keras.layers.SimpleRNN}[cell]
-    model = keras.Sequential(name=f"count_ones_{cell}")
+def build_model(length, hidden, article_init):
+    """data [batch, 20, 1] -> LSTM(24) -> prediction [batch, 21]. Keras' layer steps through the
+    bits in a while loop, as dynamic_rnn did; written out (unroll=True), a batch is twice as fast
+    (benchmarks/parts.py) but a run is not: the 20 steps take longer to trace."""
+    model = keras.Sequential(name="count_ones")
     model.add(keras.Input(shape=(length, 1)))  # data: [None, 20, 1]
-    for i in range(layers):  # "adding multiple layers": each but the last hands on all its outputs
-        # val, state = dynamic_rnn(cell, data); last = val[:, -1]: Keras returns `last` unless asked
-        model.add(rnn(hidden, return_sequences=i < layers - 1))  # [batch, 20, 1] -> [batch, 24]
+    # val, state = dynamic_rnn(cell, data); last = val[:, -1]: Keras returns `last` unless asked
+    model.add(keras.layers.LSTM(hidden))  # [batch, 20, 1] -> [batch, 24]
     init = {}
     if article_init:  # weight: tf.truncated_normal, bias: tf.constant(0.1)
         init = dict(
@@ -177,16 +150,12 @@ def build_model(length, cell, hidden, layers, article_init):
 
 
 def compile_model(model, recipe, steps, epochs):
-    """cross_entropy, optimizer = tf.train.AdamOptimizer(), minimize: one compile call.
-
-    Keras clips the probabilities before the log as the article did by hand; the article *summed*
-    the loss over the batch (reduction="sum"), Keras' default is the mean. The `steps` batches of
-    an epoch run in one call into the traced graph."""
-    rate = (
-        keras.optimizers.schedules.CosineDecay(recipe["lr"], max(steps * epochs, 1))
-        if recipe["schedule"] == "cosine"
-        else recipe["lr"]
-    )
+    """cross_entropy, optimizer = tf.train.AdamOptimizer(), minimize: one compile call. Keras clips
+    the probabilities before the log as the article did by hand; the article summed the loss over
+    the batch (reduction="sum"). An epoch's `steps` batches run in one call into the graph."""
+    rate = recipe["lr"]
+    if recipe["schedule"] == "cosine":  # from lr down to 0 over the run
+        rate = keras.optimizers.schedules.CosineDecay(rate, max(steps * epochs, 1))
     # XLA was 40 times slower on this model on a CPU
     model.compile(
         optimizer=keras.optimizers.Adam(rate, clipnorm=recipe["clipnorm"]),
@@ -210,38 +179,29 @@ def every_string_classifier(model, length):
 
     The held-out set is 99% of all strings, and an LSTM reads left to right, so strings that
     share a prefix share the state after it. Reading the tree of prefixes (2 strings of 1 bit, 4
-    of 2 bits, ...) costs 2**(length + 1) steps of the cell instead of length * 2**length: one
-    bit of every string at once. The result equals model.predict on each string
-    (tests/test_count_ones.py checks)."""
-    rnns, dense = model.layers[:-1], model.layers[-1]
+    of 2 bits, ...) costs 2**(length + 1) steps of the cell instead of length * 2**length. The
+    result equals model.predict on each string (tests/test_count_ones.py checks)."""
+    lstm, dense = model.layers
     split = length // 2  # the first half of the bits for all prefixes at once, the rest in chunks
     chunk = min(4, 2**split)
 
-    def grow(states, levels):
-        """Each prefix's states -> its two children's (next bit 0, next bit 1), `levels` times:
-        [n, .] -> [2n, .] ..."""
+    def grow(state, levels):
+        """Each prefix's state [h, c] -> its two children's (next bit 0, next bit 1), `levels`
+        times: [n, .] -> [2n, .] -> ..."""
         for _ in range(levels):
-            x = tf.tile(tf.constant([[0.0], [1.0]]), [tf.shape(states[0][0])[0], 1])
-            states = [[tf.repeat(s, 2, axis=0) for s in layer_states] for layer_states in states]
-            for i, layer in enumerate(rnns):
-                x, states[i] = layer.cell(x, states[i])
-        return x, states
+            x = tf.tile(tf.constant([[0.0], [1.0]]), [tf.shape(state[0])[0], 1])
+            x, state = lstm.cell(x, [tf.repeat(s, 2, axis=0) for s in state])
+        return x, state
 
     @tf.function(autograph=False)  # plain Python loops, unrolled as it traces
     def classify_every_string():
-        # A layer's states: an LSTM has two (h and c), a GRU or a simple RNN one; tf.nest flattens
-        # the states of every layer into one list of tensors, and packs such a list back.
-        empty_prefix = [
-            [tf.zeros((1, layer.cell.units))] * len(tf.nest.flatten(layer.cell.state_size))
-            for layer in rnns
-        ]
-        _, states = grow(empty_prefix, split)  # every prefix of `split` bits: [2**split, hidden]
+        _, state = grow([tf.zeros((1, lstm.units))] * 2, split)  # [2**split, hidden] each
         # The other levels a few prefixes at a time: the same steps, on tensors small enough to stay
         # in the CPU's cache (0.9 instead of 2.4 s for all 2**20 strings here).
-        chunks = tuple(tf.reshape(s, (-1, chunk, s.shape[-1])) for s in tf.nest.flatten(states))
+        chunks = tuple(tf.reshape(s, (-1, chunk, s.shape[-1])) for s in state)
 
-        def the_rest(chunk_states):  # [chunk, hidden] each -> the classes of their strings
-            x, _ = grow(tf.nest.pack_sequence_as(states, list(chunk_states)), length - split)
+        def the_rest(chunk_state):  # [chunk, hidden] each -> the classes of their strings
+            x, _ = grow(list(chunk_state), length - split)
             return tf.argmax(dense(x), axis=-1)
 
         # tf.map_fn: the_rest on each chunk in turn, inside the traced graph
@@ -267,9 +227,7 @@ def epoch_batches(train_input, train_output, weights, batch_size, seed, first_ep
         return tf.gather(train_input, i), tf.gather(train_output, i), tf.gather(weights, i)
 
     seed = tf.constant(seed, tf.int64)
-    train_input, train_output, weights = (
-        tf.constant(x) for x in (train_input, train_output, weights)
-    )
+    train_input, train_output, weights = map(tf.constant, (train_input, train_output, weights))
     epochs = tf.data.Dataset.range(first_epoch, 2**62)  # as many as model.fit asks for
     return epochs.flat_map(one_epoch).map(gather).prefetch(tf.data.AUTOTUNE)
 
@@ -286,10 +244,10 @@ class HeldOutCheck(keras.callbacks.Callback):
     string's true count; the error on a fixed slice of held-out strings, and a stop once the
     whole held-out set is at the target (the slice says when to look)."""
 
-    def __init__(self, classify_every_string, test_codes, test_output, recipe, passes):
+    def __init__(self, classify_every_string, test_codes, test_output, recipe):
         super().__init__()
         self.classify_every_string = classify_every_string
-        self.test_codes, self.test_output, self.passes = test_codes, test_output, passes
+        self.test_codes, self.test_output = test_codes, test_output
         self.target, self.print_every = recipe["target_error"], recipe["print_every"]
         # --predict's string, or the article's, to the length of the strings
         self.example = example = (recipe["example"] * 2)[: recipe["length"]]
@@ -297,7 +255,7 @@ class HeldOutCheck(keras.callbacks.Callback):
         self.check_output = test_output[:CHECK_SIZE]
         codes = np.append(test_codes[:CHECK_SIZE], int(example, 2))
         self.check_input = to_bits(codes, len(example))
-        self.epochs_done, self.predicted = 0, None
+        self.passes, self.epochs_done, self.predicted = 1, 0, None
 
     def on_epoch_end(self, epoch, logs):
         self.epochs_done = (epoch + 1) * self.passes  # the article's epochs
@@ -355,8 +313,8 @@ def predict(model, text):
 
 
 # ## Tinkering with the model
-# The article's suggestions are flags: --cell gru or rnn and --layers 2 (build_model), --hidden;
-# "save the model values": --save and --load, below the divider.
+# The article's suggestions: a GRU (keras.layers.GRU in build_model), more layers, --hidden; "save
+# the model values": --save and --load, below the divider.
 
 
 # ## Results ("Epoch 5000 error 0.1%"), and where the errors are
@@ -375,10 +333,7 @@ def error_report(predicted, test_output, train_output, length):
         np.bincount(x, minlength=length + 1)
         for x in (train_output, test_output, test_output[predicted != test_output])
     )
-    print(
-        "\nPer class (a class is a count of ones; a class the model never saw it can never "
-        "predict):"
-    )
+    print("\nPer class (a count of ones; a class never seen in training is never predicted):")
     print(" ones  train  held-out    wrong   error")
     for k in range(length + 1):
         rate = f"{wrong_counts[k] / test_counts[k]:7.2%}" if test_counts[k] else "      -"
@@ -394,54 +349,16 @@ def error_report(predicted, test_output, train_output, length):
         )
 
 
-# ## Beyond the article: the learning curve
-def curve_figure(history, passes, target, strings):
-    """--curve-png's figure: the training loss and the held-out error after each check (from
-    model.fit's History), the target as a line."""
-    from matplotlib.figure import Figure  # only where a picture is asked
-
-    epochs = [(epoch + 1) * passes for epoch in history.epoch]
-    fig = Figure(figsize=(7, 6), layout="constrained")
-    loss, error = fig.subplots(2, 1, sharex=True)
-    fig.suptitle(f"Learning to count the ones: {epochs[-1] if epochs else 0} epochs")
-    loss.plot(epochs, history.history["loss"], ".-")
-    loss.set(title="Training loss (cross-entropy)", ylabel="loss", yscale="log")
-    loss.yaxis.set_major_formatter("{x:g}")
-    loss.yaxis.set_minor_formatter("{x:g}")  # 0.3, not 3 x 10^-1
-    error.plot(epochs, history.history["heldout_error"], ".-", label="held-out error")
-    error.axhline(
-        target, color="tab:red", linestyle="--", label=f"the target, {target:.1%} (the article's)"
-    )
-    # logarithmic down to one string wrong, then linear to 0
-    error.set_yscale("symlog", linthresh=1 / strings)
-    error.yaxis.set_major_formatter(lambda y, _: f"{y * 100:g}%")
-    error.set_ylim(0, 1)
-    error.set(
-        title=f"Error on {strings:,} held-out strings (log scale, 0 at the bottom)",
-        xlabel="epoch",
-        ylabel="error",
-    )
-    error.legend()
-    return fig
-
-
 # ## Beyond the article: what the LSTM holds after each bit
 def read_bit_by_bit(model, inputs):
-    """The same weights, one bit at a time: the cell state of every layer after each bit (an
-    LSTM's c, a GRU's or simple RNN's h), [n, length, units], and the class probabilities if the
-    string ended there, [n, length, length + 1] (what return_sequences=True before the output
-    layer would give)."""
-    rnns, dense = model.layers[:-1], model.layers[-1]
-    states = [
-        [tf.zeros((len(inputs), layer.cell.units))] * len(tf.nest.flatten(layer.cell.state_size))
-        for layer in rnns
-    ]
-    cells, answers = [], []
+    """The same weights, one bit at a time: the cell state c after each bit, [n, length, units],
+    and the class probabilities if the string ended there, [n, length, length + 1] (what
+    return_sequences=True before the output layer would give)."""
+    lstm, dense = model.layers
+    state, cells, answers = [tf.zeros((len(inputs), lstm.units))] * 2, [], []
     for bit in range(inputs.shape[1]):
-        x = inputs[:, bit]
-        for i, layer in enumerate(rnns):
-            x, states[i] = layer.cell(x, states[i])
-        cells.append(tf.concat([layer_states[-1] for layer_states in states], axis=-1))
+        x, state = lstm.cell(inputs[:, bit], state)
+        cells.append(state[1])
         answers.append(dense(x))
     return np.stack(cells, axis=1), np.stack(answers, axis=1)
 
@@ -489,62 +406,31 @@ def inspect(model, text, held_out):
 
 def inspect_figure(cell, answers, text, unit, r, strings):
     """--inspect-png's figure: the counting unit's state after each bit beside the true count of
-    ones so far; every unit's state after each bit; and the probability of each count if the
-    string ended there."""
+    ones so far; every unit's state; the probability of each count if the string ended there."""
     from matplotlib.figure import Figure  # only where a picture is asked
 
     steps, ones_so_far = np.arange(len(text)), np.cumsum([int(bit) for bit in text])
     fig = Figure(figsize=(max(8.0, 0.4 * len(text) + 2.5), 11), layout="constrained")
     top, middle, bottom = fig.subplots(3, 1, sharex=True, height_ratios=[1, 2, 2])
     fig.suptitle(f"Inside the LSTM as it reads {text}, one bit at a time", fontsize="x-large")
-    state = top.plot(
-        steps, cell[:, unit], "o-", color="tab:red", label=f"unit {unit}'s cell state (left axis)"
-    )
+    top.plot(steps, cell[:, unit], "o-", color="tab:red")
     top.set_ylabel(f"unit {unit}'s cell state", color="tab:red")
-    ones = top.twinx()
-    flipped = " (flipped: the unit counts downwards)" if r < 0 else ""
-    count = ones.step(
-        steps, ones_so_far, "k--", where="mid", label=f"ones read so far (right axis{flipped})"
-    )
-    ones.set_ylabel("ones read so far")
-    if r < 0:
-        ones.invert_yaxis()
-    top.set_title(
-        f"Unit {unit} counts: r = {r:+.3f} with the ones read so far, over {strings:,} held-out "
-        "strings"
-    )
-    top.legend(handles=state + count, loc="best")
+    top.set_title(f"Unit {unit} counts: r = {r:+.3f} with the ones read so far (dashed)")
+    ones = top.twinx()  # the true count on a second axis, flipped for a unit that counts down
+    ones.step(steps, ones_so_far, "k--", where="mid")
+    ones.set(ylabel="ones read so far", ylim=(0, len(text))[:: -1 if r < 0 else 1])
     limit = np.abs(cell).max()
-    image = middle.imshow(
-        cell.T, aspect="auto", cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest"
-    )
-    middle.axhline(unit - 0.5, color="k")
-    middle.axhline(unit + 0.5, color="k")
-    middle.set_yticks(
-        range(cell.shape[1]),
-        labels=[f"{k} counts" if k == unit else k for k in range(cell.shape[1])],
-    )
-    middle.set(title="Every unit's cell state c after each bit (unscaled)", ylabel="unit")
+    image = middle.imshow(cell.T, aspect="auto", cmap="RdBu_r", vmin=-limit, vmax=limit)
+    middle.axhspan(unit - 0.5, unit + 0.5, fill=False)
+    middle.set(title="Every unit's cell state c after each bit", ylabel=f"unit ({unit} counts)")
     fig.colorbar(image, ax=middle, label="cell state c (0 is white)")
-    image = bottom.imshow(
-        answers.T,
-        aspect="auto",
-        cmap="Greys",
-        vmin=0,
-        vmax=1,
-        origin="lower",
-        interpolation="nearest",
-    )
+    image = bottom.imshow(answers.T, aspect="auto", cmap="Greys", vmin=0, vmax=1, origin="lower")
     bottom.plot(steps, ones_so_far, "o", color="tab:red", label="the true count")
-    bottom.set(
-        title="The model's answer if the string ended there",
-        ylabel="count of ones (class)",
-        xlabel="bit read",
-        yticks=range(0, answers.shape[1], 1 + answers.shape[1] // 12),
-    )
-    bottom.legend(loc="upper left")
-    fig.colorbar(image, ax=bottom, label="probability", format=lambda p, _: f"{p:.0%}")
+    bottom.set(title="The model's answer if the string ended there", ylabel="count of ones")
     bottom.set_xticks(steps, labels=list(text))
+    bottom.set_xlabel(f"bit read (r over {strings:,} held-out strings)")
+    bottom.legend(loc="upper left")
+    fig.colorbar(image, ax=bottom, label="probability")
     return fig
 
 
@@ -557,28 +443,31 @@ def run(recipe, model=None, first_epoch=0, callbacks=()):
     keras.utils.set_random_seed(seed)
     train_input, train_output, test_codes, test_output = make_data(length, train_size, seed)
     show_first(train_input, train_output, length)
-    if model is None:
-        cell, hidden, layers = recipe["cell"], recipe["hidden"], recipe["layers"]
-        model = build_model(length, cell, hidden, layers, recipe["article_init"])
+    model = model or build_model(length, recipe["hidden"], recipe["article_init"])
     batch_size = recipe["batch_size"]
     passes, steps, epochs = schedule(
         recipe["epochs"], recipe["check_every"], train_size, batch_size
     )
     compile_model(model, recipe, steps, epochs)
     print(
-        f"{recipe['layers']} x {recipe['cell'].upper()}({recipe['hidden']}), "
-        f"{model.count_params():,} parameters; batch {batch_size}, Adam {recipe['lr']:g}, balance "
-        f"{recipe['balance']:g}, up to {recipe['epochs']} epochs; seed {seed}"
+        f"LSTM({recipe['hidden']}), {model.count_params():,} parameters; batch {batch_size}, Adam "
+        f"{recipe['lr']:g}, balance {recipe['balance']:g}, up to {recipe['epochs']} epochs; seed "
+        f"{seed}"
     )
-    classify_every_string = every_string_classifier(model, length)
-    check = HeldOutCheck(classify_every_string, test_codes, test_output, recipe, passes)
-    check.epochs_done = first_epoch
+    check = HeldOutCheck(every_string_classifier(model, length), test_codes, test_output, recipe)
+    check.passes, check.epochs_done = passes, first_epoch
     weights = class_weights(train_output, length, recipe["balance"])[train_output]
     batches = epoch_batches(train_input, train_output, weights, batch_size, seed, first_epoch)
     seconds = train(model, batches, steps, epochs, first_epoch // passes, [check, *callbacks])
     wrong, examples = results(check, train_output, length)
     figures = dict(value=wrong / examples, wrong=wrong, examples=examples, passes=passes)
     figures.update(epochs=check.epochs_done, train_seconds=round(seconds, 2))
+    figures["reached"] = figures["value"] <= recipe["target_error"]
+    print(
+        f"test error {figures['value']:.3%} ({wrong:,} of {examples:,} held-out strings wrong), "
+        f"target {'reached' if figures['reached'] else 'not reached'}, {figures['epochs']} epochs, "
+        f"{seconds:.1f} s training"
+    )
     return model, figures
 
 
@@ -675,11 +564,9 @@ def publish(path, write, replace):
     temporary, target, n = f"{stem}.{os.getpid()}.tmp{extension}", path, 1
     try:
         write(temporary)
-        if replace:
-            os.replace(temporary, target)
-        while not replace:
-            try:
-                os.link(temporary, target)  # a link, unlike a rename, never replaces a file there
+        while True:
+            try:  # a link, unlike a rename, never replaces a file there
+                (os.replace if replace else os.link)(temporary, target)
                 break
             except FileExistsError:
                 n, target = n + 1, f"{stem}-{n + 1}{extension}"
@@ -769,8 +656,8 @@ def log_dir(args):
         return tempfile.mkdtemp(prefix=f"{SCRIPT[:-3]}-{now}-", dir=args.log_dir)
 
 
-MODEL = ("length", "train_size", "cell", "layers", "hidden", "seed")  # what a saved model keeps
-OUTPUTS = ("--save", "--inspect-png", "--curve-png", "--json", "--log-dir")
+MODEL = ("length", "train_size", "hidden", "seed")  # what a saved model keeps
+OUTPUTS = ("--save", "--inspect-png", "--json", "--log-dir")
 EPOCHS = whole(0, 100_000)
 BATCH_SIZE = whole(1, 1_000_000)
 RATE = checked(float, lambda x: 0 < x <= 10, "a number above 0, at most 10")
@@ -778,7 +665,6 @@ WEIGHT = checked(float, lambda x: 0 <= x <= 10, "a number from 0 to 10")
 FRACTION = checked(float, lambda x: 0 <= x < 1, "a fraction from 0 up to 1")
 LENGTHS = whole(1, 24)  # 2**24, some 16.8 million strings, to score
 TRAIN_SIZE = whole(1, 2**24 - 1)
-LAYERS = whole(1, 8)
 HIDDEN = whole(1, 1024)
 BITS = checked(str, lambda text: text and set(text) <= {"0", "1"}, "a string of 0s and 1s")
 
@@ -815,8 +701,6 @@ def parse_args(argv):
     add("--length", type=LENGTHS, help=f"bits per string (default: {LENGTH})")
     add("--train-size", type=TRAIN_SIZE,
         help=f"training strings, the rest held out (default: {NUM_EXAMPLES})")
-    add("--cell", choices=["lstm", "gru", "rnn"], help="recurrent cell (default: lstm)")
-    add("--layers", type=LAYERS, help="recurrent layers stacked (default: 1)")
     add("--hidden", type=HIDDEN, help=f"units per layer (default: {NUM_HIDDEN})")
     add("--seed", type=SEED, help="shuffles the strings, seeds weights and batches (default: 0)")
     add("--predict", type=BITS, metavar="BITS", help="print the count the model gives this string, "
@@ -824,8 +708,6 @@ def parse_args(argv):
     add("--inspect", type=BITS, metavar="BITS", help="the cell state after each bit of this "
         "string, the unit that counts, the answer if it ended there (default: none)")
     add("--inspect-png", type=PNG_FILE, metavar="PATH", help="--inspect, drawn (default: none)")
-    add("--curve-png", type=PNG_FILE, metavar="PATH",
-        help="the loss and the held-out error after each check, as a picture (default: none)")
     add("--save", type=KERAS_FILE, metavar="PATH",
         help="write the model here after every check, whole, to --load later (default: none)")
     add("--load", type=MODEL_FILE, metavar="PATH", help="start from a model written by --save, "
@@ -872,20 +754,9 @@ def from_the_terminal(args):
         tensorboard = [keras.callbacks.TensorBoard(log)] if log else []
         model, figures = run(recipe, model, first_epoch, [checkpoint, *tensorboard])
         metrics.update(figures, settings=settings, target=recipe["target_error"])
-        metrics["reached"] = figures["value"] <= recipe["target_error"]
         if args.save:  # the run is over: no epochs left to go on with
             checkpoint.save(model, figures["epochs"], figures["epochs"])
             print(f"Saved the model to {checkpoint.path}")
-        if args.curve_png:
-            held_out = min(CHECK_SIZE, 2**length - train_size)
-            figure = curve_figure(model.history, passes, recipe["target_error"], held_out)
-            write_figure(figure, args, "--curve-png", "The loss and the held-out error")
-        reached = "reached" if metrics["reached"] else "not reached"
-        print(
-            f"test error {figures['value']:.3%} ({figures['wrong']:,} of {figures['examples']:,} "
-            f"held-out strings wrong), target {reached}, {figures['epochs']} epochs, "
-            f"{figures['train_seconds']:.1f} s training"
-        )
     if args.predict:
         metrics.update(predict(model, args.predict))
     if args.inspect:

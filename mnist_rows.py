@@ -226,7 +226,7 @@ class ArticleLines(keras.callbacks.Callback):
 
     def __init__(self):
         super().__init__()
-        self.previous, self.points = (0.0, 0.0, 0), []  # the points: --curve-png's, every 10 steps
+        self.previous = (0.0, 0.0, 0)
 
     def on_train_batch_end(self, batch, logs):
         step = batch + 1
@@ -238,7 +238,6 @@ class ArticleLines(keras.callbacks.Callback):
         loss = (total_loss - loss_sum) / (step - done)
         print(f"For iter {step:4d}  Accuracy {accuracy:.4f}  Loss {loss:.4f}", flush=True)
         self.previous = (total_loss, total_accuracy, step)
-        self.points.append(dict(step=step, loss=loss, accuracy=accuracy))
 
 
 def train(model, batches, steps, epochs, validation_data, first_epoch, callbacks):
@@ -275,53 +274,6 @@ def test_accuracy(model, x_test, y_test):
     )
     print(f"Testing Accuracy on all {len(y_test):,} test images: {right.mean():.2%}")
     return predicted, probabilities.max(axis=-1)
-
-
-# ## Beyond the article: the learning curve
-def curve_figure(history, lines, per_step, validation_size):
-    """--curve-png's figure: the training loss, and the error on the training batches and (per
-    epoch) on the validation images, on a log axis; the article's 99.21% as a line. From
-    ArticleLines' `lines` every 10 steps (per_step), else from model.fit's History."""
-    from matplotlib.figure import Figure  # only where a picture is asked
-
-    points = lines  # the article's recipe: a point every 10 steps
-    if not per_step:  # a point per epoch, from History
-        epochs = history.epoch if history else []
-        points = [
-            {key: logs[k] for key, logs in history.history.items()} for k in range(len(epochs))
-        ]
-        points = [dict(point, epoch=epoch + 1) for point, epoch in zip(points, epochs)]
-    x = [point["step" if per_step else "epoch"] for point in points]
-    fig = Figure(figsize=(7, 6), layout="constrained")
-    loss, error = fig.subplots(2, 1, sharex=True)
-    fig.suptitle(
-        f"Learning to read digits row by row: {x[-1] if x else 0} "
-        f"{'step' if per_step else 'epoch'}(s)"
-    )
-    loss.plot(x, [point["loss"] for point in points], ".-")
-    loss.set(title="Training loss (cross-entropy)", ylabel="loss", yscale="log")
-    loss.yaxis.set_major_formatter("{x:g}")
-    loss.yaxis.set_minor_formatter("{x:g}")  # 0.3, not 3 x 10^-1
-    error.plot(x, [1 - point["accuracy"] for point in points], ".-", label="training batches")
-    if points and "val_accuracy" in points[0]:
-        error.plot(
-            x,
-            [1 - point["val_accuracy"] for point in points],
-            ".-",
-            label=f"the {validation_size:,} validation images",
-        )
-    error.axhline(
-        1 - 0.9921, color="tab:red", linestyle="--", label="the article's 99.21% accuracy"
-    )
-    error.set_yscale("log")
-    error.yaxis.set_major_formatter(lambda y, _: f"{y * 100:g}%")
-    error.set(
-        title="Error (1 - accuracy), log scale",
-        xlabel="step" if per_step else "epoch",
-        ylabel="error",
-    )
-    error.legend()
-    return fig
 
 
 # ## Beyond the article: what it gets wrong
@@ -493,7 +445,7 @@ def run(recipe, data, model=None, first_epoch=0, callbacks=()):
     figures.update(accuracy_first_128=float(np.mean(predicted[:128] == y_test[:128])))
     figures.update(epochs=progress.epochs_done * passes, steps=progress.epochs_done * steps)
     figures.update(train_seconds=round(seconds, 2), validation_size=len(validation_data[1]))
-    return model, figures, (x_test, y_test, predicted, confidence, lines.points)
+    return model, figures, (x_test, y_test, predicted, confidence)
 
 
 # --- Running it from the terminal: not in the article ---
@@ -589,11 +541,9 @@ def publish(path, write, replace):
     temporary, target, n = f"{stem}.{os.getpid()}.tmp{extension}", path, 1
     try:
         write(temporary)
-        if replace:
-            os.replace(temporary, target)
-        while not replace:
-            try:
-                os.link(temporary, target)  # a link, unlike a rename, never replaces a file there
+        while True:
+            try:  # a link, unlike a rename, never replaces a file there
+                (os.replace if replace else os.link)(temporary, target)
                 break
             except FileExistsError:
                 n, target = n + 1, f"{stem}-{n + 1}{extension}"
@@ -684,7 +634,7 @@ def log_dir(args):
 
 
 MODEL = ("hidden",)  # what a saved model keeps
-OUTPUTS = ("--save", "--errors-png", "--inspect-png", "--curve-png", "--json", "--log-dir")
+OUTPUTS = ("--save", "--errors-png", "--inspect-png", "--json", "--log-dir")
 SAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "mnist_sample.npz")
 EPOCHS = whole(0, 100_000)
 BATCH_SIZE = whole(1, 60_000)
@@ -734,8 +684,6 @@ def parse_args(argv):
         "image, or of the test image of this number; and after how many rows the test images get "
         "their answer (default: none)")
     add("--inspect-png", type=PNG_FILE, metavar="PATH", help="--inspect, drawn (default: none)")
-    add("--curve-png", type=PNG_FILE, metavar="PATH", help="the loss and the error after each "
-        "epoch (each 10 steps with the article's recipe), drawn (default: none)")
     add("--save", type=KERAS_FILE, metavar="PATH",
         help="write the model here after every epoch, whole, to --load later (default: none)")
     add("--load", type=MODEL_FILE, metavar="PATH", help="start from a model written by --save, "
@@ -919,15 +867,11 @@ def from_the_terminal(args):
     callbacks = [checkpoint, *([keras.callbacks.TensorBoard(log)] if log else [])]
     model, figures, test = run(recipe, data, model, first_epoch, callbacks)
     metrics.update(figures, hidden=recipe["hidden"], seed=recipe["seed"])
-    x_test, y_test, predicted, confidence, lines = test
+    x_test, y_test, predicted, confidence = test
     wrong = mistakes(predicted, x_test, y_test)
     if args.save:  # the run is over: no epochs left to go on with
         checkpoint.save(model, figures["epochs"], figures["epochs"])
         print(f"Saved the model to {checkpoint.path}")
-    if args.curve_png:
-        history = model.history if figures["epochs"] > first_epoch else None
-        figure = curve_figure(history, lines, recipe["steps"], figures["validation_size"])
-        write_figure(figure, args, "--curve-png", "The loss and the error as it trained")
     if args.errors_png:
         figure = errors_figure(
             x_test[wrong], y_test[wrong], predicted[wrong], confidence[wrong], len(y_test)

@@ -91,7 +91,18 @@ figures
 # %%
 right = aesop.windows_right(model, inputs, labels)
 print(f"{right} of {len(labels)} windows right; the ceiling {best}")
-aesop.curve_figure(model.history, figures["ceiling"], figures["steps"])
+
+# %%
+from matplotlib.figure import Figure
+
+history = model.history.history  # what the script logs to TensorBoard with --log-dir
+curve = Figure(figsize=(8, 3), layout="constrained")
+loss, error = curve.subplots(1, 2)
+loss.semilogy(history["loss"], ".-")
+loss.set(title="Training loss", xlabel="epoch of Keras'")
+error.plot(history["accuracy"], ".-")
+error.set(title="Accuracy on the training batches", xlabel="epoch of Keras'")
+curve
 
 # %% [markdown]
 # ## Listings 11 and 12. A story

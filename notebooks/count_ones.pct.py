@@ -65,7 +65,7 @@ count_ones.class_weights(train_output, LENGTH, recipe["balance"]).round(2)
 # two held-out checks).
 
 # %%
-model = count_ones.build_model(LENGTH, "lstm", count_ones.NUM_HIDDEN, 1, recipe["article_init"])
+model = count_ones.build_model(LENGTH, count_ones.NUM_HIDDEN, recipe["article_init"])
 passes, steps, epochs = count_ones.schedule(
     recipe["epochs"], recipe["check_every"], TRAIN_SIZE, recipe["batch_size"]
 )
@@ -100,13 +100,19 @@ figures
 
 # %% [markdown]
 # ### Beyond the article: the learning curve
-# The training loss and the held-out error after each check, the article's 0.1% dashed
-# (`--curve-png`).
+# The training loss and the held-out error after each check, from the History `model.fit` returns.
 
 # %%
-count_ones.curve_figure(
-    model.history, figures["passes"], count_ones.TARGET_ERROR, min(20_000, len(test_output))
-)
+from matplotlib.figure import Figure
+
+history = model.history.history  # what the script logs to TensorBoard with --log-dir
+curve = Figure(figsize=(8, 3), layout="constrained")
+loss, error = curve.subplots(1, 2)
+loss.semilogy(history["loss"], ".-")
+loss.set(title="Training loss", xlabel="epoch of Keras'")
+error.plot(history["heldout_error"], ".-")
+error.set(title="Held-out error", xlabel="epoch of Keras'")
+curve
 
 # %% [markdown]
 # ### Beyond the article: what the LSTM holds after each bit

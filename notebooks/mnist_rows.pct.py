@@ -73,8 +73,19 @@ model.summary()
 # per epoch), and last the test accuracy (`test_accuracy`).
 
 # %%
-model, figures, (x_test, y_test, predicted, confidence, _) = mnist_rows.run(recipe, data, model)
-mnist_rows.curve_figure(model.history, None, False, figures["validation_size"])
+model, figures, (x_test, y_test, predicted, confidence) = mnist_rows.run(recipe, data, model)
+
+# %%
+from matplotlib.figure import Figure
+
+history = model.history.history  # what the script logs to TensorBoard with --log-dir
+curve = Figure(figsize=(8, 3), layout="constrained")
+loss, error = curve.subplots(1, 2)
+loss.semilogy(history["loss"], ".-")
+loss.set(title="Training loss", xlabel="epoch of Keras'")
+error.plot([1 - a for a in history["val_accuracy"]], ".-")
+error.set(title="Validation error", xlabel="epoch of Keras'")
+curve
 
 # %% [markdown]
 # ### Beyond the article: what it gets wrong

@@ -85,7 +85,18 @@ inside = model.layers[0].steps(
 
 # %%
 model, figures = diy.run(recipe, model)
-diy.curve_figure(model.history, figures["passes"], figures["examples"])
+
+# %%
+from matplotlib.figure import Figure
+
+history = model.history.history  # what the script logs to TensorBoard with --log-dir
+curve = Figure(figsize=(8, 3), layout="constrained")
+loss, error = curve.subplots(1, 2)
+loss.semilogy(history["loss"], ".-")
+loss.set(title="Training loss", xlabel="epoch of Keras'")
+error.plot(history["test_error"], ".-")
+error.set(title="Test error", xlabel="epoch of Keras'")
+curve
 
 # %% [markdown]
 # ## Test the result, and the article's exercise: any length

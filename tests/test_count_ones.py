@@ -55,9 +55,8 @@ def test_the_class_gap_of_a_10000_string_split():
     assert list(missing) == [0, 1, 18, 19, 20] and doomed == 1 + 20 + 190 + 20 + 1 == 232
 
 
-@pytest.mark.parametrize("cell, layers", [("lstm", 1), ("gru", 2), ("rnn", 1)])
-def test_reading_the_tree_of_prefixes_equals_reading_each_string(cell, layers):
-    model = count_ones.build_model(8, cell, hidden=6, layers=layers, article_init=True)
+def test_reading_the_tree_of_prefixes_equals_reading_each_string():
+    model = count_ones.build_model(8, hidden=6, article_init=True)
     every_string = count_ones.to_bits(np.arange(2**8), 8)
     expected = np.argmax(model.predict_on_batch(every_string), axis=-1)
     assert np.array_equal(count_ones.every_string_classifier(model, 8)().numpy(), expected)
@@ -88,7 +87,7 @@ def test_save_then_load_predicts_the_same(run, tmp_path, capsys):
 
 
 def test_inspect_after_training_and_from_a_saved_model(run, tmp_path, capsys, figures):
-    path, png, curve = tmp_path / "ones.keras", tmp_path / "inside.png", tmp_path / "curve.png"
+    path, png = tmp_path / "ones.keras", tmp_path / "inside.png"
     drawn = figures(count_ones)
     trained = run(
         main,
@@ -101,15 +100,6 @@ def test_inspect_after_training_and_from_a_saved_model(run, tmp_path, capsys, fi
         str(path),
         "--inspect",
         "01101001",
-        "--curve-png",
-        str(curve),
-    )
-    explains(
-        drawn["curve.png"],
-        curve,
-        "Learning to count the ones: 20 epochs",
-        names=["held-out error", "0.1%"],
-        signed=False,
     )
     unit, r, r_all = trained["counting_unit"].values()
     assert (
@@ -175,7 +165,7 @@ def test_dry_run_and_tensorboard_logs(run, tmp_path):
         (["--hidden", "0"], "argument --hidden: '0': give a whole number from 1 to 1,024"),
         (["--balance", "-1"], "argument --balance: '-1': give a number from 0 to 10"),
         (["--target-error", "1"], "argument --target-error: '1': give a fraction from 0 up to 1"),
-        (["--cell", "lstm2"], "invalid choice: 'lstm2'"),
+        (["--recipe", "fastest"], "invalid choice: 'fastest'"),
         (["--inspect", "0110"], "--inspect 0110: give a string of exactly 20 characters"),
         (["--inspect-png", "inside.png"], "give --inspect BITS too"),
         (["--load", "no/such/model.keras"], "no such file"),

@@ -104,8 +104,8 @@ def test_a_picture_without_matplotlib_says_what_to_install(script, fails, tmp_pa
     )
     fails(
         script.main,
-        ["--curve-png", str(tmp_path / "curve.png")],
-        "--curve-png draws with matplotlib, which is not installed: pip install matplotlib",
+        ["--inspect-png", str(tmp_path / "inside.png")],
+        "--inspect-png draws with matplotlib, which is not installed: pip install matplotlib",
     )
 
 

@@ -103,7 +103,7 @@ def path_cases():
                 yield script, [*given, flag, f"existing{suffix}"], flag
             if os.path.isdir("/proc"):  # root may write anywhere but in a pseudo-filesystem
                 yield script, [*given, flag, f"/proc/out{suffix}"], flag
-        yield script, ["--curve-png", "both.png", "--json", "both.png", "--overwrite"], "--json"
+        yield script, ["--inspect-png", "both.png", "--json", "both.png", "--overwrite"], "--json"
         for flag in (
             "--load",
             "--text",

@@ -154,7 +154,7 @@ def test_the_full_set_has_the_label_counts_of_its_readme():
 def test_a_run_on_the_sample_writes_its_errors_logs_and_what_it_reads_row_by_row(
     run, tmp_path, capsys, figures
 ):
-    png, rows_png, curve = tmp_path / "errors.png", tmp_path / "rows.png", tmp_path / "curve.png"
+    png, rows_png = tmp_path / "errors.png", tmp_path / "rows.png"
     drawn = figures(mnist_rows)
     metrics = run(
         main,
@@ -167,8 +167,6 @@ def test_a_run_on_the_sample_writes_its_errors_logs_and_what_it_reads_row_by_row
         "0",
         "--inspect-png",
         str(rows_png),
-        "--curve-png",
-        str(curve),
     )
     assert (
         metrics["metric"] == "accuracy"
@@ -185,13 +183,6 @@ def test_a_run_on_the_sample_writes_its_errors_logs_and_what_it_reads_row_by_row
         names=["true 7, said", "%)"],
     )
     assert sum(bool(ax.images) for ax in drawn["errors.png"].axes) == min(wrong, 100)
-    explains(
-        drawn["curve.png"],
-        curve,
-        "row by row: 1 epoch(s)",
-        names=["the 166 validation images"],
-        signed=False,
-    )
     assert list((tmp_path / "runs").iterdir())
     rows = metrics[
         "rows_to_answer"

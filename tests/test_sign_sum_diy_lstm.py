@@ -110,7 +110,7 @@ def test_save_then_load_predicts_the_same_for_any_length(run, tmp_path, capsys):
 
 
 def test_inspect_after_training_and_from_a_saved_model(run, tmp_path, capsys, figures):
-    path, png, curve = tmp_path / "diy.keras", tmp_path / "inside.png", tmp_path / "curve.png"
+    path, png = tmp_path / "diy.keras", tmp_path / "inside.png"
     drawn = figures(diy)
     trained = run(
         main,
@@ -122,11 +122,6 @@ def test_inspect_after_training_and_from_a_saved_model(run, tmp_path, capsys, fi
         str(path),
         "--inspect",
         "-+I0",
-        "--curve-png",
-        str(curve),
-    )
-    explains(
-        drawn["curve.png"], curve, "Learning to sum: 10 epochs", names=["test error"], signed=False
     )
     for unit, r, r_all in (
         found.values() for found in trained["units"].values()
