@@ -516,8 +516,7 @@ def run(
 
 
 # --- Running it from the terminal: not in the article ---
-# The flags and their checks, saving and loading, the JSON. From here to log_dir(), and main(): the
-# same text in the four scripts (tests/test_skeleton.py).
+# The flags, their checks, saving, loading. To log_dir(), and main(): as in the other three scripts.
 import argparse
 import contextlib
 import importlib.util
@@ -557,33 +556,26 @@ def whole(low, high):
     return checked(int, lambda n: low <= n <= high, f"a whole number from {low:,} to {high:,}")
 
 
-def new_path(ending, wanted, in_the_way=os.path.isdir):
-    """An argparse type: a file (or folder) to write, named *`ending`, in a folder that exists."""
-
-    def fits(path):
-        slash = path.endswith(("/", os.sep)) and in_the_way is os.path.isdir
-        folder = os.path.isdir(os.path.dirname(os.path.abspath(path)))
-        return path and path.endswith(ending) and not (slash or in_the_way(path)) and folder
-
-    return checked(str, fits, wanted)
-
-
-KERAS_FILE = new_path(".keras", "a file name ending in .keras, in a folder that exists")
-PNG_FILE = new_path(".png", "a file name ending in .png, in a folder that exists")
-JSON_FILE = new_path("", "a file name, or - for standard output, in a folder that exists")
-FOLDER = new_path("", "a folder (not a file) in a folder that exists", os.path.isfile)
 MODEL_FILE = checked(str, bool, "the name of a file written by --save")
 SEED = whole(0, 2**32 - 1)  # what NumPy's seeding takes
 
 
 def check_outputs(args, flags):
-    """Before any training, each output: named by no other flag (but --save may be --load's), new
-    or --overwrite given, in a folder this user can write, and matplotlib there for a picture."""
+    """Before any training, each output: a name of its kind (a folder for --log-dir) in a folder
+    this user can write, named by no other flag (but --save may be --load's), new or --overwrite
+    given; and matplotlib there for a picture."""
     named = {os.path.realpath(args.load): "--load"} if args.load else {}
     for flag in flags:
         path = getattr(args, flag[2:].replace("-", "_"))
-        if not path or path == "-" and flag == "--json":
+        if path is None or path == "-" and flag == "--json":
             continue
+        ending = {"--save": ".keras", "--json": "", "--log-dir": None}.get(flag, ".png")
+        if ending is None and (not path or os.path.isfile(path)):
+            fail(f"{flag} {path}: give a folder, not a file")
+        good = path.endswith(ending or "") and os.path.basename(path) and not os.path.isdir(path)
+        if ending is not None and not good:
+            wanted = f"ending in {ending}" if ending else "or - for standard output"
+            fail(f"{flag} {path}: give a file name {wanted}")
         other = named.setdefault(os.path.realpath(path), flag)
         if other != flag and {flag, other} != {"--load", "--save"}:
             fail(f"{flag} {path}: {other} names that file too; give each its own")
@@ -656,18 +648,19 @@ def settle(args, saved):
 
 
 class Checkpoint(keras.callbacks.Callback):
-    """--load's optimizer state read back (its step count too: the learning rate goes on); --save
-    every epoch, as ModelCheckpoint does but whole, with the optimizer's state, the settings, the
-    epoch reached and the epochs planned (none left once a run ends: only a kill leaves some)."""
+    """--load's optimizer state read back (its step count: the learning rate goes on); --save every
+    epoch, whole, with the optimizer's state, the settings, the epoch reached and the planned."""
 
-    def __init__(self, args, settings, first_epoch, passes=1):
+    def __init__(self, args, recipe, first_epoch, passes=1):
         super().__init__()
-        self.load, self.path, self.settings = args.load, args.save, settings
-        self.first_epoch, self.passes = first_epoch, passes
+        self.load, self.path, self.passes = args.load, args.save, passes
+        self.first_epoch, self.settings = first_epoch, {k: recipe[k] for k in (*MODEL, "epochs")}
         same = [os.path.realpath(path) for path in (args.load, args.save) if path]
         self.replace = len(set(same)) == 1 < len(same) or args.overwrite  # onto --load's model
 
     def on_train_begin(self, logs=None):
+        if 0 < self.first_epoch < (planned := self.settings["epochs"]):
+            print(f"Going on from epoch {self.first_epoch} of {self.load}, to {planned}")
         if self.first_epoch:
             self.model.optimizer.build(self.model.trainable_variables)
             try:
@@ -677,11 +670,10 @@ class Checkpoint(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         if self.path:
-            self.save(self.model, (epoch + 1) * self.passes)  # the article's epochs
+            self.save(self.model, (epoch + 1) * self.passes, self.settings["epochs"])
 
-    def save(self, model, epoch, epochs=None):
-        planned = self.settings["epochs"] if epochs is None else epochs
-        text = json.dumps(dict(self.settings, epoch=epoch, epochs=planned))
+    def save(self, model, epoch, epochs):  # the article's epochs: reached, and planned
+        text = json.dumps(dict(self.settings, epoch=epoch, epochs=epochs))
 
         def write(temporary):
             model.save(temporary)
@@ -692,12 +684,13 @@ class Checkpoint(keras.callbacks.Callback):
 
 
 def log_dir(args):
-    """--log-dir: a new folder in it for this run (TensorBoard shows runs side by side)."""
-    if args.log_dir:
-        os.makedirs(args.log_dir, exist_ok=True)
-        print(f"TensorBoard: tensorboard --logdir {args.log_dir}")
-        now = time.strftime("%Y%m%d-%H%M%S")
-        return tempfile.mkdtemp(prefix=f"{SCRIPT[:-3]}-{now}-", dir=args.log_dir)
+    """--log-dir: TensorBoard's callback, writing in a new folder there for this run."""
+    if not args.log_dir:
+        return []
+    os.makedirs(args.log_dir, exist_ok=True)
+    print(f"TensorBoard: tensorboard --logdir {args.log_dir}")
+    prefix = f"{SCRIPT[:-3]}-{time.strftime('%Y%m%d-%H%M%S')}-"
+    return [keras.callbacks.TensorBoard(tempfile.mkdtemp(prefix=prefix, dir=args.log_dir))]
 
 
 MODEL = ("n_input", "hidden", "layers")  # what a saved model keeps, with its vocabulary
@@ -715,7 +708,7 @@ TEXT_FILE = checked(str, bool, "the name of a UTF-8 text file")
 
 
 def parse_args(argv):
-    """The flags, each checked by its type; from_the_terminal() checks what spans several."""
+    """The flags, a table left unformatted; each checked by its type, more by from_the_terminal."""
 
     def default(key):  # each recipe's value, as --help says it
         return "default: the recipe's: " + ", ".join(
@@ -730,7 +723,6 @@ def parse_args(argv):
     parser.error = fail  # argparse's own errors too: one line, exit status 2
     add = parser.add_argument
     # fmt: off
-    # (a table of the flags, a line or two each, where the formatter would give each seven)
     add("--recipe", choices=RECIPES, default="fast",
         help=f"'article': raw ids, batch {article['batch_size']}, RMSProp {article['lr']:g}, "
         f"{article['epochs'] * DISPLAY_STEP:,} iterations; 'fast': a learned embedding, batches "
@@ -760,17 +752,15 @@ def parse_args(argv):
         help="ask for words and tell stories until an empty line (default: off)")
     add("--inspect", metavar="WORDS", help="tell --words symbols from these words with the five "
         "likeliest at each step, and each word's nearest in the embedding (default: none)")
-    add("--inspect-png", type=PNG_FILE, metavar="PATH", help="--inspect, drawn (default: none)")
-    add("--save", type=KERAS_FILE, metavar="PATH", help="write the model and its vocabulary here "
+    add("--inspect-png", metavar="PATH", help="--inspect, drawn (default: none)")
+    add("--save", metavar="PATH", help="write the model and its vocabulary here "
         "after every epoch, whole, to --load later (default: none)")
     add("--load", type=MODEL_FILE, metavar="PATH", help="start from a model written by --save, "
         "its settings the defaults, and train on to --epochs; with none left, --generate, "
         "--interactive and --inspect answer at once (default: none)")
     add("--overwrite", action="store_true", help="let an output replace a file (default: off)")
-    add("--log-dir", type=FOLDER, metavar="DIR", help="TensorBoard logs, a new folder in DIR for "
-        "each run (default: none)")
-    add("--json", type=JSON_FILE, metavar="PATH",
-        help="the run's figures as JSON, - for standard output (default: none)")
+    add("--log-dir", metavar="DIR", help="TensorBoard logs, a folder in DIR a run (default: none)")
+    add("--json", metavar="PATH", help="the figures as JSON, - for standard output (default: none)")
     add("--dry-run", action="store_true", help="train one epoch: checks an install (default: off)")
     # fmt: on
     return parser.parse_args(argv)
@@ -834,12 +824,9 @@ def from_the_terminal(args):
         dict(recipe=args.recipe, metric="accuracy"),
     )
     if words:
-        if 0 < first_epoch < recipe["epochs"]:
-            print(f"Going on from epoch {first_epoch} of {args.load}, to {recipe['epochs']}")
-        settings = {key: recipe[key] for key in (*MODEL, "epochs")} | dict(dictionary=dictionary)
-        checkpoint = Checkpoint(args, settings, first_epoch)
-        log = log_dir(args)
-        callbacks = [checkpoint, *([keras.callbacks.TensorBoard(log)] if log else [])]
+        checkpoint = Checkpoint(args, recipe, first_epoch)
+        checkpoint.settings["dictionary"] = dictionary  # the vocabulary, in the saved file
+        callbacks = [checkpoint, *log_dir(args)]
         model, figures = run(recipe, words, model, saved.get("dictionary"), first_epoch, callbacks)
         metrics.update(figures, n_input=n_input, hidden=recipe["hidden"], seed=recipe["seed"])
         if args.save:  # the run is over: no epochs left to go on with

@@ -19,9 +19,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-# ## The task
-# Count the 1s in a string of 20 bits: a class from 0 to 20. The settings: what the article
-# fixed, each a flag below.
+# ## The task: count the 1s in a string of 20 bits, a class from 0 to 20; the article's settings
 LENGTH = 20  # bits per string: 2**20 = 1,048,576 strings in all
 NUM_EXAMPLES = 10_000  # training strings: the article trains on under 1% of them
 NUM_HIDDEN = 24  # the article's LSTM width
@@ -34,8 +32,7 @@ TASK.update(target_error=TARGET_ERROR, example=EXAMPLE)
 
 RECIPES = {
     # The article's: batch 1000, Adam at its default rate, the cross-entropy summed over the batch,
-    # up to 5000 epochs, the output layer initialised as it was. The held-out check runs every
-    # `check_every` epochs, and that many make one of Keras'.
+    # up to 5000 epochs, its output layer's initial weights; the held-out check every 10 epochs.
     "article": dict(
         TASK,
         batch_size=1000,
@@ -49,11 +46,9 @@ RECIPES = {
         check_every=10,
         print_every=50,
     ),
-    # Ours: the same 10,000 strings and model. More updates per epoch (batch 50) at a higher rate,
-    # which a cosine schedule brings down to zero so that the last epochs settle; clipping the
-    # gradient tames the spikes a high rate causes. And every class weighs alike (see
-    # class_weights): the rare classes are where the errors are. benchmarks/sweeps/count_ones-*.md
-    # hold the sweeps that chose it.
+    # Ours: more updates per epoch (batch 50) at a higher rate, which a cosine schedule brings down
+    # to zero so that the last epochs settle; clipping tames the spikes a high rate causes; every
+    # class weighs alike (class_weights). benchmarks/sweeps/count_ones-*.md chose it.
     "fast": dict(
         TASK,
         batch_size=50,
@@ -122,8 +117,7 @@ def missing_classes(train_output, test_output, length):
 def class_weights(train_output, length, balance):
     """A weight per class, (1 / its share of the training strings) ** balance, 1 on average per
     string. Counts of ones are binomial: 10,000 strings hold about 1,800 with 10 ones but about 12
-    with 3 or 17, and the rare classes keep their errors longest. balance=0 weighs every string
-    alike (the article); 1 weighs every class alike."""
+    with 3 or 17, the rare classes that keep their errors longest. balance=0 is the article's."""
     counts = np.bincount(train_output, minlength=length + 1)
     weights = np.where(counts > 0, (len(train_output) / np.maximum(counts, 1)) ** balance, 0.0)
     return weights / ((weights * counts).sum() / len(train_output))
@@ -176,18 +170,15 @@ def error(prediction, target):
 # ## Beyond the article: every held-out string, through the tree of prefixes
 def every_string_classifier(model, length):
     """A traced function: the class the model gives each of the 2**length strings, indexed by code.
-
-    The held-out set is 99% of all strings, and an LSTM reads left to right, so strings that
-    share a prefix share the state after it. Reading the tree of prefixes (2 strings of 1 bit, 4
-    of 2 bits, ...) costs 2**(length + 1) steps of the cell instead of length * 2**length. The
-    result equals model.predict on each string (tests/test_count_ones.py checks)."""
+    An LSTM reads left to right, so strings that share a prefix share the state after it: the tree
+    of prefixes (2 of 1 bit, 4 of 2 bits, ...) costs 2**(length + 1) steps of the cell instead of
+    length * 2**length, and gives what model.predict gives (tests/test_count_ones.py checks)."""
     lstm, dense = model.layers
     split = length // 2  # the first half of the bits for all prefixes at once, the rest in chunks
     chunk = min(4, 2**split)
 
     def grow(state, levels):
-        """Each prefix's state [h, c] -> its two children's (next bit 0, next bit 1), `levels`
-        times: [n, .] -> [2n, .] -> ..."""
+        """Each prefix's state [h, c] -> its children's (next bit 0, 1), `levels` times."""
         for _ in range(levels):
             x = tf.tile(tf.constant([[0.0], [1.0]]), [tf.shape(state[0])[0], 1])
             x, state = lstm.cell(x, [tf.repeat(s, 2, axis=0) for s in state])
@@ -204,8 +195,7 @@ def every_string_classifier(model, length):
             x, _ = grow(list(chunk_state), length - split)
             return tf.argmax(dense(x), axis=-1)
 
-        # tf.map_fn: the_rest on each chunk in turn, inside the traced graph
-        classes = tf.map_fn(the_rest, chunks, fn_output_signature=tf.int64)
+        classes = tf.map_fn(the_rest, chunks, fn_output_signature=tf.int64)  # a chunk at a time
         return tf.reshape(classes, [-1])  # [2**length], in the order of the codes
 
     return classify_every_string
@@ -213,9 +203,9 @@ def every_string_classifier(model, length):
 
 # ## Execution of the graph
 def epoch_batches(train_input, train_output, weights, batch_size, seed, first_epoch):
-    """The article's `for j in range(no_of_batches)`, in a new order every epoch, with each string's
-    weight. The order of epoch e depends on (seed, e) alone, so a run that goes on from a model
-    saved at epoch e (--load) trains on the very batches a run never stopped would have."""
+    """The article's `for j in range(no_of_batches)`, with each string's weight, in an order that
+    depends on (seed, epoch) alone: a run that goes on from a saved model (--load) trains on the
+    very batches a run never stopped would have."""
 
     def one_epoch(epoch):
         order = tf.random.experimental.stateless_shuffle(
@@ -240,18 +230,15 @@ def schedule(epochs, check_every, train_size, batch_size):
 
 
 class HeldOutCheck(keras.callbacks.Callback):
-    """The article's `print('Epoch {:2d} error {:3.1f}%')`, with the probability it gives one
-    string's true count; the error on a fixed slice of held-out strings, and a stop once the
-    whole held-out set is at the target (the slice says when to look)."""
+    """The article's `print('Epoch {:2d} error {:3.1f}%')` on a slice of held-out strings, with the
+    probability of one string's true count; a stop once the whole held-out set is at the target."""
 
     def __init__(self, classify_every_string, test_codes, test_output, recipe):
         super().__init__()
         self.classify_every_string = classify_every_string
         self.test_codes, self.test_output = test_codes, test_output
         self.target, self.print_every = recipe["target_error"], recipe["print_every"]
-        # --predict's string, or the article's, to the length of the strings
-        self.example = example = (recipe["example"] * 2)[: recipe["length"]]
-        # the slice, and the example last: one call into the model
+        self.example = example = (recipe["example"] * 2)[: recipe["length"]]  # cut to the length
         self.check_output = test_output[:CHECK_SIZE]
         codes = np.append(test_codes[:CHECK_SIZE], int(example, 2))
         self.check_input = to_bits(codes, len(example))
@@ -297,7 +284,6 @@ def train(model, batches, steps, epochs, first_epoch, callbacks):
 
 def predict(model, text):
     """print sess.run(prediction, {data: [[[1],[0],...]]}), said in words."""
-    # [1, length, 1] -> [length + 1]
     probabilities = model.predict_on_batch(to_bits([int(text, 2)], len(text)))[0]
     top = np.argsort(probabilities)[::-1][:3]
     print(
@@ -319,16 +305,11 @@ def predict(model, text):
 
 # ## Results ("Epoch 5000 error 0.1%"), and where the errors are
 def results(check, train_output, length):
-    """How many held-out strings are wrong, of how many: all of them, with a table per class. The
-    stop at the target may have scored them already."""
+    """How many held-out strings are wrong, of how many (the stop at the target may have scored
+    them already), and a table of the errors per class: what the model gets wrong where."""
     if check.predicted is None:
         check.predicted = check.classify_every_string().numpy()[check.test_codes]
-    error_report(check.predicted, check.test_output, train_output, length)
-    return int(np.sum(check.predicted != check.test_output)), len(check.test_output)
-
-
-def error_report(predicted, test_output, train_output, length):
-    """The error on the held-out strings per class: what the model gets wrong where."""
+    predicted, test_output = check.predicted, check.test_output
     train_counts, test_counts, wrong_counts = (
         np.bincount(x, minlength=length + 1)
         for x in (train_output, test_output, test_output[predicted != test_output])
@@ -347,13 +328,13 @@ def error_report(predicted, test_output, train_output, length):
             f"The training split has no string with {', '.join(map(str, missing))} ones: that "
             f"dooms {doomed:,} held-out strings, a floor of {doomed / len(test_output):.3%} error."
         )
+    return int(np.sum(predicted != test_output)), len(test_output)
 
 
 # ## Beyond the article: what the LSTM holds after each bit
 def read_bit_by_bit(model, inputs):
-    """The same weights, one bit at a time: the cell state c after each bit, [n, length, units],
-    and the class probabilities if the string ended there, [n, length, length + 1] (what
-    return_sequences=True before the output layer would give)."""
+    """The same weights, one bit at a time: the cell state c after each bit [n, length, units], and
+    the probabilities if the string ended there [n, length, length + 1] (return_sequences=True)."""
     lstm, dense = model.layers
     state, cells, answers = [tf.zeros((len(inputs), lstm.units))] * 2, [], []
     for bit in range(inputs.shape[1]):
@@ -364,9 +345,8 @@ def read_bit_by_bit(model, inputs):
 
 
 def follows(values, target):
-    """How well the units' values follow `target`, over [points, units] and [points]: the unit
-    that follows it best, Pearson's r for it, and r for all units read together (the best
-    least-squares line)."""
+    """How well units follow `target`, [points, units] and [points]: the unit that follows it best,
+    its Pearson's r, and r for all units read together (the best least-squares line)."""
     centred, aim = values - values.mean(axis=0), target - target.mean()
     r = centred.T @ aim / np.sqrt((centred**2).sum(axis=0) * (aim**2).sum() + 1e-12)
     unit, together = int(np.argmax(np.abs(r))), np.c_[values, np.ones(len(values))]
@@ -375,10 +355,9 @@ def follows(values, target):
 
 
 def inspect(model, text, held_out):
-    """The table of --inspect: over held-out strings, the unit whose state follows the count of
-    ones read so far; then, after each bit of `text`, that unit's state beside the true count,
-    and the model's answer if the string ended there. Returns the unit, r, r for all units, and
-    the states and answers for `text`."""
+    """--inspect: the unit whose state follows the count of ones read so far over held-out strings;
+    then after each bit of `text` its state, the true count, the answer if the string ended there.
+    Returns (the unit, r, r for all units), and the states and answers for `text`."""
     cells, _ = read_bit_by_bit(model, held_out)
     unit, r, r_all = follows(
         cells.reshape(-1, cells.shape[-1]), np.cumsum(held_out[..., 0], axis=1).reshape(-1)
@@ -388,9 +367,7 @@ def inspect(model, text, held_out):
         f"best by unit {unit}'s state, r = {r:+.3f}; by all {cells.shape[-1]} units read together "
         f"(a least-squares line), r = {r_all:+.3f}."
     )
-    cell, answers = (
-        values[0] for values in read_bit_by_bit(model, to_bits([int(text, 2)], len(text)))
-    )
+    cell, answers = (x[0] for x in read_bit_by_bit(model, to_bits([int(text, 2)], len(text))))
     print(
         f" bit  read  ones so far  unit {unit:2d}  the answer if the string ended here (it trained "
         f"on {len(text)} bits only)"
@@ -472,8 +449,7 @@ def run(recipe, model=None, first_epoch=0, callbacks=()):
 
 
 # --- Running it from the terminal: not in the article ---
-# The flags and their checks, saving and loading, the JSON. From here to log_dir(), and main(): the
-# same text in the four scripts (tests/test_skeleton.py).
+# The flags, their checks, saving, loading. To log_dir(), and main(): as in the other three scripts.
 import argparse
 import contextlib
 import importlib.util
@@ -513,33 +489,26 @@ def whole(low, high):
     return checked(int, lambda n: low <= n <= high, f"a whole number from {low:,} to {high:,}")
 
 
-def new_path(ending, wanted, in_the_way=os.path.isdir):
-    """An argparse type: a file (or folder) to write, named *`ending`, in a folder that exists."""
-
-    def fits(path):
-        slash = path.endswith(("/", os.sep)) and in_the_way is os.path.isdir
-        folder = os.path.isdir(os.path.dirname(os.path.abspath(path)))
-        return path and path.endswith(ending) and not (slash or in_the_way(path)) and folder
-
-    return checked(str, fits, wanted)
-
-
-KERAS_FILE = new_path(".keras", "a file name ending in .keras, in a folder that exists")
-PNG_FILE = new_path(".png", "a file name ending in .png, in a folder that exists")
-JSON_FILE = new_path("", "a file name, or - for standard output, in a folder that exists")
-FOLDER = new_path("", "a folder (not a file) in a folder that exists", os.path.isfile)
 MODEL_FILE = checked(str, bool, "the name of a file written by --save")
 SEED = whole(0, 2**32 - 1)  # what NumPy's seeding takes
 
 
 def check_outputs(args, flags):
-    """Before any training, each output: named by no other flag (but --save may be --load's), new
-    or --overwrite given, in a folder this user can write, and matplotlib there for a picture."""
+    """Before any training, each output: a name of its kind (a folder for --log-dir) in a folder
+    this user can write, named by no other flag (but --save may be --load's), new or --overwrite
+    given; and matplotlib there for a picture."""
     named = {os.path.realpath(args.load): "--load"} if args.load else {}
     for flag in flags:
         path = getattr(args, flag[2:].replace("-", "_"))
-        if not path or path == "-" and flag == "--json":
+        if path is None or path == "-" and flag == "--json":
             continue
+        ending = {"--save": ".keras", "--json": "", "--log-dir": None}.get(flag, ".png")
+        if ending is None and (not path or os.path.isfile(path)):
+            fail(f"{flag} {path}: give a folder, not a file")
+        good = path.endswith(ending or "") and os.path.basename(path) and not os.path.isdir(path)
+        if ending is not None and not good:
+            wanted = f"ending in {ending}" if ending else "or - for standard output"
+            fail(f"{flag} {path}: give a file name {wanted}")
         other = named.setdefault(os.path.realpath(path), flag)
         if other != flag and {flag, other} != {"--load", "--save"}:
             fail(f"{flag} {path}: {other} names that file too; give each its own")
@@ -612,18 +581,19 @@ def settle(args, saved):
 
 
 class Checkpoint(keras.callbacks.Callback):
-    """--load's optimizer state read back (its step count too: the learning rate goes on); --save
-    every epoch, as ModelCheckpoint does but whole, with the optimizer's state, the settings, the
-    epoch reached and the epochs planned (none left once a run ends: only a kill leaves some)."""
+    """--load's optimizer state read back (its step count: the learning rate goes on); --save every
+    epoch, whole, with the optimizer's state, the settings, the epoch reached and the planned."""
 
-    def __init__(self, args, settings, first_epoch, passes=1):
+    def __init__(self, args, recipe, first_epoch, passes=1):
         super().__init__()
-        self.load, self.path, self.settings = args.load, args.save, settings
-        self.first_epoch, self.passes = first_epoch, passes
+        self.load, self.path, self.passes = args.load, args.save, passes
+        self.first_epoch, self.settings = first_epoch, {k: recipe[k] for k in (*MODEL, "epochs")}
         same = [os.path.realpath(path) for path in (args.load, args.save) if path]
         self.replace = len(set(same)) == 1 < len(same) or args.overwrite  # onto --load's model
 
     def on_train_begin(self, logs=None):
+        if 0 < self.first_epoch < (planned := self.settings["epochs"]):
+            print(f"Going on from epoch {self.first_epoch} of {self.load}, to {planned}")
         if self.first_epoch:
             self.model.optimizer.build(self.model.trainable_variables)
             try:
@@ -633,11 +603,10 @@ class Checkpoint(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         if self.path:
-            self.save(self.model, (epoch + 1) * self.passes)  # the article's epochs
+            self.save(self.model, (epoch + 1) * self.passes, self.settings["epochs"])
 
-    def save(self, model, epoch, epochs=None):
-        planned = self.settings["epochs"] if epochs is None else epochs
-        text = json.dumps(dict(self.settings, epoch=epoch, epochs=planned))
+    def save(self, model, epoch, epochs):  # the article's epochs: reached, and planned
+        text = json.dumps(dict(self.settings, epoch=epoch, epochs=epochs))
 
         def write(temporary):
             model.save(temporary)
@@ -648,91 +617,74 @@ class Checkpoint(keras.callbacks.Callback):
 
 
 def log_dir(args):
-    """--log-dir: a new folder in it for this run (TensorBoard shows runs side by side)."""
-    if args.log_dir:
-        os.makedirs(args.log_dir, exist_ok=True)
-        print(f"TensorBoard: tensorboard --logdir {args.log_dir}")
-        now = time.strftime("%Y%m%d-%H%M%S")
-        return tempfile.mkdtemp(prefix=f"{SCRIPT[:-3]}-{now}-", dir=args.log_dir)
+    """--log-dir: TensorBoard's callback, writing in a new folder there for this run."""
+    if not args.log_dir:
+        return []
+    os.makedirs(args.log_dir, exist_ok=True)
+    print(f"TensorBoard: tensorboard --logdir {args.log_dir}")
+    prefix = f"{SCRIPT[:-3]}-{time.strftime('%Y%m%d-%H%M%S')}-"
+    return [keras.callbacks.TensorBoard(tempfile.mkdtemp(prefix=prefix, dir=args.log_dir))]
 
 
 MODEL = ("length", "train_size", "hidden", "seed")  # what a saved model keeps
 OUTPUTS = ("--save", "--inspect-png", "--json", "--log-dir")
 EPOCHS = whole(0, 100_000)
-BATCH_SIZE = whole(1, 1_000_000)
 RATE = checked(float, lambda x: 0 < x <= 10, "a number above 0, at most 10")
 WEIGHT = checked(float, lambda x: 0 <= x <= 10, "a number from 0 to 10")
 FRACTION = checked(float, lambda x: 0 <= x < 1, "a fraction from 0 up to 1")
-LENGTHS = whole(1, 24)  # 2**24, some 16.8 million strings, to score
-TRAIN_SIZE = whole(1, 2**24 - 1)
-HIDDEN = whole(1, 1024)
 BITS = checked(str, lambda text: text and set(text) <= {"0", "1"}, "a string of 0s and 1s")
 
 
 def parse_args(argv):
-    """The flags, each checked by its type; from_the_terminal() checks what spans several."""
+    """The flags, a table left unformatted; each checked by its type, more by from_the_terminal."""
 
     def default(key):  # each recipe's value, as --help says it
-        return "default: the recipe's: " + ", ".join(
-            f"{name} {r[key]:g}" for name, r in RECIPES.items()
-        )
+        values = ", ".join(f"{name} {recipe[key]:g}" for name, recipe in RECIPES.items())
+        return f"default: the recipe's: {values}"
 
-    article, fast = RECIPES["article"], RECIPES["fast"]
-    parser = argparse.ArgumentParser(
-        description="Count the ones in binary strings with an LSTM "
-        "(the noob's guide to RNN-LSTM, in TensorFlow 2)."
-    )
+    parser = argparse.ArgumentParser(description="Count the ones in bit strings with an LSTM.")
     parser.error = fail  # argparse's own errors too: one line, exit status 2
     add = parser.add_argument
     # fmt: off
-    # (a table of the flags, a line or two each, where the formatter would give each seven)
-    add("--recipe", choices=RECIPES, default="fast",
-        help=f"'article': batch {article['batch_size']}, Adam {article['lr']:g}, summed loss; "
-        f"'fast': batch {fast['batch_size']}, Adam {fast['lr']:g} decayed to 0, clipping, the "
-        "rare classes weighed up (default: %(default)s)")
+    add("--recipe", choices=RECIPES, default="fast", help="'article': batch "
+        f"{RECIPES['article']['batch_size']}, Adam {RECIPES['article']['lr']:g}; 'fast': batch "
+        f"{RECIPES['fast']['batch_size']}, Adam {RECIPES['fast']['lr']:g} (default: %(default)s)")
     add("--epochs", type=EPOCHS, help=f"train up to this epoch, {EPOCHS.wanted}; with --load, on "
         f"from the one it holds ({default('epochs')}; with --load, the epochs it planned)")
-    add("--batch-size", type=BATCH_SIZE, help=f"strings per update ({default('batch_size')})")
+    add("--batch-size", type=whole(1, 10**6), help=f"strings per update ({default('batch_size')})")
     add("--lr", type=RATE, help=f"Adam's learning rate, {RATE.wanted} ({default('lr')})")
     add("--balance", type=WEIGHT, help="weigh a class by (1 / its share) ** BALANCE: 0 weighs "
         f"every string alike, 1 every class alike ({default('balance')})")
-    add("--target-error", type=FRACTION,
-        help=f"stop at this held-out error, {FRACTION.wanted} (default: {TARGET_ERROR})")
-    add("--length", type=LENGTHS, help=f"bits per string (default: {LENGTH})")
-    add("--train-size", type=TRAIN_SIZE,
-        help=f"training strings, the rest held out (default: {NUM_EXAMPLES})")
-    add("--hidden", type=HIDDEN, help=f"units per layer (default: {NUM_HIDDEN})")
+    add("--target-error", type=FRACTION, help=f"stop at this test error (default: {TARGET_ERROR})")
+    add("--length", type=whole(1, 24), help=f"bits per string (default: {LENGTH})")
+    add("--train-size", type=whole(1, 2**24), help=f"training strings (default: {NUM_EXAMPLES})")
+    add("--hidden", type=whole(1, 1024), help=f"the LSTM's units (default: {NUM_HIDDEN})")
     add("--seed", type=SEED, help="shuffles the strings, seeds weights and batches (default: 0)")
     add("--predict", type=BITS, metavar="BITS", help="print the count the model gives this string, "
         "after training or at once with --load (default: none)")
     add("--inspect", type=BITS, metavar="BITS", help="the cell state after each bit of this "
         "string, the unit that counts, the answer if it ended there (default: none)")
-    add("--inspect-png", type=PNG_FILE, metavar="PATH", help="--inspect, drawn (default: none)")
-    add("--save", type=KERAS_FILE, metavar="PATH",
-        help="write the model here after every check, whole, to --load later (default: none)")
+    add("--inspect-png", metavar="PATH", help="--inspect, drawn (default: none)")
+    add("--save", metavar="PATH", help="the model, whole, after every check (default: none)")
     add("--load", type=MODEL_FILE, metavar="PATH", help="start from a model written by --save, "
         "its settings the defaults, and train on to --epochs (default: none)")
     add("--overwrite", action="store_true", help="let an output replace a file (default: off)")
-    add("--log-dir", type=FOLDER, metavar="DIR", help="TensorBoard logs, a new folder in DIR for "
-        "each run (default: none)")
-    add("--json", type=JSON_FILE, metavar="PATH",
-        help="the run's figures as JSON, - for standard output (default: none)")
+    add("--log-dir", metavar="DIR", help="TensorBoard logs, a folder in DIR a run (default: none)")
+    add("--json", metavar="PATH", help="the figures as JSON, - for standard output (default: none)")
     add("--dry-run", action="store_true", help="train one batch: checks an install (default: off)")
     # fmt: on
     return parser.parse_args(argv)
 
 
 def from_the_terminal(args):
-    """The checks, then the lesson's run() (unless a loaded model has no epochs left and is only
-    asked for answers), then the answers, the pictures, the summary line."""
+    """The checks, then the lesson's run() (unless a loaded model is only asked for answers)."""
     check_outputs(args, OUTPUTS)
     model, saved = load_model(args.load) if args.load else (None, {})
     recipe = settle(args, saved)
     length, train_size = recipe["length"], recipe["train_size"]
     if train_size >= 2**length:
         fail(
-            f"--train-size {train_size}: there are {2**length:,} strings of {length} bits, so "
-            f"give 1 to {2**length - 1:,} to leave some held out"
+            f"--train-size {train_size}: give fewer than the {2**length:,} strings of {length} bits"
         )
     for flag, bits in (("--predict", args.predict), ("--inspect", args.inspect)):
         if bits and len(bits) != length:
@@ -741,19 +693,12 @@ def from_the_terminal(args):
         fail("--inspect-png draws what --inspect shows: give --inspect BITS too")
     if args.dry_run:
         recipe.update(epochs=1, train_size=recipe["batch_size"])
-    if args.predict:  # the string the check line follows
-        recipe["example"] = args.predict
     first_epoch, metrics = saved.get("epoch", 0), dict(recipe=args.recipe, metric="test_error")
     if model is None or first_epoch < recipe["epochs"] or not (args.predict or args.inspect):
-        if 0 < first_epoch < recipe["epochs"]:
-            print(f"Going on from epoch {first_epoch} of {args.load}, to {recipe['epochs']}")
         passes = schedule(recipe["epochs"], recipe["check_every"], 1, 1)[0]
-        settings = {key: recipe[key] for key in (*MODEL, "epochs")}
-        checkpoint = Checkpoint(args, settings, first_epoch, passes)
-        log = log_dir(args)
-        tensorboard = [keras.callbacks.TensorBoard(log)] if log else []
-        model, figures = run(recipe, model, first_epoch, [checkpoint, *tensorboard])
-        metrics.update(figures, settings=settings, target=recipe["target_error"])
+        checkpoint = Checkpoint(args, recipe, first_epoch, passes)
+        model, figures = run(recipe, model, first_epoch, [checkpoint, *log_dir(args)])
+        metrics.update(figures, settings=checkpoint.settings, target=recipe["target_error"])
         if args.save:  # the run is over: no epochs left to go on with
             checkpoint.save(model, figures["epochs"], figures["epochs"])
             print(f"Saved the model to {checkpoint.path}")

@@ -1,20 +1,18 @@
 """An LSTM written by hand, gate by gate, that learns to sum sequences of + - 0 I.
 
-Follows "Do It Yourself LSTM with TensorFlow" (a Jupyter notebook), ported to TensorFlow 2 / Keras
-3. The section markers below are the article's headings; what the article does not have sits under
-headings of its own, and everything that only serves the terminal is below the divider at the end.
+"Do It Yourself LSTM with TensorFlow" (a Jupyter notebook) in TensorFlow 2 / Keras 3: the article's
+headings mark the sections, run() takes its steps in order, the terminal's part is last.
 
     python sign_sum_diy_lstm.py                       # trains, then scores the 3,072 test sequences
     python sign_sum_diy_lstm.py --predict "00-+++"    # ... and answers for one sequence
     python sign_sum_diy_lstm.py --train-lengths 1-8   # the article's exercise: any length
-    python sign_sum_diy_lstm.py --check               # the hand-written cell == keras.layers.LSTM
-
-Results: see the README's table, each figure with the command that measured it."""
+    python sign_sum_diy_lstm.py --check               # the hand-written cell == Keras' LSTM"""
 
 import itertools
 import math
 import os
 import time
+import timeit
 
 os.environ["KERAS_BACKEND"] = "tensorflow"  # a TensorFlow lesson, whatever the environment says
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's start-up chatter
@@ -23,26 +21,19 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-# Settings: what the article fixed, each a flag below.
+# Settings: the article's, each a flag below
 SEQUENCE_LENGTH = 6  # 4**6 = 4096 sequences
 LSTM_SIZE = 24  # the size of the conveyor (the cell state)
 TARGET_ERROR = 0.0  # stop once every test sequence is right
 MAX_TRAIN = 1024  # training sequences per length at most: a quarter of length 6's
 MAX_SAMPLE = 4096  # test sequences per length at most: 3072 are length 6's three quarters
-# What every recipe shares: the article's task and model (each a flag, as the recipes' values are);
-# test_lengths None: 1 to twice the longest trained
-TASK = dict(
-    train_lengths=[SEQUENCE_LENGTH],
-    test_lengths=None,
-    hidden=LSTM_SIZE,
-    seed=0,
-    target_error=TARGET_ERROR,
-)
+# What every recipe shares: the task and model (test_lengths None: 1 to twice the longest trained)
+TASK = dict(train_lengths=[SEQUENCE_LENGTH], test_lengths=None, hidden=LSTM_SIZE, seed=0)
+TASK["target_error"] = TARGET_ERROR
 
 RECIPES = {
     # The article's: the whole training set in one batch, Adam at its default rate, the squared
-    # error of the final sum added up over the batch, 4000 epochs, the test set scored every 20
-    # epochs (`check_every`: that many make one of Keras').
+    # error of the final sum added up over the batch, 4000 epochs, the test scored every 20.
     "article": dict(
         TASK,
         batch_size=0,  # 0: the whole set in one batch
@@ -50,15 +41,17 @@ RECIPES = {
         epochs=4000,
         every_step=False,
         suffixes=False,
+        weight_decay=None,
         loss_reduction="sum",
         schedule="constant",
         check_every=20,
         print_every=200,
     ),
     # Ours: the sum after *every* step is a target, not just the last (the article's goal is "the
-    # current sum at each step"): six lessons per sequence instead of one, from the same 1024
-    # sequences; and every suffix of them is a sequence too (with_suffixes). Small batches, a
-    # higher rate decayed to zero.
+    # current sum at each step"), and every suffix of the 1024 sequences is one too (with_suffixes).
+    # Small batches, a higher rate decayed to zero, and the weights decayed (AdamW's decoupled
+    # weight decay): all ten seeds 0-9 then sum every test sequence right, where seven did not
+    # without both (benchmarks/sweeps/sign_sum_diy_lstm-*.md).
     "fast": dict(
         TASK,
         batch_size=32,
@@ -66,6 +59,7 @@ RECIPES = {
         epochs=300,
         every_step=True,
         suffixes=True,
+        weight_decay=0.04,
         loss_reduction="sum_over_batch_size",
         schedule="cosine",
         check_every=5,
@@ -88,15 +82,7 @@ def sequence_sum(text):
 
 # ## 2. The Data
 SYMBOLS = "0+-I"  # the symbols, in the order of ENCODING's rows
-ENCODING = np.array(
-    [
-        [0, 0, 0],  # '0': nothing
-        [1, 0, 0],  # '+'
-        [0, 1, 0],  # '-'
-        [0, 0, 1],  # 'I'
-    ],
-    dtype=np.float32,
-)
+ENCODING = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]], np.float32)  # '0' is nothing
 FEATURE_SIZE = ENCODING.shape[1]  # 3: each symbol is a 3D vector
 
 
@@ -130,21 +116,17 @@ def all_sequences(length):
 
 
 def make_data(train_lengths, test_lengths, seed):
-    """For each trained length: all its sequences shuffled by `seed`, the first quarter to train.
-
-    Returns train and test, each {length: (inputs, running sums)}. A trained length tests on the
-    other three quarters; every other length in `test_lengths` on all its sequences. Past length
-    6 both are capped (MAX_TRAIN, MAX_SAMPLE): a random part of the 65,536 sequences of length 8
-    is plenty, and keeps an epoch short."""
+    """Train and test, each {length: (inputs, running sums)}: a trained length's sequences shuffled
+    by `seed`, a quarter to train (NUM_EXAMPLES), the rest to test; every other length in
+    `test_lengths` tests on all its sequences. Past length 6 both are capped (MAX_TRAIN,
+    MAX_SAMPLE): a random part of the 65,536 sequences of length 8 is plenty."""
     rng = np.random.default_rng(seed)
     train, test = {}, {}
     for length in sorted(set(train_lengths) | set(test_lengths)):
         if length in train_lengths:
             inputs, sums = all_sequences(length)
             order = rng.permutation(len(inputs))
-            # NUM_EXAMPLES: one fourth trains
             num_examples = min(max(len(inputs) // 4, 1), MAX_TRAIN)
-            # everything beyond NUM_EXAMPLES
             held_out = order[num_examples : num_examples + MAX_SAMPLE]
             train[length] = inputs[order[:num_examples]], sums[order[:num_examples]]
             test[length] = inputs[held_out], sums[held_out]
@@ -160,9 +142,9 @@ def with_suffixes(train):
     """The training sequences, and the last 1, 2, ... symbols of each as sequences of their own,
     their sums counted from their first symbol: {length: (inputs, running sums)}, each once.
 
-    Without them, what a seed's quarter of the sequences rarely shows (three or four I's in a
-    row) stays unlearned: 1 to 48 of the 3,072 test sequences wrong for seeds 3-9. A trained
-    length gets no suffixes: its other sequences are the test."""
+    What a seed's quarter of the sequences rarely shows (three or four I's in a row) was left
+    unlearned without them: 1 to 48 test sequences wrong for seeds 3-9. A trained length gets no
+    suffixes: its other sequences are the test."""
     added = {}
     for length, (inputs, _) in train.items():
         digits = np.rint(inputs @ np.arange(1, FEATURE_SIZE + 1)).astype(int)  # back to 0..3
@@ -176,11 +158,9 @@ def with_suffixes(train):
 # ## 3. LSTM Layer
 @keras.saving.register_keras_serializable(package="sign_sum_diy_lstm")
 class DiyLSTM(keras.layers.Layer):
-    """The article's LSTM, gate by gate, as a Keras layer so that fit, save and load come free.
-
-    The article keeps column vectors (W_f is 24x27, times the transposed [h, x]); here a row is
-    an example, as everywhere in Keras, so W_f is 27x24 and nothing is transposed. [batch,
-    timesteps, 3] -> [batch, timesteps, 24] (the output after every step)."""
+    """The article's LSTM, gate by gate, as a Keras layer so that fit, save and load come free:
+    [batch, timesteps, 3] -> [batch, timesteps, 24], h after every step. The article's W_f is 24x27
+    times a column [h, x]; here a row is an example, as in Keras, so W_f is 27x24."""
 
     def __init__(self, units=LSTM_SIZE, **kwargs):
         super().__init__(**kwargs)
@@ -237,10 +217,9 @@ class DiyLSTM(keras.layers.Layer):
         return self.h_t(ht_minus_1_and_xt, FinalConveyor), FinalConveyor
 
     def call(self, data):
-        """tf.while_loop over the time steps; their number comes from the data, so any length
-        works. The article's loop carries (prediction, state, step); here the step comes first, as
-        tf.while_loop's condition reads it, and a TensorArray keeps h after every step, so that
-        the sum after each step can be a target (the article keeps only the last)."""
+        """tf.while_loop over the time steps, as many as the data has. The article's loop carries
+        (prediction, state, step); here the step comes first, for the condition, and a TensorArray
+        keeps h after every step, so that every step's sum can be a target."""
         data_length, timesteps = tf.shape(data)[0], tf.shape(data)[1]
         initial = tf.zeros([data_length, self.units])
 
@@ -259,14 +238,10 @@ class DiyLSTM(keras.layers.Layer):
         return tf.transpose(predictions.stack(), [1, 0, 2])
 
     def steps(self, data):
-        """The cell's insides after every step, from the same functions as lstm_cell: the forget
-        and input gates, the candidate, the conveyor and the output gate, each [batch, timesteps,
-        units] (the while loop keeps only h)."""
-        ht, Conveyor, kept = (
-            tf.zeros([len(data), self.units]),
-            tf.zeros([len(data), self.units]),
-            [],
-        )
+        """The cell's insides after every step, from lstm_cell's own functions: INSIDE's gates,
+        candidate and conveyor, each [batch, timesteps, units] (the while loop keeps only h)."""
+        ht = Conveyor = tf.zeros([len(data), self.units])
+        kept = []
         for step in range(data.shape[1]):
             ht_minus_1_and_xt = tf.concat([ht, data[:, step, :]], axis=1)
             gates = [gate(ht_minus_1_and_xt) for gate in (self.f_t, self.i_t, self.candidate_C_t)]
@@ -287,39 +262,24 @@ INSIDE = ("forget", "input", "candidate", "conveyor", "output")
 
 
 def build_model(units):
-    """data [batch, timesteps, 3] -> DiyLSTM -> prediction [batch, timesteps, 1]: the sum after
-    every step.
-
-    The last set of weights and biases collapses the 24 nodes to one output node: the article's
-    truncated normal weight and 0.1 bias."""
-    return keras.Sequential(
-        [
-            keras.Input(shape=(None, FEATURE_SIZE)),  # data: any number of steps
-            DiyLSTM(units),
-            keras.layers.Dense(
-                1,
-                kernel_initializer=keras.initializers.TruncatedNormal(stddev=1.0),
-                bias_initializer=keras.initializers.Constant(0.1),
-            ),
-        ],
-        name="sign_sum_diy_lstm",
-    )
+    """data [batch, timesteps, 3] -> DiyLSTM -> prediction [batch, timesteps, 1], the sum after
+    every step: the last weights and bias (truncated normal, 0.1) collapse 24 nodes to one."""
+    normal, constant = keras.initializers.TruncatedNormal(stddev=1.0), keras.initializers.Constant
+    dense = keras.layers.Dense(1, kernel_initializer=normal, bias_initializer=constant(0.1))
+    data = keras.Input(shape=(None, FEATURE_SIZE))  # any number of steps
+    return keras.Sequential([data, DiyLSTM(units), dense], name="sign_sum_diy_lstm")
 
 
 # ## 4. Cost & Optimizing
 def compile_model(model, recipe, steps, epochs):
-    """mean_square_error = reduce_sum(square(target - prediction)); optimizer = AdamOptimizer().
-
-    The targets are the sum after every step; the article's recipe weighs only the last step
-    (sample weights 0, ..., 0, 1), ours weighs them all. The `steps` batches of an epoch run in
-    one call into the traced graph."""
-    rate = (
-        keras.optimizers.schedules.CosineDecay(recipe["lr"], max(steps * epochs, 1))
-        if recipe["schedule"] == "cosine"
-        else recipe["lr"]
-    )
+    """mean_square_error = reduce_sum(square(target - prediction)); optimizer = AdamOptimizer(). The
+    article weighs only the last step's sum (sample weights 0, ..., 0, 1), ours every step's; ours
+    also decays the weights (AdamW). An epoch's batches run in one call into the traced graph."""
+    rate = recipe["lr"]
+    if recipe["schedule"] == "cosine":  # from lr down to 0 over the run
+        rate = keras.optimizers.schedules.CosineDecay(rate, max(steps * epochs, 1))
     model.compile(
-        optimizer=keras.optimizers.Adam(rate),
+        optimizer=keras.optimizers.Adam(rate, weight_decay=recipe["weight_decay"]),
         loss=keras.losses.MeanSquaredError(reduction=recipe["loss_reduction"]),
         steps_per_execution=steps,
         jit_compile=False,
@@ -330,8 +290,7 @@ def errors_per_length(model, test):
     """mistakes = not_equal(target, round(prediction)), per length: {length: (wrong, sequences)}."""
     result = {}
     for length, (inputs, sums) in test.items():
-        # [n, length, 3] -> [n]: the sum after the last step
-        prediction = model.predict_on_batch(inputs)[:, -1, 0]
+        prediction = model.predict_on_batch(inputs)[:, -1, 0]  # the sum after the last step
         result[length] = int(np.sum(np.round(prediction) != sums[:, -1])), len(inputs)
     return result
 
@@ -339,11 +298,8 @@ def errors_per_length(model, test):
 # ## 5. Training
 def batches(train, batch_size, every_step, seed, first_epoch):
     """(inputs, running sums, step weights) for every epoch from `first_epoch` on, one length per
-    batch.
-
-    The order of epoch e depends on (seed, e) alone, so a run that goes on from a model saved at
-    epoch e (--load) trains on the very batches a run never stopped would have. Returns them and
-    the steps in an epoch."""
+    batch, in an order that depends on (seed, epoch) alone (a run that goes on from --load trains
+    on the batches a run never stopped would have); and the steps in an epoch."""
 
     def generate():
         for epoch in itertools.count(first_epoch):
@@ -357,11 +313,9 @@ def batches(train, batch_size, every_step, seed, first_epoch):
                 ]
             for k in rng.permutation(len(chunks)):
                 inputs, sums = chunks[k]
-                # Which steps' sums are scored: every one (fast), or the last only (the article):
-                # for each sequence a row of 0s with a 1 at its last step.
-                steps = sums.shape[1]
-                last_only = np.tile(np.eye(steps)[-1], (len(sums), 1))
-                weights = np.ones_like(sums) if every_step else last_only
+                weights = np.ones_like(sums)  # every step's sum scored (fast), or the last only:
+                if not every_step:
+                    weights[:, :-1] = 0
                 yield inputs, sums[..., None], weights.astype(np.float32)
 
     signature = (
@@ -369,23 +323,20 @@ def batches(train, batch_size, every_step, seed, first_epoch):
         tf.TensorSpec([None, None, 1], tf.float32),
         tf.TensorSpec([None, None], tf.float32),
     )
-    steps = sum(
-        math.ceil(len(inputs) / (batch_size or len(inputs))) for inputs, _ in train.values()
-    )
+    steps = sum(math.ceil(len(x) / (batch_size or len(x))) for x, _ in train.values())
     return tf.data.Dataset.from_generator(generate, output_signature=signature).prefetch(2), steps
 
 
 def schedule(epochs, check_every):
-    """The article's epochs in Keras' terms: `passes` of them make one epoch of Keras' (the test
-    check runs between two: see RECIPES), and how many of Keras' epochs to run at most."""
+    """The article's epochs in Keras' terms: `passes` of them make one of Keras' (the test check
+    runs between two), and how many of Keras' epochs to run at most."""
     passes = math.gcd(check_every, epochs) or 1
     return passes, epochs // passes
 
 
 class TestCheck(keras.callbacks.Callback):
     """The article's line every few epochs, `Epoch 20 | incorrect 77.4% | mean squ error 8864.7`,
-    from the error on the test sequences of the trained lengths, and a stop once it is at the
-    target."""
+    on the trained lengths' test sequences; a stop once their error is at the target."""
 
     def __init__(self, test, target, passes, print_every):
         super().__init__()
@@ -485,20 +436,15 @@ def find_units(cell, test):
 
 def inspect(model, text, units):
     """The table of --inspect: after each symbol of `text`, the true and the model's running sum,
-    and the gates and conveyor of the sum's unit and the sign's; then what the sign's unit does
-    at the I's."""
+    and the gates and conveyor of the sum's unit and the sign's; then the sign's unit at the I's."""
     inputs = encode_sequence(text)[None]
-    # [steps, units] each
     inside = {name: values[0] for name, values in model.layers[0].steps(inputs).items()}
-    sums, model_sums = (
-        from_digits(np.array([[SYMBOLS.index(c) for c in text]]))[1][0],
-        model.predict_on_batch(inputs)[0],
-    )
+    sums = from_digits(np.array([[SYMBOLS.index(c) for c in text]]))[1][0]
+    model_sums = model.predict_on_batch(inputs)[0, :, 0]
     for name, (unit, r, r_all) in units.items():
         print(
-            f"The {name}: conveyor unit {unit} follows it best, r = {r:+.3f}; all "
-            f"{len(inside['conveyor'][0])} units read together (a least-squares line), r = "
-            f"{r_all:+.3f}."
+            f"The {name}: conveyor unit {unit} follows it best, r = {r:+.3f}; all units read "
+            f"together (a least-squares line), r = {r_all:+.3f}."
         )
     (sum_unit, *_), (sign_unit, *_) = units["sum"], units["sign"]
     print(
@@ -511,73 +457,55 @@ def inspect(model, text, units):
             for unit in (sum_unit, sign_unit)
         ]
         print(
-            f"{step + 1:5d} {symbol:>6} {sums[step]:4.0f} {model_sums[step, 0]:6.2f} |"
+            f"{step + 1:5d} {symbol:>6} {sums[step]:4.0f} {model_sums[step]:6.2f} |"
             + " |".join(" " * 9 + "".join(f"{value:7.2f}" for value in row) for row in gates)
         )
-    at_i = [step for step, symbol in enumerate(text) if symbol == "I"]
-    if at_i:
+    if at_i := [step for step, symbol in enumerate(text) if symbol == "I"]:
+        forget, update = inside["forget"][:, sign_unit], inside["input"][:, sign_unit]
         print(
-            f"Unit {sign_unit}'s forget gate at the I's: "
-            f"{inside['forget'][at_i, sign_unit].mean():.2f} on average (elsewhere "
-            f"{np.delete(inside['forget'][:, sign_unit], at_i).mean():.2f}); its input gate "
-            f"{inside['input'][at_i, sign_unit].mean():.2f} (elsewhere "
-            f"{np.delete(inside['input'][:, sign_unit], at_i).mean():.2f})."
+            f"Unit {sign_unit}'s forget gate at the I's: {forget[at_i].mean():.2f} on average "
+            f"(elsewhere {np.delete(forget, at_i).mean():.2f}); its input gate "
+            f"{update[at_i].mean():.2f} (elsewhere {np.delete(update, at_i).mean():.2f})."
         )
-    return inside, sums, model_sums[:, 0]
+    return inside, sums, model_sums
 
 
 def inspect_figure(inside, sums, model_sums, text, units):
-    """--inspect-png's figure: the true and the model's running sum; then each gate, the
-    candidate and the conveyor C_t, every unit after each symbol, the units that follow the sum
-    and the sign named."""
+    """--inspect-png's figure: the true and the model's running sum; then each gate, the candidate
+    and the conveyor C_t of every unit after each symbol, the sum's and the sign's units framed."""
     from matplotlib.figure import Figure  # only where a picture is asked
 
     steps = np.arange(len(text))
     fig = Figure(figsize=(max(11.0, 0.7 * len(text) + 5), 13), layout="constrained")
     panels = fig.subplots(3, 2, sharex=True).ravel()
-    fig.suptitle(
-        f"Inside the hand-written LSTM as it reads {text!r} (the I's, which flip the sign, in red)",
-        fontsize="x-large",
-    )
+    fig.suptitle(f"Inside the hand-written LSTM as it reads {text!r}", fontsize="x-large")
     panels[0].plot(steps, sums, "ko--", label="the true sum so far")
     panels[0].plot(steps, model_sums, "o-", color="tab:red", label="the model's")
     panels[0].set(title="The running sum", ylabel="sum")
     panels[0].legend()
     found = {unit: f"{unit}: {name}, r = {r:+.2f}" for name, (unit, r, _) in units.items()}
-    what = dict(
+    titles = dict(
+        conveyor="Conveyor C_t after each symbol",
         forget="Forget gate f_t (1 keeps the conveyor)",
         input="Input gate i_t (1 lets the candidate in)",
         candidate="Candidate conveyor",
-        conveyor="Conveyor C_t after each symbol",
         output="Output gate o_t (1 shows the conveyor)",
     )
-    for ax, name in zip(panels[1:], ("conveyor", "forget", "input", "candidate", "output")):
-        values = inside[name].T  # [units, steps]
-        signed = name in ("conveyor", "candidate")
+    for ax, (name, title) in zip(panels[1:], titles.items()):
+        values, signed = inside[name].T, name in ("conveyor", "candidate")  # [units, steps]
         limit = np.abs(values).max() if signed else 1
-        image = ax.imshow(
-            values,
-            aspect="auto",
-            interpolation="nearest",
-            cmap="RdBu_r" if signed else "viridis",
-            vmin=-limit if signed else 0,
-            vmax=limit,
-        )
+        cmap, low = ("RdBu_r", -limit) if signed else ("viridis", 0)
+        image = ax.imshow(values, aspect="auto", cmap=cmap, vmin=low, vmax=limit)
         fig.colorbar(image, ax=ax, label="value (0 is white)" if signed else "0 shut, 1 open")
-        ax.set_yticks(
-            range(len(values)),
-            labels=[found.get(unit, unit) for unit in range(len(values))],
-            fontsize=7,
-        )
+        labels = [found.get(unit, unit) for unit in range(len(values))]
+        ax.set_yticks(range(len(values)), labels=labels, fontsize=7)
         for unit in found:
-            ax.axhspan(unit - 0.5, unit + 0.5, fill=False, edgecolor="k", linewidth=1.5)
-        ax.set(title=what[name], ylabel="unit")
+            ax.axhspan(unit - 0.5, unit + 0.5, fill=False, linewidth=1.5)
+        ax.set(title=title, ylabel="unit")
     for ax in (panels[0], *panels[-2:]):
         ax.set_xticks(steps, labels=list(text))
         ax.tick_params(labelbottom=True)
         ax.set_xlabel("symbol read")
-        for label in ax.get_xticklabels():
-            label.set_color("tab:red" if label.get_text() == "I" else "k")
     return fig
 
 
@@ -618,13 +546,10 @@ def keras_to_diy(kernel, recurrent_kernel, bias):
 
 
 def compare_with_keras(units=LSTM_SIZE, lengths=(1, 6, 11), batch=64, seed=0, timing_batch=1024):
-    """Outputs and gradients of DiyLSTM and keras.layers.LSTM with the same weights, and their
-    speed.
-
-    Returns the largest difference of outputs, and of gradients (with respect to the inputs and
-    to every weight; relative to the gradient's largest entry where that is above 1), over random
-    inputs of the given lengths; and the milliseconds of one forward and backward pass of each on
-    `timing_batch` sequences (the best of 5 x 20)."""
+    """Outputs and gradients of DiyLSTM and keras.layers.LSTM with the same weights, on random
+    inputs of each length: the largest difference of outputs, and of gradients (to the inputs and
+    to every weight, relative where above 1); and the milliseconds of a forward and backward pass
+    of each on `timing_batch` sequences of 6 steps (the best of 5 x 20). Printed, and returned."""
     keras_lstm, diy = keras.layers.LSTM(units, return_sequences=True, seed=seed), DiyLSTM(units)
     keras_lstm.build((None, None, FEATURE_SIZE))
     diy.build((None, None, FEATURE_SIZE))
@@ -637,42 +562,37 @@ def compare_with_keras(units=LSTM_SIZE, lengths=(1, 6, 11), batch=64, seed=0, ti
     def outputs_and_gradients(layer, data, probe):
         with tf.GradientTape() as tape:
             tape.watch(data)
-            loss = tf.reduce_sum(layer(data) * probe)  # a random linear probe of every output
-        return layer(data), tape.gradient(loss, [data, *layer.trainable_weights])
+            outputs = layer(data)
+            loss = tf.reduce_sum(outputs * probe)  # a random linear probe of every output
+        return outputs, tape.gradient(loss, [data, *layer.trainable_weights])
 
     worst_output = worst_gradient = 0.0
     for length in lengths:
-        data = tf.constant(rng.normal(size=(batch, length, FEATURE_SIZE)), tf.float32)
-        probe = tf.constant(rng.normal(size=(batch, length, units)), tf.float32)
+        data, probe = (
+            tf.constant(rng.normal(size=(batch, length, n)), tf.float32) for n in (3, units)
+        )
         keras_out, (keras_dx, *keras_grads) = outputs_and_gradients(keras_lstm, data, probe)
-        diy_out, (diy_dx, *diy_grads) = outputs_and_gradients(diy, data, probe)
-        expected = keras_to_diy(*(grad.numpy() for grad in keras_grads))
+        diy_out, diy_grads = outputs_and_gradients(diy, data, probe)
         worst_output = max(worst_output, float(np.abs(keras_out - diy_out).max()))
-        for keras_grad, diy_grad in zip([keras_dx, *expected], [diy_dx, *diy_grads]):
-            worst_gradient = max(
-                worst_gradient,
-                float(np.abs(keras_grad - diy_grad).max() / max(np.abs(keras_grad).max(), 1.0)),
-            )
-
+        expected = [keras_dx, *keras_to_diy(*(grad.numpy() for grad in keras_grads))]
+        for want, got in zip(expected, diy_grads):
+            error = np.abs(want - got).max() / max(np.abs(want).max(), 1.0)
+            worst_gradient = max(worst_gradient, float(error))
     data = tf.constant(rng.normal(size=(timing_batch, SEQUENCE_LENGTH, FEATURE_SIZE)), tf.float32)
     milliseconds = {}
     for name, layer in (("diy", diy), ("keras", keras_lstm)):
-
-        @tf.function
-        def forward_backward():
-            with tf.GradientTape() as tape:
-                loss = tf.reduce_sum(layer(data))
-            return tape.gradient(loss, layer.trainable_weights)
-
+        forward_backward = tf.function(
+            lambda: tf.gradients(tf.reduce_sum(layer(data)), layer.weights)
+        )
         forward_backward()  # trace once
-        rounds = []
-        for _ in range(5):
-            started = time.perf_counter()
-            for _ in range(20):
-                forward_backward()
-            rounds.append((time.perf_counter() - started) / 20 * 1000)
-        milliseconds[name] = min(rounds)
-    return worst_output, worst_gradient, milliseconds
+        milliseconds[name] = min(timeit.repeat(forward_backward, number=20, repeat=5)) / 20 * 1000
+    print(
+        f"DiyLSTM vs keras.layers.LSTM, same weights, lengths {lengths}: outputs differ by at most "
+        f"{worst_output:.1e}, gradients by at most {worst_gradient:.1e} (relative); forward and "
+        f"backward, batch {timing_batch}, {SEQUENCE_LENGTH} steps, {units} units: hand-written "
+        f"{milliseconds['diy']:.1f} ms, Keras {milliseconds['keras']:.1f} ms"
+    )
+    return dict(worst_output=worst_output, worst_gradient=worst_gradient, milliseconds=milliseconds)
 
 
 # ## The lesson, in the article's order
@@ -710,12 +630,17 @@ def run(recipe, model=None, first_epoch=0, callbacks=()):
     figures = dict(value=wrong / num_test, wrong=wrong, examples=num_test, passes=passes)
     figures.update(epochs=check.epochs_done, train_seconds=round(seconds, 2))
     figures["error_per_length"] = {str(k): w / n for k, (w, n) in per_length.items()}
+    figures["reached"] = figures["value"] <= recipe["target_error"]
+    print(
+        f"test error {figures['value']:.3%} ({wrong:,} of {num_test:,} test sequences wrong), "
+        f"target {'reached' if figures['reached'] else 'not reached'}, {figures['epochs']} epochs, "
+        f"{seconds:.1f} s training"
+    )
     return model, figures
 
 
 # --- Running it from the terminal: not in the article ---
-# The flags and their checks, saving and loading, the JSON. From here to log_dir(), and main(): the
-# same text in the four scripts (tests/test_skeleton.py).
+# The flags, their checks, saving, loading. To log_dir(), and main(): as in the other three scripts.
 import argparse
 import contextlib
 import importlib.util
@@ -755,33 +680,26 @@ def whole(low, high):
     return checked(int, lambda n: low <= n <= high, f"a whole number from {low:,} to {high:,}")
 
 
-def new_path(ending, wanted, in_the_way=os.path.isdir):
-    """An argparse type: a file (or folder) to write, named *`ending`, in a folder that exists."""
-
-    def fits(path):
-        slash = path.endswith(("/", os.sep)) and in_the_way is os.path.isdir
-        folder = os.path.isdir(os.path.dirname(os.path.abspath(path)))
-        return path and path.endswith(ending) and not (slash or in_the_way(path)) and folder
-
-    return checked(str, fits, wanted)
-
-
-KERAS_FILE = new_path(".keras", "a file name ending in .keras, in a folder that exists")
-PNG_FILE = new_path(".png", "a file name ending in .png, in a folder that exists")
-JSON_FILE = new_path("", "a file name, or - for standard output, in a folder that exists")
-FOLDER = new_path("", "a folder (not a file) in a folder that exists", os.path.isfile)
 MODEL_FILE = checked(str, bool, "the name of a file written by --save")
 SEED = whole(0, 2**32 - 1)  # what NumPy's seeding takes
 
 
 def check_outputs(args, flags):
-    """Before any training, each output: named by no other flag (but --save may be --load's), new
-    or --overwrite given, in a folder this user can write, and matplotlib there for a picture."""
+    """Before any training, each output: a name of its kind (a folder for --log-dir) in a folder
+    this user can write, named by no other flag (but --save may be --load's), new or --overwrite
+    given; and matplotlib there for a picture."""
     named = {os.path.realpath(args.load): "--load"} if args.load else {}
     for flag in flags:
         path = getattr(args, flag[2:].replace("-", "_"))
-        if not path or path == "-" and flag == "--json":
+        if path is None or path == "-" and flag == "--json":
             continue
+        ending = {"--save": ".keras", "--json": "", "--log-dir": None}.get(flag, ".png")
+        if ending is None and (not path or os.path.isfile(path)):
+            fail(f"{flag} {path}: give a folder, not a file")
+        good = path.endswith(ending or "") and os.path.basename(path) and not os.path.isdir(path)
+        if ending is not None and not good:
+            wanted = f"ending in {ending}" if ending else "or - for standard output"
+            fail(f"{flag} {path}: give a file name {wanted}")
         other = named.setdefault(os.path.realpath(path), flag)
         if other != flag and {flag, other} != {"--load", "--save"}:
             fail(f"{flag} {path}: {other} names that file too; give each its own")
@@ -854,18 +772,19 @@ def settle(args, saved):
 
 
 class Checkpoint(keras.callbacks.Callback):
-    """--load's optimizer state read back (its step count too: the learning rate goes on); --save
-    every epoch, as ModelCheckpoint does but whole, with the optimizer's state, the settings, the
-    epoch reached and the epochs planned (none left once a run ends: only a kill leaves some)."""
+    """--load's optimizer state read back (its step count: the learning rate goes on); --save every
+    epoch, whole, with the optimizer's state, the settings, the epoch reached and the planned."""
 
-    def __init__(self, args, settings, first_epoch, passes=1):
+    def __init__(self, args, recipe, first_epoch, passes=1):
         super().__init__()
-        self.load, self.path, self.settings = args.load, args.save, settings
-        self.first_epoch, self.passes = first_epoch, passes
+        self.load, self.path, self.passes = args.load, args.save, passes
+        self.first_epoch, self.settings = first_epoch, {k: recipe[k] for k in (*MODEL, "epochs")}
         same = [os.path.realpath(path) for path in (args.load, args.save) if path]
         self.replace = len(set(same)) == 1 < len(same) or args.overwrite  # onto --load's model
 
     def on_train_begin(self, logs=None):
+        if 0 < self.first_epoch < (planned := self.settings["epochs"]):
+            print(f"Going on from epoch {self.first_epoch} of {self.load}, to {planned}")
         if self.first_epoch:
             self.model.optimizer.build(self.model.trainable_variables)
             try:
@@ -875,11 +794,10 @@ class Checkpoint(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         if self.path:
-            self.save(self.model, (epoch + 1) * self.passes)  # the article's epochs
+            self.save(self.model, (epoch + 1) * self.passes, self.settings["epochs"])
 
-    def save(self, model, epoch, epochs=None):
-        planned = self.settings["epochs"] if epochs is None else epochs
-        text = json.dumps(dict(self.settings, epoch=epoch, epochs=planned))
+    def save(self, model, epoch, epochs):  # the article's epochs: reached, and planned
+        text = json.dumps(dict(self.settings, epoch=epoch, epochs=epochs))
 
         def write(temporary):
             model.save(temporary)
@@ -890,21 +808,20 @@ class Checkpoint(keras.callbacks.Callback):
 
 
 def log_dir(args):
-    """--log-dir: a new folder in it for this run (TensorBoard shows runs side by side)."""
-    if args.log_dir:
-        os.makedirs(args.log_dir, exist_ok=True)
-        print(f"TensorBoard: tensorboard --logdir {args.log_dir}")
-        now = time.strftime("%Y%m%d-%H%M%S")
-        return tempfile.mkdtemp(prefix=f"{SCRIPT[:-3]}-{now}-", dir=args.log_dir)
+    """--log-dir: TensorBoard's callback, writing in a new folder there for this run."""
+    if not args.log_dir:
+        return []
+    os.makedirs(args.log_dir, exist_ok=True)
+    print(f"TensorBoard: tensorboard --logdir {args.log_dir}")
+    prefix = f"{SCRIPT[:-3]}-{time.strftime('%Y%m%d-%H%M%S')}-"
+    return [keras.callbacks.TensorBoard(tempfile.mkdtemp(prefix=prefix, dir=args.log_dir))]
 
 
 MODEL = ("train_lengths", "hidden", "seed")  # what a saved model keeps
 OUTPUTS = ("--save", "--inspect-png", "--json", "--log-dir")
 EPOCHS = whole(0, 100_000)
-BATCH_SIZE = whole(1, 100_000)
 RATE = checked(float, lambda x: 0 < x <= 10, "a number above 0, at most 10")
 FRACTION = checked(float, lambda x: 0 <= x < 1, "a fraction from 0 up to 1")
-HIDDEN = whole(1, 1024)
 
 
 def lengths(text):
@@ -913,11 +830,8 @@ def lengths(text):
     return sorted({n for low, _, high in spans for n in range(int(low), int(high or low) + 1)})
 
 
-SEQUENCE = checked(
-    str,
-    lambda text: encode_sequence(text) is not None,
-    f"one or more of the symbols {' '.join(SYMBOLS)}",
-)
+WANTED = f"one or more of the symbols {' '.join(SYMBOLS)}"
+SEQUENCE = checked(str, lambda text: encode_sequence(text) is not None, WANTED)
 TRAIN_LENGTHS = checked(
     lengths, lambda n: n and 1 <= n[0] and n[-1] <= 10, "lengths from 1 to 10, as 6, 1-8 or 4,6"
 )
@@ -927,59 +841,47 @@ TEST_LENGTHS = checked(
 
 
 def parse_args(argv):
-    """The flags, each checked by its type; from_the_terminal() checks what spans several."""
+    """The flags, a table left unformatted; each checked by its type, more by from_the_terminal."""
 
     def default(key):  # each recipe's value, as --help says it
-        return "default: the recipe's: " + ", ".join(
-            f"{name} {r[key] or 'all'}" for name, r in RECIPES.items()
-        )
+        values = ", ".join(f"{name} {recipe[key] or 'all'}" for name, recipe in RECIPES.items())
+        return f"default: the recipe's: {values}"
 
     article, fast = RECIPES["article"], RECIPES["fast"]
-    parser = argparse.ArgumentParser(
-        description="Sum sequences of + - 0 I with an LSTM written "
-        "by hand (Do It Yourself LSTM, in TensorFlow 2)."
-    )
+    parser = argparse.ArgumentParser(description="Sum sequences of + - 0 I with an LSTM by hand.")
     parser.error = fail  # argparse's own errors too: one line, exit status 2
     add = parser.add_argument
     # fmt: off
-    # (a table of the flags, a line or two each, where the formatter would give each seven)
     add("--recipe", choices=RECIPES, default="fast",
         help="'article': the whole set in one batch, the summed squared error of the final sum, "
         f"Adam {article['lr']:g}; 'fast': the sum after every step as a target, batches of "
         f"{fast['batch_size']}, Adam {fast['lr']:g} decayed to 0 (default: %(default)s)")
     add("--epochs", type=EPOCHS, help=f"train up to this epoch, {EPOCHS.wanted}; with --load, on "
         f"from the one it holds ({default('epochs')}; with --load, the epochs it planned)")
-    add("--batch-size", type=BATCH_SIZE, help=f"sequences per update ({default('batch_size')})")
+    add("--batch-size", type=whole(1, 10**5), help=f"sequences a batch ({default('batch_size')})")
     add("--lr", type=RATE, help=f"Adam's learning rate, {RATE.wanted} ({default('lr')})")
-    add("--target-error", type=FRACTION,
-        help=f"stop at this test error, {FRACTION.wanted} (default: {TARGET_ERROR})")
+    add("--target-error", type=FRACTION, help=f"stop at this test error (default: {TARGET_ERROR})")
     add("--train-lengths", type=TRAIN_LENGTHS, metavar="LENGTHS",
-        help="lengths to train on, as 6, 1-8 or 4,6: a quarter of each length's sequences (at "
-        f"most {MAX_TRAIN}) train, the rest (at most {MAX_SAMPLE}) test (default: "
-        f"{SEQUENCE_LENGTH})")
+        help=f"lengths to train on, as 6, 1-8 or 4,6: a quarter of each length's sequences (at "
+        f"most {MAX_TRAIN}) train, the rest test (default: {SEQUENCE_LENGTH})")
     add("--test-lengths", type=TEST_LENGTHS, metavar="LENGTHS",
         help="lengths to report the error for (default: 1 to twice the longest trained)")
-    add("--hidden", type=HIDDEN, help=f"the conveyor's size (default: {LSTM_SIZE})")
+    add("--hidden", type=whole(1, 1024), help=f"the conveyor's size (default: {LSTM_SIZE})")
     add("--seed", type=SEED, help="shuffles the sequences, seeds weights and batches (default: 0)")
-    add("--predict", type=SEQUENCE, metavar="SEQUENCE",
-        help="print the model's sum for this sequence of + - 0 I, any length, after training or "
-        "at once with --load (default: none)")
+    add("--predict", type=SEQUENCE, metavar="SEQUENCE", help="the model's sum for this sequence "
+        "of + - 0 I, any length, after training or at once with --load (default: none)")
     add("--inspect", type=SEQUENCE, metavar="SEQUENCE", help="the gates and the conveyor after "
-        "each symbol of this sequence, for the units that follow the sum and the sign (default: "
-        "none)")
-    add("--inspect-png", type=PNG_FILE, metavar="PATH", help="--inspect, drawn (default: none)")
-    add("--check", action="store_true",
-        help="only compare the hand-written cell with keras.layers.LSTM: outputs, gradients, "
-        "speed (default: off)")
-    add("--save", type=KERAS_FILE, metavar="PATH",
-        help="write the model here after every check, whole, to --load later (default: none)")
+        "each symbol, for the units that follow the sum and the sign (default: none)")
+    add("--inspect-png", metavar="PATH", help="--inspect, drawn (default: none)")
+    add("--check", action="store_true", help="only compare the hand-written cell with Keras' "
+        "LSTM: outputs, gradients, speed (default: off)")
+    add("--save", metavar="PATH", help="the model, whole, after every check (default: none)")
     add("--load", type=MODEL_FILE, metavar="PATH", help="start from a model written by --save, "
         "its settings the defaults, and train on to --epochs (default: none)")
     add("--overwrite", action="store_true", help="let an output replace a file (default: off)")
-    add("--log-dir", type=FOLDER, metavar="DIR", help="TensorBoard logs and the gates' "
+    add("--log-dir", metavar="DIR", help="TensorBoard logs and the gates' "
         "histograms, a new folder in DIR for each run (default: none)")
-    add("--json", type=JSON_FILE, metavar="PATH",
-        help="the run's figures as JSON, - for standard output (default: none)")
+    add("--json", metavar="PATH", help="the figures as JSON, - for standard output (default: none)")
     add("--dry-run", action="store_true", help="train one epoch: checks an install (default: off)")
     # fmt: on
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -991,10 +893,9 @@ def parse_args(argv):
 
 
 def from_the_terminal(args):
-    """--check alone; else the checks, then the lesson's run() (unless a loaded model has no
-    epochs left and is only asked for answers), then the answers, the pictures, the summary."""
+    """--check alone; else the checks, the lesson's run() (unless a loaded model only answers)."""
     if args.check:
-        return check_cell()
+        return compare_with_keras()
     check_outputs(args, OUTPUTS)
     model, saved = load_model(args.load) if args.load else (None, {})
     recipe = settle(args, saved)
@@ -1005,27 +906,17 @@ def from_the_terminal(args):
     first_epoch, metrics = saved.get("epoch", 0), dict(recipe=args.recipe, metric="test_error")
     train_lengths, seed = recipe["train_lengths"], recipe["seed"]
     if model is None or first_epoch < recipe["epochs"] or not (args.predict or args.inspect):
-        if 0 < first_epoch < recipe["epochs"]:
-            print(f"Going on from epoch {first_epoch} of {args.load}, to {recipe['epochs']}")
         passes = schedule(recipe["epochs"], recipe["check_every"])[0]
-        settings = {key: recipe[key] for key in (*MODEL, "epochs")}
-        checkpoint = Checkpoint(args, settings, first_epoch, passes)
-        callbacks = [checkpoint]
-        if log := log_dir(args):  # TensorBoard's curves, and the gates' histograms
+        checkpoint = Checkpoint(args, recipe, first_epoch, passes)
+        callbacks = [checkpoint, *log_dir(args)]
+        if len(callbacks) > 1:  # TensorBoard's curves, and the gates' histograms
             sequences = make_data(train_lengths, (), seed)[1][max(train_lengths)][0]
-            callbacks += [keras.callbacks.TensorBoard(log), GateHistograms(sequences, log)]
+            callbacks.append(GateHistograms(sequences, callbacks[1].log_dir))
         model, figures = run(recipe, model, first_epoch, callbacks)
-        metrics.update(figures, settings=settings, target=recipe["target_error"])
-        metrics["reached"] = figures["value"] <= recipe["target_error"]
+        metrics.update(figures, settings=checkpoint.settings, target=recipe["target_error"])
         if args.save:  # the run is over: no epochs left to go on with
             checkpoint.save(model, figures["epochs"], figures["epochs"])
             print(f"Saved the model to {checkpoint.path}")
-        reached = "reached" if metrics["reached"] else "not reached"
-        print(
-            f"test error {figures['value']:.3%} ({figures['wrong']:,} of {figures['examples']:,} "
-            f"test sequences wrong), target {reached}, {figures['epochs']} epochs, "
-            f"{figures['train_seconds']:.1f} s training"
-        )
     if args.predict:
         metrics.update(predict(model, args.predict))
     if args.inspect:
@@ -1036,20 +927,6 @@ def from_the_terminal(args):
             figure = inspect_figure(inside, sums, model_sums, args.inspect, units)
             write_figure(figure, args, "--inspect-png", "The running sums, the gates, the conveyor")
     return metrics
-
-
-def check_cell():
-    """--check: the hand-written cell against keras.layers.LSTM, printed."""
-    worst_output, worst_gradient, milliseconds = compare_with_keras()
-    print(
-        "DiyLSTM vs keras.layers.LSTM, same weights, lengths 1, 6 and 11: outputs differ by at "
-        f"most {worst_output:.1e}, gradients by at most {worst_gradient:.1e} (relative)"
-    )
-    print(
-        f"forward and backward, batch 1024, {SEQUENCE_LENGTH} steps, {LSTM_SIZE} units: "
-        f"hand-written {milliseconds['diy']:.1f} ms, Keras {milliseconds['keras']:.1f} ms"
-    )
-    return dict(worst_output=worst_output, worst_gradient=worst_gradient, milliseconds=milliseconds)
 
 
 def main(argv=None):

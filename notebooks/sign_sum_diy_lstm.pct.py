@@ -124,8 +124,7 @@ diy.inspect_figure(inside, sums, model_sums, "-+I++I0-", units)
 # copies the weights across and compares outputs and gradients (`--check`).
 
 # %%
-worst_output, worst_gradient, milliseconds = diy.compare_with_keras(timing_batch=64)
-print(f"outputs differ by at most {worst_output:.1e}, gradients by {worst_gradient:.1e}")
+diy.compare_with_keras(timing_batch=64)
 
 # %% [markdown]
 # ## The whole script, from a terminal

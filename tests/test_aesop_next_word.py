@@ -89,7 +89,7 @@ def test_the_article_recipe_prints_its_averages(run, capsys):
         (["--save", "fable.h5"], "give a file name ending in .keras"),
         (
             ["--json", "/"],
-            "argument --json: '/': give a file name, or - for standard output",
+            "--json /: give a file name or - for standard output",
         ),
     ],
 )
