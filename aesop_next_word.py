@@ -1,17 +1,14 @@
 """Three words in, the next word out: an LSTM that learns a fable, then tells it.
 
-Follows "LSTM by Example using Tensorflow" (2017), ported to TensorFlow 2 / Keras 3. The section
-markers below are the article's listings, in its order; what the article does not have sits under
-headings of its own, and everything that only serves the terminal is below the divider at the end.
+"LSTM by Example using Tensorflow" (2017) in TensorFlow 2 / Keras 3: the article's listings mark
+the sections, run() takes its steps in order, the terminal's part is last.
 
     python aesop_next_word.py                  # trains, then tells the story from "had a general"
     python aesop_next_word.py --save fable.keras
     python aesop_next_word.py --load fable.keras --generate "the old mouse" --words 32
     python aesop_next_word.py --load fable.keras --interactive   # the original's prompt loop
     python aesop_next_word.py --recipe article   # the author's own: batch 1, 50,000 iterations
-    python aesop_next_word.py --text my_story.txt                # any UTF-8 text, any language
-
-Results: see the README's table, each figure with the command that measured it."""
+    python aesop_next_word.py --text my_story.txt                # any UTF-8 text, any language"""
 
 import collections
 import difflib
@@ -82,8 +79,7 @@ remedies ."""
 
 # Listing 2. Function for building the dictionary and reverse dictionary.
 def build_dataset(words):
-    """Symbol -> id by frequency, id 0 the most frequent (ties in order of first appearance), and
-    back."""
+    """Symbol -> id by frequency, id 0 the most frequent (ties in order of first appearance)."""
     count = collections.Counter(words).most_common()
     dictionary = dict()
     for word, _ in count:
@@ -94,16 +90,10 @@ def build_dataset(words):
 
 # Listing 3. The model with a 512-unit LSTM cell
 def RNN(n_input, n_hidden, layers, embedding, vocab_size):
-    """x [batch, n_input] ids -> outputs[-1] [batch, n_hidden], as Keras layers.
-
-    The article's RNN() returns the logits, outputs[-1] x weights['out'] + biases['out']; here it
-    returns the layers up to outputs[-1], and build_model adds the output layer (Listing 4's
-    weights['out'] and biases['out']) to make the model.
-
-    The article feeds each id as a raw float: tf.reshape and tf.split make [batch, n_input, 1].
-    With `embedding`, each id becomes a learned vector instead: [batch, n_input, 64]. unroll=True
-    writes the steps out, as static_rnn did; not on a GPU, where it would turn off Keras' cuDNN
-    kernel."""
+    """x [batch, n_input] ids -> outputs[-1] [batch, n_hidden], as Keras layers (build_model adds
+    the article's weights['out'] and biases['out']). The article feeds each id as a raw float,
+    [batch, n_input, 1]; with `embedding`, each id becomes a learned vector, [batch, n_input, 64].
+    unroll=True writes the steps out, as static_rnn did (not on a GPU: it would lose cuDNN)."""
     unroll = not tf.config.list_physical_devices("GPU")
     x = [
         keras.layers.Embedding(vocab_size, 64) if embedding else keras.layers.Reshape((n_input, 1))
@@ -119,11 +109,8 @@ def RNN(n_input, n_hidden, layers, embedding, vocab_size):
 # (N_INPUT, N_HIDDEN above), and weights['out'], biases['out']: tf.random_normal.
 def build_model(vocab_size, n_input, n_hidden, layers, embedding):
     """pred = RNN(x) x weights['out'] + biases['out']: [batch, n_input] -> [batch, vocab_size]
-    logits.
-
-    Listing 4 draws both from a normal distribution, and the article's recipe (raw ids) keeps
-    that; with our embedding the bias starts at 0, Keras' default: the fast recipe departs from
-    the article there as it does in the embedding."""
+    logits. Listing 4 draws both from a normal distribution; with our embedding the bias starts at
+    0, Keras' default."""
     random_normal = keras.initializers.RandomNormal(stddev=1.0)
     return keras.Sequential(
         [
@@ -165,25 +152,17 @@ def article_windows(ids, n_input, iterations, rng):
 # Listing 7. Training step optimization: the batches each step takes, here; the step itself is
 # model.fit in train() below, the optimizer and loss are Listing 9's compile_model.
 def article_batches(ids, n_input, epochs, seed, first_epoch):
-    """One window a step, in the order the author's loop visits them (article_windows), 1000
-    steps an epoch, from `first_epoch` on. Returns the batches, and the windows visited (Listing
-    8 shows them)."""
-    inputs, labels = article_windows(
-        ids, n_input, epochs * DISPLAY_STEP, np.random.default_rng(seed)
-    )
-    return (
-        tf.data.Dataset.from_tensor_slices((inputs, labels))
-        .skip(first_epoch * DISPLAY_STEP)
-        .batch(1),
-        inputs,
-        labels,
-    )
+    """One window a step, in the order the author's loop visits them, 1000 steps an epoch, from
+    `first_epoch` on; and the windows visited (Listing 8 shows them)."""
+    rng = np.random.default_rng(seed)
+    inputs, labels = article_windows(ids, n_input, epochs * DISPLAY_STEP, rng)
+    batches = tf.data.Dataset.from_tensor_slices((inputs, labels)).skip(first_epoch * DISPLAY_STEP)
+    return batches.batch(1), inputs, labels
 
 
 def epoch_batches(inputs, labels, batch_size, seed, first_epoch):
-    """Every window, batched in a new order each epoch. The order of epoch e depends on (seed, e)
-    alone, so a run that goes on from a model saved at epoch e (--load) trains on the very
-    batches of a run never stopped."""
+    """Every window, batched in an order that depends on (seed, epoch) alone: a run that goes on
+    from --load trains on the very batches of a run never stopped."""
 
     def one_epoch(epoch):
         order = tf.random.experimental.stateless_shuffle(tf.range(len(labels)), seed=[seed, epoch])
@@ -199,9 +178,8 @@ def epoch_batches(inputs, labels, batch_size, seed, first_epoch):
 
 
 def train(model, batches, steps, epochs, first_epoch, callbacks):
-    """_, acc, loss, onehot_pred = session.run([optimizer, accuracy, cost, pred], ...):
-    model.fit, one traced call per epoch, from `first_epoch` until a callback stops it or the
-    last epoch; Ctrl-C stops it cleanly. Returns the seconds it took."""
+    """session.run([optimizer, accuracy, cost, pred], ...): model.fit from `first_epoch` until a
+    callback stops it or the last epoch; Ctrl-C stops it cleanly. Returns the seconds it took."""
     started = time.perf_counter()
     try:
         model.fit(
@@ -247,10 +225,8 @@ class ArticleProgress(keras.callbacks.Callback):
 
 # ## Beyond the article: the honest figure, and the ceiling no model can pass
 def ceiling(words, n_input):
-    """The best accuracy any model can reach on every window, and the contexts that cap it.
-
-    When the same n_input symbols are followed by different symbols in the text, no model can be
-    right both times: at best it picks the commonest follower."""
+    """The best accuracy any model can reach on every window, and the contexts that cap it: where
+    the same n_input symbols go on differently, a model at best picks the commonest follower."""
     followers = collections.defaultdict(collections.Counter)
     for i in range(len(words) - n_input):
         followers[tuple(words[i : i + n_input])][words[i + n_input]] += 1
@@ -307,18 +283,12 @@ def ceiling_report(best, ambiguous, right, n, n_input, average_accuracy):
 
 # Listing 9. Loss and optimizer
 def compile_model(model, recipe, steps):
-    """cost = reduce_mean(softmax_cross_entropy_with_logits); RMSPropOptimizer(0.001), or Adam.
-
-    The `steps` iterations of an epoch run in one call into the traced graph. With the recipe's
-    jit_compile, XLA fuses each step's many small operations (the optimizer's update of the 512 x
-    2048 recurrent kernel alone is a dozen passes over 4 MB): one window a step takes 1.0 instead
-    of 4.8 ms here (benchmarks/parts.py). The fast recipe's dozen steps do not repay XLA's
-    compile."""
-    optimizer = {"rmsprop": keras.optimizers.RMSprop, "adam": keras.optimizers.Adam}[
-        recipe["optimizer"]
-    ](recipe["lr"])
+    """cost = reduce_mean(softmax_cross_entropy_with_logits); RMSPropOptimizer(0.001), or Adam. An
+    epoch's steps run in one traced call; with jit_compile, XLA fuses each step's small operations:
+    one window a step takes 1.0 instead of 4.8 ms here (benchmarks/parts.py)."""
+    optimizer = dict(rmsprop=keras.optimizers.RMSprop, adam=keras.optimizers.Adam)
     model.compile(
-        optimizer=optimizer,
+        optimizer=optimizer[recipe["optimizer"]](recipe["lr"]),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
         steps_per_execution=steps,
@@ -339,9 +309,7 @@ def generate(model, ids, reverse_dictionary, words, temperature, rng, probabilit
     for _ in range(words):
         logits = model.predict_on_batch(np.array([ids]))[0]  # [1, n_input] -> [vocab]
         if probabilities is not None:
-            probabilities.append(
-                np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
-            )
+            probabilities.append(tf.nn.softmax(logits).numpy())
         # in float64: a tiny temperature tends to the likeliest symbol, and does not overflow
         if temperature > 0:
             p = np.exp((logits - logits.max()).astype(np.float64) / temperature)
@@ -440,28 +408,20 @@ def inspect_figure(start, story, candidates, columns=4):
     rows = max(math.ceil(len(story) / columns), 1)
     fig = Figure(figsize=(3.4 * columns, 1.6 * rows + 0.8), layout="constrained")
     panels = fig.subplots(rows, columns, sharex=True, squeeze=False).ravel()
-    fig.suptitle(
-        f"The story told from {start!r}: at each step the five likeliest next symbols (red: the "
-        "one told)",
-        fontsize="x-large",
-    )
+    title = f"The story told from {start!r}: at each step the five likeliest next symbols"
+    fig.suptitle(f"{title} (red: the one told)", fontsize="x-large")
     words = start.split() + story
     context = len(start.split())
     for step, (ax, word, row) in enumerate(zip(panels, story, candidates)):
         names, p = zip(*row)
-        bars = ax.barh(
-            range(len(names)),
-            p,
-            color=["tab:red" if name == word else "tab:gray" for name in names],
-        )
+        colors = ["tab:red" if name == word else "tab:gray" for name in names]
+        bars = ax.barh(range(len(names)), p, color=colors)
         ax.bar_label(bars, labels=[f"{q:.0%}" for q in p], padding=2, fontsize=8)
         ax.set_yticks(range(len(names)), labels=names)
         ax.invert_yaxis()  # the likeliest on top
         ax.set_xlim(0, 1.15)
         ax.xaxis.set_major_formatter(lambda x, _: f"{x:.0%}" if x <= 1 else "")
-        ax.set_title(
-            f"{step + 1}. {' '.join(words[step : step + context])} \u2192 {word}", fontsize=9
-        )
+        ax.set_title(f"{step + 1}. {' '.join(words[step : step + context])} → {word}", fontsize=9)
     for ax in panels[len(story) :]:
         ax.set_axis_off()
     return fig
@@ -481,9 +441,8 @@ def run(
     ids = [dictionary[word] for word in words]
     inputs, labels = windows(ids, n_input)
     best, ambiguous = ceiling(words, n_input)
-    if model is None:
-        layers = recipe["layers"]
-        model = build_model(len(dictionary), n_input, recipe["hidden"], layers, recipe["embedding"])
+    layers, embedding = recipe["layers"], recipe["embedding"]
+    model = model or build_model(len(dictionary), n_input, recipe["hidden"], layers, embedding)
     print(
         f"{len(words)} symbols, {len(dictionary)} distinct, {len(labels)} windows of {n_input}; "
         f"{model.count_params():,} parameters"
@@ -512,6 +471,10 @@ def run(
     figures.update(ceiling=best / len(labels), average_accuracy=progress.average_accuracy)
     figures.update(epochs=progress.epochs_done, iterations=progress.epochs_done * steps)
     figures["train_seconds"] = round(seconds, 2)
+    print(
+        f"accuracy {figures['value']:.1%} ({right} of {len(labels)} windows right, ceiling "
+        f"{figures['ceiling']:.1%}), {figures['epochs']} epochs, {seconds:.1f} s training"
+    )
     return model, figures
 
 
@@ -697,11 +660,7 @@ MODEL = ("n_input", "hidden", "layers")  # what a saved model keeps, with its vo
 OUTPUTS = ("--save", "--inspect-png", "--json", "--log-dir")
 MAX_SYMBOLS = 1_000_000  # a longer text's windows and vocabulary outgrow memory and time here
 EPOCHS = whole(0, 100_000)
-BATCH_SIZE = whole(1, 100_000)
 RATE = checked(float, lambda x: 0 < x <= 10, "a number above 0, at most 10")
-N_INPUT_RANGE = whole(1, 100)
-HIDDEN = whole(1, 4096)
-LAYERS = whole(1, 8)
 WORDS_RANGE = whole(0, 10_000)
 TEMPERATURE = checked(float, lambda x: 0 <= x <= 100, "a number from 0 to 100")
 TEXT_FILE = checked(str, bool, "the name of a UTF-8 text file")
@@ -711,53 +670,40 @@ def parse_args(argv):
     """The flags, a table left unformatted; each checked by its type, more by from_the_terminal."""
 
     def default(key):  # each recipe's value, as --help says it
-        return "default: the recipe's: " + ", ".join(
-            f"{name} {r[key]:g}" for name, r in RECIPES.items()
-        )
+        values = ", ".join(f"{name} {recipe[key]:g}" for name, recipe in RECIPES.items())
+        return f"default: the recipe's: {values}"
 
     article, fast = RECIPES["article"], RECIPES["fast"]
     parser = argparse.ArgumentParser(
-        description="Predict the next word from three with an LSTM, "
-        "then tell a story (LSTM by Example, in TensorFlow 2)."
+        description="Predict the next word with an LSTM; tell a story."
     )
     parser.error = fail  # argparse's own errors too: one line, exit status 2
     add = parser.add_argument
     # fmt: off
     add("--recipe", choices=RECIPES, default="fast",
-        help=f"'article': raw ids, batch {article['batch_size']}, RMSProp {article['lr']:g}, "
-        f"{article['epochs'] * DISPLAY_STEP:,} iterations; 'fast': a learned embedding, batches "
-        f"of {fast['batch_size']} windows, Adam {fast['lr']:g}, stop at the ceiling (default: "
-        "%(default)s)")
+        help=f"'article': raw ids, batch {article['batch_size']}, RMSProp {article['lr']:g}; "
+        f"'fast': an embedding, batch {fast['batch_size']}, Adam {fast['lr']:g} (default: fast)")
     add("--epochs", type=EPOCHS, help=f"train up to this epoch (the article's: {DISPLAY_STEP} "
-        f"iterations), {EPOCHS.wanted}; with --load, on from the one it holds "
-        f"({default('epochs')}; with --load, the epochs it planned)")
-    add("--batch-size", type=BATCH_SIZE, help=f"windows per update ({default('batch_size')})")
+        f"iterations); with --load, on from it ({default('epochs')}; with --load, as planned)")
+    add("--batch-size", type=whole(1, 10**5), help=f"windows a batch ({default('batch_size')})")
     add("--lr", type=RATE, help=f"the learning rate, {RATE.wanted} ({default('lr')})")
-    add("--text", type=TEXT_FILE, metavar="FILE",
-        help="train on this UTF-8 text, its symbols split on white space (default: the fable of "
-        "Listing 1, also in data/belling_the_cat.txt)")
-    add("--n-input", type=N_INPUT_RANGE,
-        help=f"symbols in, fewer than the text has (default: {N_INPUT})")
-    add("--hidden", type=HIDDEN, help=f"units per LSTM layer (default: {N_HIDDEN})")
-    add("--layers", type=LAYERS, help="LSTM layers stacked (default: 1)")
+    add("--text", type=TEXT_FILE, metavar="FILE", help="train on this UTF-8 text, its symbols "
+        "split on white space (default: Listing 1's fable, also data/belling_the_cat.txt)")
+    add("--n-input", type=whole(1, 100), help=f"symbols in (default: {N_INPUT})")
+    add("--hidden", type=whole(1, 4096), help=f"units per LSTM layer (default: {N_HIDDEN})")
+    add("--layers", type=whole(1, 8), help="LSTM layers stacked (default: 1)")
     add("--seed", type=SEED, help="seeds the weights, the windows and sampling (default: 0)")
-    add("--generate", metavar="WORDS",
-        help=f"continue from these words (default: {START!r} after training)")
-    add("--words", type=WORDS_RANGE, default=WORDS, metavar="N",
-        help=f"symbols to generate, {WORDS_RANGE.wanted} (default: %(default)s)")
-    add("--temperature", type=TEMPERATURE, default=0.0,
-        help=f"{TEMPERATURE.wanted}: 0 picks the likeliest next symbol (and so does a tiny one, "
-        "its limit); above 0 samples, more freely the higher (default: %(default)s)")
-    add("--interactive", action="store_true",
-        help="ask for words and tell stories until an empty line (default: off)")
+    add("--generate", metavar="WORDS", help=f"go on from these words (default: {START!r})")
+    add("--words", type=WORDS_RANGE, default=WORDS, help="symbols to tell (default: %(default)s)")
+    add("--temperature", type=TEMPERATURE, default=0.0, help="0 picks the likeliest next symbol; "
+        "above 0 samples, more freely the higher (default: %(default)s)")
+    add("--interactive", action="store_true", help="ask for words, tell stories (default: off)")
     add("--inspect", metavar="WORDS", help="tell --words symbols from these words with the five "
         "likeliest at each step, and each word's nearest in the embedding (default: none)")
     add("--inspect-png", metavar="PATH", help="--inspect, drawn (default: none)")
-    add("--save", metavar="PATH", help="write the model and its vocabulary here "
-        "after every epoch, whole, to --load later (default: none)")
-    add("--load", type=MODEL_FILE, metavar="PATH", help="start from a model written by --save, "
-        "its settings the defaults, and train on to --epochs; with none left, --generate, "
-        "--interactive and --inspect answer at once (default: none)")
+    add("--save", metavar="PATH", help="the model and vocabulary, every epoch (default: none)")
+    add("--load", type=MODEL_FILE, metavar="PATH", help="a model to go on from, or to answer at "
+        "once (default: none)")
     add("--overwrite", action="store_true", help="let an output replace a file (default: off)")
     add("--log-dir", metavar="DIR", help="TensorBoard logs, a folder in DIR a run (default: none)")
     add("--json", metavar="PATH", help="the figures as JSON, - for standard output (default: none)")
@@ -767,48 +713,32 @@ def parse_args(argv):
 
 
 def read_text(path, n_input):
-    """--text's symbols (split on white space; a UTF-8 byte-order mark is not a symbol), or the
-    fable's; or a one-line error."""
+    """--text's symbols (a UTF-8 byte-order mark is not one); or a one-line error."""
     try:
         with open(path, encoding="utf-8-sig") as f:
             words = f.read().split()
-    except FileNotFoundError:
-        fail(f"--text {path}: no such file")
     except UnicodeDecodeError as error:
         fail(f"--text {path}: not UTF-8 text ({error.reason} at byte {error.start})")
     except OSError as error:
         fail(f"--text {path}: {error.strerror or error}")
-    if len(words) < n_input + 1:
-        fail(
-            f"--n-input {n_input} needs a text of {n_input + 1} symbols or more (a window and its "
-            f"next symbol); {path} has {len(words)}"
-        )
-    if len(words) > MAX_SYMBOLS:
-        fail(
-            f"--text {path}: {len(words):,} symbols, more than the {MAX_SYMBOLS:,} this script "
-            "holds in memory at once; give a shorter text"
-        )
+    if not n_input < len(words) <= MAX_SYMBOLS:  # a window and its next symbol; what memory holds
+        fail(f"--text {path}: {len(words):,} symbols; give {n_input + 1:,} to {MAX_SYMBOLS:,}")
     return words
 
 
 def from_the_terminal(args):
-    """The checks, then the lesson's run() (unless a loaded model has no epochs left and is only
-    asked for answers), then the story, the pictures, the summary line."""
+    """The checks, the lesson's run() (unless a loaded model only answers), the story, --inspect."""
     check_outputs(args, OUTPUTS)
     model, saved = load_model(args.load) if args.load else (None, {})
     recipe = settle(args, saved)
-    if args.dry_run:
-        recipe["epochs"] = 1
+    recipe["epochs"] = 1 if args.dry_run else recipe["epochs"]  # --dry-run: one epoch
     n_input, first_epoch = recipe["n_input"], saved.get("epoch", 0)
     answers_only = model is not None and first_epoch >= recipe["epochs"] and not args.text
     answers_only = answers_only and bool(args.generate or args.interactive or args.inspect)
     words = None if answers_only else read_text(args.text, n_input) if args.text else FABLE.split()
     dictionary = build_dataset(words)[0] if words else saved["dictionary"]
     if saved and dictionary != saved["dictionary"]:
-        fail(
-            f"--load {args.load}: the model was trained on another vocabulary "
-            f"({len(saved['dictionary'])} symbols) than this text's ({len(dictionary)})"
-        )
+        fail(f"--load {args.load}: the model was trained on another vocabulary than this text's")
     for flag, text in (("--generate", args.generate), ("--inspect", args.inspect)):
         if text is not None and (problem := parse_words(text, dictionary, n_input)[1]):
             fail(f"{flag}: {problem}")
@@ -819,10 +749,8 @@ def from_the_terminal(args):
     if args.generate is None and words:  # where Listing 11's story starts, or the text's own
         listing_11 = args.text is None and n_input == N_INPUT
         args.generate = START if listing_11 else " ".join(words[:n_input])
-    rng, metrics = (
-        np.random.default_rng(recipe["seed"]),
-        dict(recipe=args.recipe, metric="accuracy"),
-    )
+    rng = np.random.default_rng(recipe["seed"])
+    metrics = dict(recipe=args.recipe, metric="accuracy")
     if words:
         checkpoint = Checkpoint(args, recipe, first_epoch)
         checkpoint.settings["dictionary"] = dictionary  # the vocabulary, in the saved file
@@ -836,19 +764,12 @@ def from_the_terminal(args):
         model, dictionary, args.generate, args.words, args.temperature, rng, args.interactive
     )
     if args.inspect:
-        story, candidates, near = inspect(
-            model, args.inspect, dictionary, args.words, args.temperature, rng
-        )
+        told = inspect(model, args.inspect, dictionary, args.words, args.temperature, rng)
+        story, candidates, near = told
         metrics.update(candidates=candidates, neighbours=near)
         if args.inspect_png:
             figure = inspect_figure(args.inspect, story, candidates)
             write_figure(figure, args, "--inspect-png", "Each step's five likeliest symbols")
-    if words:
-        print(
-            f"accuracy {metrics['value']:.1%} ({metrics['right']} of {metrics['examples']} windows "
-            f"right, ceiling {metrics['ceiling']:.1%}), {metrics['epochs']} epochs, "
-            f"{metrics['train_seconds']:.1f} s training"
-        )
     return metrics
 
 

@@ -666,8 +666,7 @@ def parse_args(argv):
         "string, the unit that counts, the answer if it ended there (default: none)")
     add("--inspect-png", metavar="PATH", help="--inspect, drawn (default: none)")
     add("--save", metavar="PATH", help="the model, whole, after every check (default: none)")
-    add("--load", type=MODEL_FILE, metavar="PATH", help="start from a model written by --save, "
-        "its settings the defaults, and train on to --epochs (default: none)")
+    add("--load", type=MODEL_FILE, metavar="PATH", help="a model to go on from (default: none)")
     add("--overwrite", action="store_true", help="let an output replace a file (default: off)")
     add("--log-dir", metavar="DIR", help="TensorBoard logs, a folder in DIR a run (default: none)")
     add("--json", metavar="PATH", help="the figures as JSON, - for standard output (default: none)")

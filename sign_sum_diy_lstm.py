@@ -27,9 +27,8 @@ LSTM_SIZE = 24  # the size of the conveyor (the cell state)
 TARGET_ERROR = 0.0  # stop once every test sequence is right
 MAX_TRAIN = 1024  # training sequences per length at most: a quarter of length 6's
 MAX_SAMPLE = 4096  # test sequences per length at most: 3072 are length 6's three quarters
-# What every recipe shares: the task and model (test_lengths None: 1 to twice the longest trained)
-TASK = dict(train_lengths=[SEQUENCE_LENGTH], test_lengths=None, hidden=LSTM_SIZE, seed=0)
-TASK["target_error"] = TARGET_ERROR
+# What every recipe shares: the task and the model
+TASK = dict(train_lengths=[SEQUENCE_LENGTH], hidden=LSTM_SIZE, seed=0, target_error=TARGET_ERROR)
 
 RECIPES = {
     # The article's: the whole training set in one batch, Adam at its default rate, the squared
@@ -140,11 +139,8 @@ def make_data(train_lengths, test_lengths, seed):
 # ## Beyond the article: every suffix of a training sequence is a sequence too
 def with_suffixes(train):
     """The training sequences, and the last 1, 2, ... symbols of each as sequences of their own,
-    their sums counted from their first symbol: {length: (inputs, running sums)}, each once.
-
-    What a seed's quarter of the sequences rarely shows (three or four I's in a row) was left
-    unlearned without them: 1 to 48 test sequences wrong for seeds 3-9. A trained length gets no
-    suffixes: its other sequences are the test."""
+    each once: {length: (inputs, running sums)}. Without them what a seed's quarter rarely shows
+    (I's in a row) stayed unlearned. A trained length gets none: its other sequences test."""
     added = {}
     for length, (inputs, _) in train.items():
         digits = np.rint(inputs @ np.arange(1, FEATURE_SIZE + 1)).astype(int)  # back to 0..3
@@ -170,14 +166,12 @@ class DiyLSTM(keras.layers.Layer):
         def default_weights_and_bias(name, bias=0.0):
             # truncated normal, mean -0.2, std 0.1: between -0.4 and 0, so that "in the beginning
             # nothing gets through the LSTM at all"
-            weights = self.add_weight(
-                name=f"W_{name}",
-                shape=(self.units + input_shape[-1], self.units),
-                initializer=keras.initializers.TruncatedNormal(mean=-0.2, stddev=0.1),
-            )
-            return weights, self.add_weight(
-                name=f"b_{name}", shape=(self.units,), initializer=keras.initializers.Constant(bias)
-            )
+            normal = keras.initializers.TruncatedNormal(mean=-0.2, stddev=0.1)
+            shape = (self.units + input_shape[-1], self.units)
+            weights = self.add_weight(name=f"W_{name}", shape=shape, initializer=normal)
+            constant = keras.initializers.Constant(bias)
+            biases = self.add_weight(name=f"b_{name}", shape=shape[1:], initializer=constant)
+            return weights, biases
 
         self.W_f, self.b_f = default_weights_and_bias("f", bias=1.0)  # the forget gate starts open
         self.W_i, self.b_i = default_weights_and_bias("i")
@@ -338,10 +332,10 @@ class TestCheck(keras.callbacks.Callback):
     """The article's line every few epochs, `Epoch 20 | incorrect 77.4% | mean squ error 8864.7`,
     on the trained lengths' test sequences; a stop once their error is at the target."""
 
-    def __init__(self, test, target, passes, print_every):
+    def __init__(self, test, target, passes, print_every, epochs_done=0):
         super().__init__()
         self.test, self.target, self.passes, self.print_every = test, target, passes, print_every
-        self.epochs_done = 0
+        self.epochs_done = epochs_done
 
     def on_epoch_end(self, epoch, logs):
         self.epochs_done = (epoch + 1) * self.passes  # the article's epochs
@@ -382,7 +376,6 @@ def train(model, dataset, steps, epochs, first_epoch, callbacks):
 def predict(model, text):
     """sess.run(prediction, {data: [encodeSequence("00-+++")]}): the sum after every step, beside
     the true one."""
-    # [1, length, 3] -> [length]
     sums = model.predict_on_batch(encode_sequence(text)[None])[0, :, 0]
     print(
         f"{text} = {sequence_sum(text)}; the model says {sums[-1]:.3f}, which rounds to "
@@ -407,9 +400,8 @@ def length_report(model, test, train_lengths):
 
 # ## Beyond the article: inside the hand-written cell, step by step
 def follows(values, target):
-    """How well the units' values follow `target`, over [points, units] and [points]: the unit
-    that follows it best, Pearson's r for it, and r for all units read together (the best
-    least-squares line)."""
+    """How well units follow `target`, [points, units] and [points]: the unit that follows it best,
+    its Pearson's r, and r for all units read together (the best least-squares line)."""
     centred, aim = values - values.mean(axis=0), target - target.mean()
     r = centred.T @ aim / np.sqrt((centred**2).sum(axis=0) * (aim**2).sum() + 1e-12)
     unit, together = int(np.argmax(np.abs(r))), np.c_[values, np.ones(len(values))]
@@ -423,9 +415,8 @@ def signs(inputs):
 
 
 def find_units(cell, test):
-    """Over the test sequences of every trained length: follows() for the running sum and for the
-    sign, read off the conveyor after every step. {'sum': (unit, r, r_all), 'sign': (unit, r,
-    r_all)}."""
+    """follows() for the running sum and for the sign, read off the conveyor after every step of
+    the test sequences: {'sum': (unit, r, r_all), 'sign': (unit, r, r_all)}."""
     conveyor = np.concatenate(
         [cell.steps(inputs)["conveyor"].reshape(-1, cell.units) for inputs, _ in test.values()]
     )
@@ -509,53 +500,29 @@ def inspect_figure(inside, sums, model_sums, text, units):
     return fig
 
 
-class GateHistograms(keras.callbacks.Callback):
-    """With --log-dir: the forget, input and output gates and the conveyor over 256 test
-    sequences, as histograms every epoch (TensorBoard's Histograms tab: watch the gates learn to
-    open and close)."""
-
-    def __init__(self, inputs, log_dir):
-        super().__init__()
-        self.inputs = inputs[:256]
-        self.writer = tf.summary.create_file_writer(os.path.join(log_dir, "gates"))
-
-    def on_epoch_end(self, epoch, logs):
-        with self.writer.as_default():
-            for name, values in self.model.layers[0].steps(self.inputs).items():
-                tf.summary.histogram(f"DiyLSTM/{name}", values, step=epoch + 1)
-
-
 # ## Beyond the article: the hand-written cell against Keras' own
 # The article: "you'll achieve better results with TensorFlow's own LSTM". Same weights, same
 # numbers?
 def keras_to_diy(kernel, recurrent_kernel, bias):
-    """keras.layers.LSTM's weights (or their gradients) arranged as DiyLSTM's: W_f, b_f, W_i, b_i,
-    W_C, b_C, W_o, b_o.
-
-    Keras packs the four gates side by side in the order i, f, c, o, with the input kernel and
-    the recurrent kernel apart; the article's [h, x] puts h first. Keras' unit_forget_bias only
-    sets the forget bias's starting value to 1, already in the bias."""
+    """keras.layers.LSTM's weights (or their gradients) as DiyLSTM's: W_f, b_f, W_i, b_i, W_C, b_C,
+    W_o, b_o. Keras packs the gates side by side as i, f, c, o, the input and recurrent kernels
+    apart; the article's [h, x] puts h first."""
     units, arranged = recurrent_kernel.shape[0], []
     for gate in (1, 0, 2, 3):  # f, i, c, o
         columns = slice(gate * units, (gate + 1) * units)
-        arranged += [
-            np.concatenate([recurrent_kernel[:, columns], kernel[:, columns]], axis=0),
-            bias[columns],
-        ]
+        weights = np.concatenate([recurrent_kernel[:, columns], kernel[:, columns]], axis=0)
+        arranged += [weights, bias[columns]]
     return arranged
 
 
 def compare_with_keras(units=LSTM_SIZE, lengths=(1, 6, 11), batch=64, seed=0, timing_batch=1024):
-    """Outputs and gradients of DiyLSTM and keras.layers.LSTM with the same weights, on random
-    inputs of each length: the largest difference of outputs, and of gradients (to the inputs and
-    to every weight, relative where above 1); and the milliseconds of a forward and backward pass
-    of each on `timing_batch` sequences of 6 steps (the best of 5 x 20). Printed, and returned."""
+    """DiyLSTM and keras.layers.LSTM with the same weights on random inputs of each length: the
+    largest difference of outputs, and of gradients (to the inputs and every weight, relative where
+    above 1); the milliseconds of a forward and backward pass of each (the best of 5 x 20)."""
     keras_lstm, diy = keras.layers.LSTM(units, return_sequences=True, seed=seed), DiyLSTM(units)
     keras_lstm.build((None, None, FEATURE_SIZE))
     diy.build((None, None, FEATURE_SIZE))
-    for weight, value in zip(
-        diy.trainable_weights, keras_to_diy(*(w.numpy() for w in keras_lstm.cell.weights))
-    ):
+    for weight, value in zip(diy.weights, keras_to_diy(*map(np.asarray, keras_lstm.cell.weights))):
         weight.assign(value)
     rng = np.random.default_rng(seed)
 
@@ -602,13 +569,12 @@ def run(recipe, model=None, first_epoch=0, callbacks=()):
     saved model; `callbacks` are Keras'. Returns the model and the run's figures."""
     train_lengths, seed = recipe["train_lengths"], recipe["seed"]
     keras.utils.set_random_seed(seed)
-    test_lengths = recipe["test_lengths"] or range(1, 2 * max(train_lengths) + 1)
+    test_lengths = range(1, 2 * max(train_lengths) + 1)  # the exercise: lengths never trained too
     train_data, test_data = make_data(train_lengths, test_lengths, seed)
     if recipe["suffixes"]:
         train_data = with_suffixes(train_data)
     test = {length: test_data[length] for length in train_lengths}  # the trained lengths' rest
-    if model is None:
-        model = build_model(recipe["hidden"])
+    model = model or build_model(recipe["hidden"])
     passes, epochs = schedule(recipe["epochs"], recipe["check_every"])
     dataset, steps = batches(
         train_data, recipe["batch_size"], recipe["every_step"], seed, first_epoch
@@ -621,10 +587,10 @@ def run(recipe, model=None, first_epoch=0, callbacks=()):
         f"{model.count_params():,} parameters; batch {recipe['batch_size'] or 'all'}, Adam "
         f"{recipe['lr']:g}, up to {recipe['epochs']} epochs; seed {seed}"
     )
-    check = TestCheck(test, recipe["target_error"], passes, recipe["print_every"])
-    check.epochs_done = first_epoch
-    callbacks = [check, *callbacks]
-    seconds = train(model, dataset, steps * passes, epochs, first_epoch // passes, callbacks)
+    check = TestCheck(test, recipe["target_error"], passes, recipe["print_every"], first_epoch)
+    seconds = train(
+        model, dataset, steps * passes, epochs, first_epoch // passes, [check, *callbacks]
+    )
     per_length = length_report(model, test_data, train_data)  # trained: some of its sequences
     wrong = sum(per_length[length][0] for length in train_lengths)
     figures = dict(value=wrong / num_test, wrong=wrong, examples=num_test, passes=passes)
@@ -835,9 +801,6 @@ SEQUENCE = checked(str, lambda text: encode_sequence(text) is not None, WANTED)
 TRAIN_LENGTHS = checked(
     lengths, lambda n: n and 1 <= n[0] and n[-1] <= 10, "lengths from 1 to 10, as 6, 1-8 or 4,6"
 )
-TEST_LENGTHS = checked(
-    lengths, lambda n: n and 1 <= n[0] and n[-1] <= 40, "lengths from 1 to 40, as 6, 1-8 or 4,6"
-)
 
 
 def parse_args(argv):
@@ -852,10 +815,8 @@ def parse_args(argv):
     parser.error = fail  # argparse's own errors too: one line, exit status 2
     add = parser.add_argument
     # fmt: off
-    add("--recipe", choices=RECIPES, default="fast",
-        help="'article': the whole set in one batch, the summed squared error of the final sum, "
-        f"Adam {article['lr']:g}; 'fast': the sum after every step as a target, batches of "
-        f"{fast['batch_size']}, Adam {fast['lr']:g} decayed to 0 (default: %(default)s)")
+    add("--recipe", choices=RECIPES, default="fast", help=f"'article': Adam {article['lr']:g}, all "
+        f"in a batch; 'fast': Adam {fast['lr']:g}, batches of {fast['batch_size']} (default: fast)")
     add("--epochs", type=EPOCHS, help=f"train up to this epoch, {EPOCHS.wanted}; with --load, on "
         f"from the one it holds ({default('epochs')}; with --load, the epochs it planned)")
     add("--batch-size", type=whole(1, 10**5), help=f"sequences a batch ({default('batch_size')})")
@@ -864,8 +825,6 @@ def parse_args(argv):
     add("--train-lengths", type=TRAIN_LENGTHS, metavar="LENGTHS",
         help=f"lengths to train on, as 6, 1-8 or 4,6: a quarter of each length's sequences (at "
         f"most {MAX_TRAIN}) train, the rest test (default: {SEQUENCE_LENGTH})")
-    add("--test-lengths", type=TEST_LENGTHS, metavar="LENGTHS",
-        help="lengths to report the error for (default: 1 to twice the longest trained)")
     add("--hidden", type=whole(1, 1024), help=f"the conveyor's size (default: {LSTM_SIZE})")
     add("--seed", type=SEED, help="shuffles the sequences, seeds weights and batches (default: 0)")
     add("--predict", type=SEQUENCE, metavar="SEQUENCE", help="the model's sum for this sequence "
@@ -873,14 +832,11 @@ def parse_args(argv):
     add("--inspect", type=SEQUENCE, metavar="SEQUENCE", help="the gates and the conveyor after "
         "each symbol, for the units that follow the sum and the sign (default: none)")
     add("--inspect-png", metavar="PATH", help="--inspect, drawn (default: none)")
-    add("--check", action="store_true", help="only compare the hand-written cell with Keras' "
-        "LSTM: outputs, gradients, speed (default: off)")
+    add("--check", action="store_true", help="only compare DiyLSTM with Keras' LSTM (default: off)")
     add("--save", metavar="PATH", help="the model, whole, after every check (default: none)")
-    add("--load", type=MODEL_FILE, metavar="PATH", help="start from a model written by --save, "
-        "its settings the defaults, and train on to --epochs (default: none)")
+    add("--load", type=MODEL_FILE, metavar="PATH", help="a model to go on from (default: none)")
     add("--overwrite", action="store_true", help="let an output replace a file (default: off)")
-    add("--log-dir", metavar="DIR", help="TensorBoard logs and the gates' "
-        "histograms, a new folder in DIR for each run (default: none)")
+    add("--log-dir", metavar="DIR", help="TensorBoard logs, a folder in DIR a run (default: none)")
     add("--json", metavar="PATH", help="the figures as JSON, - for standard output (default: none)")
     add("--dry-run", action="store_true", help="train one epoch: checks an install (default: off)")
     # fmt: on
@@ -901,18 +857,12 @@ def from_the_terminal(args):
     recipe = settle(args, saved)
     if args.inspect_png and not args.inspect:
         fail("--inspect-png draws what --inspect shows: give --inspect SEQUENCE too")
-    if args.dry_run:
-        recipe["epochs"] = 1
+    recipe["epochs"] = 1 if args.dry_run else recipe["epochs"]  # --dry-run: one epoch
     first_epoch, metrics = saved.get("epoch", 0), dict(recipe=args.recipe, metric="test_error")
-    train_lengths, seed = recipe["train_lengths"], recipe["seed"]
     if model is None or first_epoch < recipe["epochs"] or not (args.predict or args.inspect):
         passes = schedule(recipe["epochs"], recipe["check_every"])[0]
         checkpoint = Checkpoint(args, recipe, first_epoch, passes)
-        callbacks = [checkpoint, *log_dir(args)]
-        if len(callbacks) > 1:  # TensorBoard's curves, and the gates' histograms
-            sequences = make_data(train_lengths, (), seed)[1][max(train_lengths)][0]
-            callbacks.append(GateHistograms(sequences, callbacks[1].log_dir))
-        model, figures = run(recipe, model, first_epoch, callbacks)
+        model, figures = run(recipe, model, first_epoch, [checkpoint, *log_dir(args)])
         metrics.update(figures, settings=checkpoint.settings, target=recipe["target_error"])
         if args.save:  # the run is over: no epochs left to go on with
             checkpoint.save(model, figures["epochs"], figures["epochs"])
@@ -920,7 +870,9 @@ def from_the_terminal(args):
     if args.predict:
         metrics.update(predict(model, args.predict))
     if args.inspect:
-        units = find_units(model.layers[0], make_data(train_lengths, (), seed)[1])
+        units = find_units(
+            model.layers[0], make_data(recipe["train_lengths"], (), recipe["seed"])[1]
+        )
         inside, sums, model_sums = inspect(model, args.inspect, units)
         metrics["units"] = {key: dict(unit=u, r=r, r_all=ra) for key, (u, r, ra) in units.items()}
         if args.inspect_png:

@@ -219,12 +219,11 @@ def test_bad_words_and_bad_texts(fails, tmp_path):
     fails(
         main,
         ["--text", str(empty)],
-        f"--n-input 3 needs a text of 4 symbols or more (a window and its next symbol); {empty} "
-        "has 0",
+        f"--text {empty}: 0 symbols; give 4 to 1,000,000",
     )
-    fails(main, ["--text", str(short)], f"{short} has 3")
+    fails(main, ["--text", str(short)], f"{short}: 3 symbols")
     fails(main, ["--text", str(latin1)], "not UTF-8 text")
-    fails(main, ["--text", str(tmp_path / "missing.txt")], "no such file")
+    fails(main, ["--text", str(tmp_path / "missing.txt")], "No such file")
 
 
 def test_a_model_meets_only_its_own_vocabulary(run, fails, tmp_path):
@@ -261,7 +260,7 @@ def test_a_text_as_editors_save_it_and_one_too_long(tmp_path, fails, monkeypatch
     text.write_text(aesop.FABLE, encoding="utf-8-sig")  # with a byte-order mark
     assert aesop.read_text(str(text), 3) == aesop.FABLE.split()
     monkeypatch.setattr(aesop, "MAX_SYMBOLS", 100)
-    fails(main, ["--text", str(text)], f"{len(aesop.FABLE.split())} symbols, more than the 100")
+    fails(main, ["--text", str(text)], f"{len(aesop.FABLE.split())} symbols; give 4 to 100")
 
 
 def test_interactive_with_standard_input_closed_is_refused(fails, monkeypatch):
