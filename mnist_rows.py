@@ -1,17 +1,13 @@
 """Read an MNIST digit row by row with an LSTM: 28 time steps of 28 pixels.
 
-Follows "Understanding LSTM in Tensorflow (MNIST dataset)" (2017), ported to TensorFlow 2 / Keras 3.
-The section markers below are the article's headings; what the article does not have sits under
-headings of its own (the readers of MNIST's files under the article's first, "The MNIST
-dataset"), and everything that only serves the terminal is below the divider.
+"Understanding LSTM in Tensorflow (MNIST dataset)" (2017) in TensorFlow 2 / Keras 3: the article's
+headings mark the sections, run() takes its steps in order, the terminal's part is last.
 
     python mnist_rows.py                          # Keras' MNIST (downloaded once), else the sample
     python mnist_rows.py --data-dir ~/mnist       # mnist.npz or the four IDX files, gzipped or not
     python mnist_rows.py --recipe article         # the article's 799 steps of 128 images
     python mnist_rows.py --errors-png errors.png  # the digits it gets wrong, as a picture
-    python mnist_rows.py --load mnist.keras --predict my_digit.png
-
-Results: see the README's table, each figure with the command that measured it."""
+    python mnist_rows.py --load mnist.keras --predict my_digit.png"""
 
 import math
 import os
@@ -29,9 +25,7 @@ TIME_STEPS = 28  # unrolled through 28 time steps: one row of the image each
 N_INPUT = 28  # rows of 28 pixels
 NUM_UNITS = 128  # hidden LSTM units
 N_CLASSES = 10  # the digits 0-9
-VALIDATION_SIZE = (
-    5000  # the article's split: 55,000 train, 5,000 validation (the first 5,000), 10,000 test
-)
+VALIDATION_SIZE = 5000  # the article's split: 55,000 train, the first 5,000 validate, 10,000 test
 LOG_EVERY = 10  # the article prints accuracy and loss every 10 steps
 TASK = dict(hidden=NUM_UNITS, seed=0)  # what every recipe shares (each a flag, as the rest are)
 
@@ -49,12 +43,9 @@ RECIPES = {
         article_init=True,
         shift=0,
     ),
-    # Ours: the same LSTM reading the same rows, trained for 9 epochs instead of under 2, in batches
-    # of 256 (an epoch in 11.1 instead of 13.5 s here); Adam starts at 1e-2 and a cosine schedule
-    # takes it to zero, so the last epochs settle; clipping the gradient keeps the high early rate
-    # from blowing up; and every training digit is shifted at random by up to 2 pixels each way, so
-    # the model cannot learn the training digits by heart. benchmarks/sweeps/mnist_rows-*.md hold
-    # the sweeps that chose it.
+    # Ours: 9 epochs instead of under 2, batches of 256; Adam from 1e-2 down to zero (cosine) so the
+    # last epochs settle, clipping against the high early rate; each digit shifted at random by up
+    # to 2 pixels, so none is learnt by heart. benchmarks/sweeps/mnist_rows-*.md chose it.
     "fast": dict(
         TASK,
         batch_size=256,
@@ -78,15 +69,10 @@ def load_mnist():
 
 
 def split(data):
-    """mnist.train, mnist.validation, mnist.test: the first 5,000 training images validate, the
-    other 55,000 train (a twelfth of a smaller set). Pixels to [0, 1]: [n, 28, 28] uint8 -> float32.
-
-    ## Shape of the data: the article's images come flattened, [55000, 784], and its labels
-    one-hot, [55000, 10]. Here an image keeps its 28 rows of 28 pixels, [55000, 28, 28], and a
-    label is the digit itself, [55000]: Keras' *sparse* cross-entropy reads the same entry of the
-    prediction that the one-hot row would pick."""
-    # the article's 5,000 of 60,000, a twelfth; a smaller set (the bundled sample) validates on the
-    # same share of its images
+    """mnist.train, mnist.validation, mnist.test: the first twelfth of the training images (5,000)
+    validate, the rest train; pixels to [0, 1]. ## Shape of the data: the article's images come
+    flattened, [55000, 784], its labels one-hot; here an image keeps its 28 rows of 28 pixels and a
+    label is the digit, read by Keras' *sparse* cross-entropy as the one-hot row would be."""
     validation = max(len(data["x_train"]) * VALIDATION_SIZE // 60_000, 1)
     x_train = data["x_train"].astype(np.float32) / 255
     x_test = data["x_test"].astype(np.float32) / 255
@@ -107,23 +93,16 @@ def split(data):
 # ## Formatting inputs before feeding them to tensorflow RNNs
 def format_inputs(x):
     """input = tf.unstack(x, time_steps, 1): [batch, 28, 28] -> 28 tensors of [batch, 28], row t for
-    step t.
-
-    static_rnn wanted that list; keras.layers.LSTM takes [batch, time_steps, n_input] and steps
-    through axis 1 itself. run() calls this to print the shapes, and --inspect (read_row_by_row)
-    feeds the rows one at a time to the LSTM's cell."""
+    step t, as static_rnn wanted; keras.layers.LSTM steps through axis 1 itself. run() prints the
+    shapes, and --inspect (read_row_by_row) feeds the rows one at a time to the LSTM's cell."""
     return tf.unstack(x, TIME_STEPS, axis=1)
 
 
 # ## Code
 def build_model(num_units, article_init):
-    """x [batch, 28 rows, 28 pixels] -> LSTM(num_units, forget_bias 1) -> outputs[-1] [batch,
-    num_units] -> prediction = outputs[-1] x out_weights + out_bias: [batch, 10] logits.
-
-    On a CPU the 28 steps are written out (unroll=True), as static_rnn did: an epoch in 11.1
-    instead of 20.5 s on the 2-core AMD EPYC of earlier runs, 4.9 against 4.6 s on the one with
-    AVX-512 and bf16 of the latest (benchmarks/parts.py). Not on a GPU, where that would turn off
-    Keras' cuDNN kernel."""
+    """x [batch, 28 rows, 28 pixels] -> LSTM(num_units, forget_bias 1) -> outputs[-1] -> prediction
+    = outputs[-1] x out_weights + out_bias: [batch, 10] logits. On a CPU the steps are written out
+    (unroll=True) as static_rnn did: an epoch in 11.1 instead of 20.5 s (benchmarks/parts.py)."""
     unroll = not tf.config.list_physical_devices("GPU")
     init = {}
     if article_init:  # out_weights and out_bias: tf.random_normal
@@ -143,15 +122,10 @@ def build_model(num_units, article_init):
 
 def compile_model(model, recipe, steps):
     """loss = reduce_mean(softmax_cross_entropy_with_logits); opt = AdamOptimizer(learning_rate);
-    accuracy.
-
-    One step a call into the traced graph (count_ones and sign_sum run an epoch a call), so that
-    Ctrl-C stops within a step, not at the end of a 5-second epoch (benchmarks/README.md)."""
-    rate = (
-        keras.optimizers.schedules.CosineDecay(recipe["lr"], max(steps, 1))
-        if recipe["schedule"] == "cosine"
-        else recipe["lr"]
-    )
+    accuracy. One step a call into the graph, so that Ctrl-C stops within a step."""
+    rate = recipe["lr"]
+    if recipe["schedule"] == "cosine":  # from lr down to 0 over the run
+        rate = keras.optimizers.schedules.CosineDecay(rate, max(steps, 1))
     model.compile(
         optimizer=keras.optimizers.Adam(rate, clipnorm=recipe["clipnorm"]),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -172,8 +146,7 @@ def shifted(images, seed, most):
 
 
 class EpochsDone(keras.callbacks.Callback):
-    """Counts epochs (for an interrupted run) and prints each epoch's validation accuracy and
-    time."""
+    """Counts epochs (for an interrupted run); prints each epoch's validation accuracy and time."""
 
     def __init__(self, verbose):
         super().__init__()
@@ -192,10 +165,9 @@ class EpochsDone(keras.callbacks.Callback):
 
 # ## Code, continued: mnist.train.next_batch, the lines the article prints, the training
 def epoch_batches(x_train, y_train, batch_size, seed, first_epoch, shift):
-    """mnist.train.next_batch(batch_size): shuffled passes one after another, each digit shifted
-    at random by up to `shift` pixels. Epoch e's order and shifts depend on (seed, e) alone, so a
-    run that goes on from a model saved at epoch e (--load) trains on the very batches of a run
-    never stopped."""
+    """mnist.train.next_batch(batch_size): shuffled passes, each digit shifted at random by up to
+    `shift` pixels, in an order and shifts that depend on (seed, epoch) alone (--load goes on
+    with the very batches of a run never stopped)."""
 
     def one_epoch(epoch):
         order = tf.random.experimental.stateless_shuffle(tf.range(len(y_train)), seed=[seed, epoch])
@@ -220,9 +192,8 @@ def epoch_batches(x_train, y_train, batch_size, seed, first_epoch, shift):
 
 
 class ArticleLines(keras.callbacks.Callback):
-    """The article's `print("For iter ", iter)`, accuracy and loss every 10 steps, as one line:
-    the means over those 10 training batches (Keras' logs are running means since the epoch
-    began)."""
+    """The article's `print("For iter ", iter)`, accuracy and loss every 10 steps, as one line: the
+    means over those 10 training batches (Keras' logs are running means since the epoch began)."""
 
     def __init__(self):
         super().__init__()
@@ -269,8 +240,7 @@ def test_accuracy(model, x_test, y_test):
     predicted = np.argmax(probabilities, axis=-1)
     right = predicted == y_test
     print(
-        "\nTesting Accuracy on the first 128 test images (the article's measure): "
-        f"{right[:128].mean():.2%}"
+        f"\nTesting Accuracy on the first 128 test images (the article's): {right[:128].mean():.2%}"
     )
     print(f"Testing Accuracy on all {len(y_test):,} test images: {right.mean():.2%}")
     return predicted, probabilities.max(axis=-1)
@@ -409,9 +379,8 @@ def inspect_figure(image, answers, name):
 def run(recipe, data, model=None, first_epoch=0, callbacks=()):
     """The article's steps in its order, from plain values; main() and the notebook both call it.
     `recipe`: one of RECIPES, its values changed at will; `data`: load_mnist()'s four arrays;
-    `model` and `first_epoch` go on from a saved model; `callbacks` are Keras'. Returns the
-    model, the run's figures, and the test images with the model's answers and the probability
-    it gave each."""
+    `model` and `first_epoch` go on from a saved model; `callbacks` are Keras'. Returns the model,
+    the run's figures, and errors_figure's arguments: the digits it got wrong."""
     batch_size, seed = recipe["batch_size"], recipe["seed"]
     keras.utils.set_random_seed(seed)
     (x_train, y_train), validation_data, (x_test, y_test) = split(data)
@@ -421,8 +390,7 @@ def run(recipe, data, model=None, first_epoch=0, callbacks=()):
         f"{len(x_test):,} test images; tf.unstack(x, {TIME_STEPS}, 1): {len(rows)} time steps of "
         f"{rows[0].shape} (a batch's row t)"
     )
-    if model is None:
-        model = build_model(recipe["hidden"], recipe["article_init"])
+    model = model or build_model(recipe["hidden"], recipe["article_init"])
     batches = epoch_batches(x_train, y_train, batch_size, seed, first_epoch, recipe["shift"])
     if recipe["steps"]:  # the article counts steps: one epoch of Keras' holds them all
         passes, steps, epochs = recipe["epochs"], recipe["epochs"], 1
@@ -445,7 +413,14 @@ def run(recipe, data, model=None, first_epoch=0, callbacks=()):
     figures.update(accuracy_first_128=float(np.mean(predicted[:128] == y_test[:128])))
     figures.update(epochs=progress.epochs_done * passes, steps=progress.epochs_done * steps)
     figures.update(train_seconds=round(seconds, 2), validation_size=len(validation_data[1]))
-    return model, figures, (x_test, y_test, predicted, confidence)
+    wrong = mistakes(predicted, x_test, y_test)
+    done = f"{figures['steps']} steps" if recipe["steps"] else f"{figures['epochs']} epochs"
+    print(
+        f"test accuracy {figures['value']:.2%} ({right:,} of {len(y_test):,} test images right), "
+        f"{done}, {seconds:.1f} s training"
+    )
+    wrong = x_test[wrong], y_test[wrong], predicted[wrong], confidence[wrong], len(y_test)
+    return model, figures, wrong
 
 
 # --- Running it from the terminal: not in the article ---
@@ -630,9 +605,7 @@ MODEL = ("hidden",)  # what a saved model keeps
 OUTPUTS = ("--save", "--errors-png", "--inspect-png", "--json", "--log-dir")
 SAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "mnist_sample.npz")
 EPOCHS = whole(0, 100_000)
-BATCH_SIZE = whole(1, 60_000)
 RATE = checked(float, lambda x: 0 < x <= 10, "a number above 0, at most 10")
-HIDDEN = whole(1, 4096)
 IMAGE = checked(str, bool, "the name of an image file")
 TEST_IMAGE = checked(str, bool, "the number of a test image, or the name of an image file")
 DATA_DIR = checked(str, os.path.isdir, "a folder that exists, with mnist.npz or the four IDX files")
@@ -642,48 +615,36 @@ def parse_args(argv):
     """The flags, a table left unformatted; each checked by its type, more by from_the_terminal."""
 
     def default(key):  # each recipe's value, as --help says it
-        return "default: the recipe's: " + ", ".join(
-            f"{name} {r[key]:g}" for name, r in RECIPES.items()
-        )
+        values = ", ".join(f"{name} {recipe[key]:g}" for name, recipe in RECIPES.items())
+        return f"default: the recipe's: {values}"
 
     article, fast = RECIPES["article"], RECIPES["fast"]
-    parser = argparse.ArgumentParser(
-        description="Classify MNIST digits with an LSTM that reads "
-        "28 rows of 28 pixels (Understanding LSTM, in TensorFlow 2)."
-    )
+    parser = argparse.ArgumentParser(description="Read MNIST digits row by row with an LSTM.")
     parser.error = fail  # argparse's own errors too: one line, exit status 2
     add = parser.add_argument
     # fmt: off
-    add("--recipe", choices=RECIPES, default="fast",
-        help=f"'article': Adam {article['lr']:g} for {article['epochs']} steps of "
-        f"{article['batch_size']}; 'fast': Adam {fast['lr']:g} decayed to 0, clipping, digits "
-        f"shifted at random, {fast['epochs']} epochs of {fast['batch_size']} (default: "
-        "%(default)s)")
-    add("--epochs", type=EPOCHS, help="train up to this epoch (fast) or step (article), "
-        f"{EPOCHS.wanted}; with --load, on from the one it holds ({default('epochs')}; with "
-        "--load, the epochs it planned)")
-    add("--batch-size", type=BATCH_SIZE, help=f"images per update ({default('batch_size')})")
+    add("--recipe", choices=RECIPES, default="fast", help=f"'article': Adam {article['lr']:g}, "
+        f"batch {article['batch_size']}; 'fast': Adam {fast['lr']:g}, batch {fast['batch_size']}, "
+        "digits shifted at random (default: fast)")
+    add("--epochs", type=EPOCHS, help="train up to this epoch (fast) or step (article); with "
+        f"--load, on from it ({default('epochs')}; with --load, as planned)")
+    add("--batch-size", type=whole(1, 60_000), help=f"images a batch ({default('batch_size')})")
     add("--lr", type=RATE, help=f"Adam's learning rate, {RATE.wanted} ({default('lr')})")
-    add("--hidden", type=HIDDEN, help=f"LSTM units (default: {NUM_UNITS})")
+    add("--hidden", type=whole(1, 4096), help=f"LSTM units (default: {NUM_UNITS})")
     add("--seed", type=SEED, help="seeds the weights, the batches and the shifts (default: 0)")
     add("--data-dir", type=DATA_DIR, metavar="DIR", help="a folder with mnist.npz or the four "
         "IDX files, gzipped or not (default: Keras' download, else the bundled sample)")
-    add("--errors-png", metavar="PATH",
-        help="the misclassified test digits, drawn (default: none)")
-    add("--predict", type=IMAGE, metavar="IMAGE",
-        help="classify this image, after training or at once with --load (default: none)")
+    add("--errors-png", metavar="PATH", help="the digits it gets wrong, drawn (default: none)")
+    add("--predict", type=IMAGE, metavar="IMAGE", help="read this image (default: none)")
     add("--inspect", type=TEST_IMAGE, metavar="IMAGE", help="the guess after each row of this "
-        "image, or of the test image of this number; and after how many rows the test images get "
-        "their answer (default: none)")
+        "image, or of the test image of this number (default: none)")
     add("--inspect-png", metavar="PATH", help="--inspect, drawn (default: none)")
-    add("--save", metavar="PATH",
-        help="write the model here after every epoch, whole, to --load later (default: none)")
+    add("--save", metavar="PATH", help="the model, whole, after every epoch (default: none)")
     add("--load", type=MODEL_FILE, metavar="PATH", help="a model to go on from (default: none)")
     add("--overwrite", action="store_true", help="let an output replace a file (default: off)")
     add("--log-dir", metavar="DIR", help="TensorBoard logs, a folder in DIR a run (default: none)")
     add("--json", metavar="PATH", help="the figures as JSON, - for standard output (default: none)")
-    add("--dry-run", action="store_true",
-        help="train one epoch on 1,000 images: checks an install (default: off)")
+    add("--dry-run", action="store_true", help="one epoch of 1,000 images (default: off)")
     # fmt: on
     return parser.parse_args(argv)
 
@@ -692,117 +653,64 @@ def mnist_data(data_dir):
     """--data-dir's files, else Keras' download, else the sample in data/ (3,000 real digits);
     or a one-line error that says what failed and what to pass."""
     if data_dir:
-        return read_data_dir(data_dir), data_dir
+        return read_digits(data_dir), data_dir
     try:
         return load_mnist(), "keras.datasets.mnist"
     except Exception as error:  # no network, a proxy, a full disk: the download's own reason
         reason = f"{type(error).__name__}: {error}"
     if not os.path.exists(SAMPLE):
-        fail(
-            f"could not download MNIST ({reason}), and {SAMPLE} is not there: pass --data-dir, "
-            "a folder with mnist.npz or the four IDX files"
-        )
+        fail(f"could not download MNIST ({reason}), and {SAMPLE} is not there: pass --data-dir")
     print(
-        f"Could not download MNIST ({reason}). Using the sample in data/: 2,000 training and "
-        "1,000 test images; expect about 76% accuracy with the fast recipe, 91% with "
-        "--batch-size 64. For the full set, run once online, or pass --data-dir."
+        f"Could not download MNIST ({reason}). Using the sample in data/: 2,000 training and 1,000 "
+        "test images; expect about 76% accuracy. For the full set, run once online, or pass "
+        "--data-dir."
     )
-    return read_npz(SAMPLE), "the bundled sample"
+    return read_digits(SAMPLE), "the bundled sample"
 
 
 import gzip  # MNIST's own files come gzipped
 
-# The four files of MNIST's own site, and their magic numbers
-IDX_FILES = {
-    "x_train": ("train-images-idx3-ubyte", 2051),
-    "y_train": ("train-labels-idx1-ubyte", 2049),
-    "x_test": ("t10k-images-idx3-ubyte", 2051),
-    "y_test": ("t10k-labels-idx1-ubyte", 2049),
-}
+IDX_FILES = dict(x_train="train-images-idx3-ubyte", y_train="train-labels-idx1-ubyte")
+IDX_FILES.update(x_test="t10k-images-idx3-ubyte", y_test="t10k-labels-idx1-ubyte")
 
 
-def read_data_dir(folder):
-    """mnist.npz (Keras' format) or the four original IDX files from `folder`, checked."""
-    npz = os.path.join(folder, "mnist.npz")
-    if os.path.exists(npz):
-        return read_npz(npz)
-    data = {}
-    for key, (name, magic) in IDX_FILES.items():
-        paths = [os.path.join(folder, name + ".gz"), os.path.join(folder, name)]
-        path = next((p for p in paths if os.path.exists(p)), None)
-        if path is None:
-            fail(f"--data-dir {folder}: no mnist.npz, and no {name}.gz or {name}")
-        data[key] = read_idx(path, magic)
-    return check_digits(data, f"--data-dir {folder}")
-
-
-def read_idx(path, magic):
-    """One IDX file (gzipped or not): images [n, 28, 28] or labels [n], uint8; or a one-line
-    error."""
+def read_digits(path):
+    """mnist.npz (Keras' file; `path` itself or in the folder `path`) or MNIST's four IDX files,
+    gzipped or not, checked: 28x28 bytes per image, a digit per label; or a one-line error."""
+    npz = path if os.path.isfile(path) else os.path.join(path, "mnist.npz")
     try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as error:
-        fail(f"{path}: {error.strerror}")
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as error:
-            fail(f"{path}: a broken gzip file ({error})")
-    dims = 3 if magic == 2051 else 1
-    header = 4 + 4 * dims
-    if len(data) < header or int.from_bytes(data[:4], "big") != magic:
-        found = int.from_bytes(data[:4], "big") if len(data) >= 4 else None
-        fail(
-            f"{path}: not an MNIST {'image' if dims == 3 else 'label'} file (magic number {found}, "
-            f"expected {magic})"
-        )
-    shape = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(dims)]
-    if len(data) - header != math.prod(shape):
-        fail(
-            f"{path}: truncated or too long: {len(data) - header:,} bytes of data for {shape[0]:,} "
-            f"{'images' if dims == 3 else 'labels'} of {shape[1:] or 1} bytes"
-        )
-    return np.frombuffer(data, np.uint8, offset=header).reshape(shape)
-
-
-def read_npz(path):
-    """x_train, y_train, x_test, y_test from an .npz file, checked; or a one-line error."""
-    try:
-        with np.load(path) as npz:
-            return check_digits({key: npz[key] for key in IDX_FILES}, path)
+        if os.path.exists(npz):
+            with np.load(npz) as arrays:
+                data = {key: arrays[key] for key in IDX_FILES}
+        else:
+            data = {key: read_idx(os.path.join(path, name)) for key, name in IDX_FILES.items()}
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
-        fail(f"{path}: not a readable mnist.npz ({type(error).__name__}: {error})")
-
-
-def check_digits(data, where):
-    """Each split: n images of 28x28 whole-number pixels 0-255 and n labels 0-9; at least 2 to
-    train, 1 to test."""
-    for split_name in ("train", "test"):
+        fail(f"{path}: not MNIST's mnist.npz or IDX files ({type(error).__name__}: {error})")
+    for split_name, least in (("train", 2), ("test", 1)):
         x, y = data[f"x_{split_name}"], data[f"y_{split_name}"]
-        if x.ndim != 3 or x.shape[1:] != (28, 28) or y.ndim != 1:
+        if x.shape[1:] != (28, 28) or y.shape != x.shape[:1] or len(x) < least:
+            fail(f"{path}: {split_name} images {x.shape}, labels {y.shape}: {least}+ of 28x28 each")
+        if x.dtype != np.uint8 or not np.isin(y, range(10)).all():
             fail(
-                f"{where}: x_{split_name} {x.shape} and y_{split_name} {y.shape} are not images of "
-                "28x28 and labels"
+                f"{path}: {split_name} images of {x.dtype}, labels {np.unique(y)[:12]}: bytes, 0-9"
             )
-        if len(x) != len(y):
-            fail(f"{where}: {len(x):,} {split_name} images but {len(y):,} labels")
-        if len(x) < (2 if split_name == "train" else 1):
-            fail(f"{where}: {len(x)} {split_name} images are too few")
-        for name, values, top in ((f"x_{split_name}", x, 255), (f"y_{split_name}", y, 9)):
-            whole_numbers = np.issubdtype(values.dtype, np.integer)
-            if not whole_numbers or values.min() < 0 or values.max() > top:
-                fail(
-                    f"{where}: {name} holds {values.dtype} values from {values.min()} to "
-                    f"{values.max()}; expected whole numbers from 0 to {top}"
-                )
     return data
 
 
+def read_idx(path):
+    """One IDX file, gzipped or not: 0, 0, 8 (bytes), the number of dimensions, each one's size
+    (4 bytes, big-endian), then the bytes."""
+    with gzip.open(path + ".gz") if os.path.exists(path + ".gz") else open(path, "rb") as f:
+        data = f.read()
+    if data[:3] != b"\0\0\x08":
+        raise ValueError(f"{os.path.basename(path)}: not an IDX file of bytes")
+    shape = np.frombuffer(data, ">u4", count=data[3], offset=4)
+    return np.frombuffer(data, np.uint8, offset=4 + 4 * data[3]).reshape(shape)
+
+
 def read_image(path, flag):
-    """Any image TensorFlow decodes (PNG, JPEG, GIF, BMP), in any of its modes: grey or colour,
-    with transparency laid on white paper, as drawing programs save it; [h, w, 1] in [0, 1] for
-    as_mnist; or a one-line error."""
+    """Any image TensorFlow decodes (PNG, JPEG, GIF, BMP), grey or colour, transparency laid on
+    white paper as drawing programs save it; as_mnist's [h, w, 1] in [0, 1]; or a one-line error."""
     try:
         image = tf.io.decode_image(tf.io.read_file(path), expand_animations=False)
     except tf.errors.NotFoundError:
@@ -814,8 +722,7 @@ def read_image(path, flag):
     image = tf.cast(image, tf.float32).numpy() / 255
     if image.shape[-1] in (2, 4):  # transparency: laid on white paper
         image = image[..., :-1] * image[..., -1:] + (1 - image[..., -1:])
-    grey = image.mean(axis=-1, keepdims=True)
-    height, width = grey.shape[:2]
+    grey, (height, width) = image.mean(axis=-1, keepdims=True), image.shape[:2]
     if min(height, width) < 8:
         fail(f"{flag} {path}: {width}x{height} pixels are too few to hold a digit (8x8 at least)")
     if np.ptp(grey) < 0.1:
@@ -824,8 +731,7 @@ def read_image(path, flag):
 
 
 def from_the_terminal(args):
-    """The checks, then the lesson's run() (unless a loaded model has no epochs left and is only
-    asked for answers), then the answers, the pictures, the summary line."""
+    """The checks, the lesson's run() (unless a loaded model only answers), the pictures."""
     check_outputs(args, OUTPUTS)
     model, saved = load_model(args.load) if args.load else (None, {})
     recipe = settle(args, saved)
@@ -838,6 +744,7 @@ def from_the_terminal(args):
     }
     first_epoch, metrics = saved.get("epoch", 0), dict(recipe=args.recipe, metric="accuracy")
     answers_only = model is not None and first_epoch >= recipe["epochs"]
+    answers_only = answers_only and bool(args.predict or args.inspect)
     if answers_only and args.predict:  # a loaded model answers at once
         metrics.update(predict(model, images["--predict"], args.predict))
     if answers_only and args.predict and not args.inspect:
@@ -845,54 +752,32 @@ def from_the_terminal(args):
     data, metrics["data"] = mnist_data(args.data_dir)
     if args.dry_run:
         recipe["epochs"], data = 1, {key: value[:1000] for key, value in data.items()}
-    if answers_only and args.inspect:  # ... and so it does, once the test images are here
-        look_inside(model, args, images, *split(data)[2], metrics)
-        return metrics
-    checkpoint = Checkpoint(args, recipe, first_epoch, recipe["epochs"] if recipe["steps"] else 1)
-    callbacks = [checkpoint, *log_dir(args)]
-    model, figures, test = run(recipe, data, model, first_epoch, callbacks)
-    metrics.update(figures, hidden=recipe["hidden"], seed=recipe["seed"])
-    x_test, y_test, predicted, confidence = test
-    wrong = mistakes(predicted, x_test, y_test)
-    if args.save:  # the run is over: no epochs left to go on with
-        checkpoint.save(model, figures["epochs"], figures["epochs"])
-        print(f"Saved the model to {checkpoint.path}")
-    if args.errors_png:
-        figure = errors_figure(
-            x_test[wrong], y_test[wrong], predicted[wrong], confidence[wrong], len(y_test)
+    if not answers_only:
+        checkpoint = Checkpoint(
+            args, recipe, first_epoch, recipe["epochs"] if recipe["steps"] else 1
         )
-        write_figure(figure, args, "--errors-png", "The misclassified test digits (100 at most)")
-    if args.predict:
-        metrics.update(predict(model, images["--predict"], args.predict))
-    look_inside(model, args, images, x_test, y_test, metrics)
-    done = f"{figures['steps']} steps" if recipe["steps"] else f"{figures['epochs']} epochs"
-    print(
-        f"test accuracy {figures['value']:.2%} ({figures['right']:,} of {figures['examples']:,} "
-        f"test images right, from {metrics['data']}), {done}, {figures['train_seconds']:.1f} s "
-        "training"
-    )
+        model, figures, test = run(recipe, data, model, first_epoch, [checkpoint, *log_dir(args)])
+        metrics.update(figures, hidden=recipe["hidden"], seed=recipe["seed"])
+        if args.save:  # the run is over: no epochs left to go on with
+            checkpoint.save(model, figures["epochs"], figures["epochs"])
+            print(f"Saved the model to {checkpoint.path}")
+        if args.errors_png:
+            write_figure(errors_figure(*test), args, "--errors-png", "The digits it got wrong")
+        if args.predict:
+            metrics.update(predict(model, images["--predict"], args.predict))
+    x_test, y_test = split(data)[2]
+    if args.inspect:  # a file's image, or the test image of that number
+        image, name = images.get("--inspect"), args.inspect
+        if image is None and int(args.inspect) >= len(x_test):
+            fail(f"--inspect {name}: give a test image from 0 to {len(x_test) - 1:,}, or a file")
+        if image is None:
+            k = int(name)
+            image, name = x_test[k : k + 1], f"Test image {k} (a {y_test[k]})"
+        answers, metrics["rows_to_answer"] = inspect(model, image, name, x_test)
+        if args.inspect_png:
+            figure = inspect_figure(image, answers, name)
+            write_figure(figure, args, "--inspect-png", "The digit, and the guess after each row")
     return metrics
-
-
-def look_inside(model, args, images, x_test, y_test, metrics):
-    """--inspect and --inspect-png: a file's digit or the test image of that number, read row by
-    row (over the test images too, when they are here)."""
-    if not args.inspect:
-        return
-    if "--inspect" in images:  # a file's image, read before any training
-        image, name = images["--inspect"], args.inspect
-    elif int(args.inspect) < len(x_test):
-        k = int(args.inspect)
-        image, name = x_test[k : k + 1], f"Test image {k} (a {y_test[k]})"
-    else:
-        fail(
-            f"--inspect {args.inspect}: there are {len(x_test):,} test images, numbered 0 to "
-            f"{len(x_test) - 1:,}"
-        )
-    answers, metrics["rows_to_answer"] = inspect(model, image, name, x_test)
-    if args.inspect_png:
-        figure = inspect_figure(image, answers, name)
-        write_figure(figure, args, "--inspect-png", "The digit, and the guess after each row")
 
 
 def main(argv=None):

@@ -70,10 +70,11 @@ model.summary()
 # `run` takes the article's steps in its order, from plain values, as the script's `main` does:
 # `split` and `format_inputs` again, this model, `epoch_batches` (`mnist.train.next_batch`, with
 # each digit shifted at random by up to 2 pixels), `compile_model`, `train` (`model.fit`, a line
-# per epoch), and last the test accuracy (`test_accuracy`).
+# per epoch), the test accuracy (`test_accuracy`), and last the confusion matrix (`mistakes`).
 
 # %%
-model, figures, (x_test, y_test, predicted, confidence) = mnist_rows.run(recipe, data, model)
+model, figures, wrong = mnist_rows.run(recipe, data, model)
+x_test, y_test = mnist_rows.split(data)[2]
 
 # %%
 from matplotlib.figure import Figure
@@ -89,14 +90,11 @@ curve
 
 # %% [markdown]
 # ### Beyond the article: what it gets wrong
-# The confusion matrix (`mistakes`), and the misclassified digits, each with the model's answer and
-# the probability it gave it (`errors_figure`, the script's `--errors-png`).
+# The misclassified digits, each with the model's answer and the probability it gave it
+# (`errors_figure`, the script's `--errors-png`).
 
 # %%
-wrong = mnist_rows.mistakes(predicted, x_test, y_test)
-mnist_rows.errors_figure(
-    x_test[wrong], y_test[wrong], predicted[wrong], confidence[wrong], len(y_test), most=40
-)
+mnist_rows.errors_figure(*wrong, most=40)
 
 # %% [markdown]
 # ### Beyond the article: the answer forming, row by row

@@ -50,7 +50,7 @@ def write_idx(folder, images=3, labels=3, gz=True, magic=(2051, 2049), cut=0):
 @pytest.mark.parametrize("gz", [True, False])
 def test_idx_files_gzipped_or_not(tmp_path, gz):
     write_idx(tmp_path, gz=gz)
-    data = mnist_rows.read_data_dir(str(tmp_path))
+    data = mnist_rows.read_digits(str(tmp_path))
     assert data["x_train"].shape == (3, 28, 28) and data["y_test"].shape == (3,)
     assert data["x_train"].dtype == np.uint8
 
@@ -58,20 +58,16 @@ def test_idx_files_gzipped_or_not(tmp_path, gz):
 def test_keras_npz(tmp_path):
     x, y = np.zeros((4, 28, 28), np.uint8), np.arange(4, dtype=np.uint8)
     np.savez(tmp_path / "mnist.npz", x_train=x, y_train=y, x_test=x[:2], y_test=y[:2])
-    data = mnist_rows.read_data_dir(str(tmp_path))
+    data = mnist_rows.read_digits(str(tmp_path))
     assert data["x_test"].shape == (2, 28, 28) and list(data["y_train"]) == [0, 1, 2, 3]
 
 
 @pytest.mark.parametrize(
     "spoil, message",
     [
-        (
-            dict(magic=(2049, 2049)),
-            "train-images-idx3-ubyte.gz: not an MNIST image file (magic number 2049, expected "
-            "2051)",
-        ),
-        (dict(cut=5), "train-images-idx3-ubyte.gz: truncated or too long"),
-        (dict(labels=2), "3 train images but 2 labels"),
+        (dict(magic=(2049, 2049)), "cannot reshape array of size 2360 into shape (3,)"),
+        (dict(cut=5), "cannot reshape array of size 2347 into shape (3,28,28)"),
+        (dict(labels=2), "train images (3, 28, 28), labels (2,): 2+ of 28x28 each"),
     ],
 )
 def test_corrupt_idx_files(tmp_path, fails, spoil, message):
@@ -85,12 +81,12 @@ def test_missing_and_broken_files(tmp_path, fails):
     fails(
         main,
         ["--data-dir", str(tmp_path)],
-        "no mnist.npz, and no t10k-labels-idx1-ubyte.gz or t10k-labels-idx1-ubyte",
+        "FileNotFoundError: [Errno 2] No such file or directory",
     )
     (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(b"\x1f\x8b broken")
-    fails(main, ["--data-dir", str(tmp_path)], "t10k-labels-idx1-ubyte.gz: a broken gzip file")
+    fails(main, ["--data-dir", str(tmp_path)], "IDX files (EOFError: Compressed file ended")
     (tmp_path / "mnist.npz").write_bytes(b"not a zip")
-    fails(main, ["--data-dir", str(tmp_path)], "mnist.npz: not a readable mnist.npz")
+    fails(main, ["--data-dir", str(tmp_path)], "not MNIST's mnist.npz or IDX files (ValueError")
     fails(
         main,
         ["--data-dir", str(tmp_path / "nowhere")],
@@ -103,15 +99,15 @@ def test_missing_and_broken_files(tmp_path, fails):
     [
         (
             dict(y_train=np.array([3, 10, 1, 2])),
-            "y_train holds int64 values from 1 to 10; expected whole numbers from 0 to 9",
+            "train images of uint8, labels [ 1  2  3 10]: bytes, 0-9",
         ),
         (
             dict(x_test=np.full((2, 28, 28), 0.5)),
-            "x_test holds float64 values from 0.5 to 0.5; expected whole numbers from 0 to 255",
+            "test images of float64, labels [0 1]: bytes, 0-9",
         ),
         (
             dict(x_test=np.zeros((0, 28, 28), np.uint8), y_test=np.zeros(0, np.uint8)),
-            "0 test images are too few",
+            "test images (0, 28, 28), labels (0,): 1+ of 28x28 each",
         ),
     ],
 )
@@ -135,7 +131,7 @@ def test_offline_falls_back_to_the_bundled_sample(capsys):
     not SHARED.is_dir(), reason="the full MNIST of ../shared/data/mnist is not here"
 )
 def test_the_full_set_has_the_label_counts_of_its_readme():
-    data = mnist_rows.read_data_dir(str(SHARED))
+    data = mnist_rows.read_digits(str(SHARED))
     readme = " ".join((SHARED / "README.md").read_text().split())
     for split in ("train", "test"):
         counts = " ".join(str(n) for n in np.bincount(data[f"y_{split}"]))
@@ -219,7 +215,7 @@ def test_ctrl_c_still_saves_and_the_model_reads_a_digit_of_ones_own(
     run, tmp_path, fails, stop_after
 ):
     path = str(tmp_path / "mnist.keras")
-    digit = mnist_rows.read_npz(mnist_rows.SAMPLE)["x_test"][0]  # a 7
+    digit = mnist_rows.read_digits(mnist_rows.SAMPLE)["x_test"][0]  # a 7
     paper = (200 - digit.astype(np.int64) * 200 // 255).astype(np.uint8)  # dark ink on grey paper
     drawn = np.repeat(
         np.kron(paper, np.ones((2, 2), np.uint8))[..., None], 3, axis=-1
@@ -280,7 +276,7 @@ def test_ctrl_c_still_saves_and_the_model_reads_a_digit_of_ones_own(
     fails(
         main,
         ["--load", path, "--inspect", "1000"],
-        "there are 1,000 test images, numbered 0 to 999",
+        "give a test image from 0 to 999, or a file",
     )
     fails(
         main,
@@ -294,7 +290,7 @@ def test_images_as_drawing_programs_save_them(tmp_path, fails):
     holds; an image too small, or of one shade, refused in one line."""
     from PIL import Image
 
-    digit = mnist_rows.read_npz(mnist_rows.SAMPLE)["x_test"][0]  # a 7, light on black
+    digit = mnist_rows.read_digits(mnist_rows.SAMPLE)["x_test"][0]  # a 7, light on black
     black_ink = np.stack([np.zeros_like(digit)] * 3 + [digit], axis=-1)  # alpha holds the digit
     Image.fromarray(black_ink, "RGBA").save(tmp_path / "drawn.png")
     Image.fromarray(255 - digit).save(tmp_path / "drawn.gif")  # dark ink on white paper
