@@ -34,8 +34,7 @@ TASK = dict(n_input=N_INPUT, hidden=N_HIDDEN, layers=1, seed=0)
 
 RECIPES = {
     # The author's: each id fed as a raw float, batch 1, RMSProp at 1e-3, 50,000 iterations (50
-    # epochs of 1000) over windows that start at a random offset 0-4 and advance by 4. XLA
-    # (jit_compile, see compile_model) makes its 50,000 tiny steps 4.8 times faster.
+    # epochs of 1000), each window 4 on from the last; XLA makes the tiny steps 4.8 times faster.
     "article": dict(
         TASK,
         embedding=False,
@@ -199,8 +198,7 @@ def train(model, batches, steps, epochs, first_epoch, callbacks):
 # Listing 8. Sample prediction and accuracy data per training subsession (1000 steps)
 class ArticleProgress(keras.callbacks.Callback):
     """`Iter= 50000, Average Loss= 0.415811, Average Accuracy= 91.20%` and `['this', 'means',
-    'we'] - [should] vs [should]`: an epoch is 1000 iterations, so Keras' epoch means are the
-    article's averages; the guess is the model's for the last window it trained on."""
+    'we'] - [should] vs [should]`: Keras' means over an epoch of 1000 iterations, the last guess."""
 
     def __init__(self, inputs, labels, reverse_dictionary):
         super().__init__()
@@ -215,12 +213,8 @@ class ArticleProgress(keras.callbacks.Callback):
             f"Accuracy= {self.average_accuracy:.2%}"
         )
         guess = int(np.argmax(self.model.predict_on_batch(self.inputs[last : last + 1])))
-        print(
-            f"{[self.reverse_dictionary[int(i)] for i in self.inputs[last]]} - "
-            f"[{self.reverse_dictionary[int(self.labels[last])]}] vs "
-            f"[{self.reverse_dictionary[guess]}]",
-            flush=True,
-        )
+        words = [self.reverse_dictionary[int(i)] for i in (*self.inputs[last], self.labels[last])]
+        print(f"{words[:-1]} - [{words[-1]}] vs [{self.reverse_dictionary[guess]}]", flush=True)
 
 
 # ## Beyond the article: the honest figure, and the ceiling no model can pass
@@ -262,8 +256,7 @@ class StopAtCeiling(keras.callbacks.Callback):
 
 
 def ceiling_report(best, ambiguous, right, n, n_input, average_accuracy):
-    """The ceiling and what sets it, the windows right, and the article's Average Accuracy (if
-    any) beside them."""
+    """The ceiling and what sets it, the windows right, the article's Average Accuracy if any."""
     print(
         f"\nCeiling: {best} of {n} windows ({best / n:.1%}); the same {n_input} symbols go on "
         f"differently in {len(ambiguous)} place(s):"
