@@ -4,7 +4,6 @@
 the sections, run() takes its steps in order, the terminal's part is last.
 
     python aesop_next_word.py                  # trains, then tells the story from "had a general"
-    python aesop_next_word.py --save fable.keras
     python aesop_next_word.py --load fable.keras --generate "the old mouse" --words 32
     python aesop_next_word.py --load fable.keras --interactive   # the original's prompt loop
     python aesop_next_word.py --recipe article   # the author's own: batch 1, 50,000 iterations
@@ -94,11 +93,9 @@ def RNN(n_input, n_hidden, layers, embedding, vocab_size):
     [batch, n_input, 1]; with `embedding`, each id becomes a learned vector, [batch, n_input, 64].
     unroll=True writes the steps out, as static_rnn did (not on a GPU: it would lose cuDNN)."""
     unroll = not tf.config.list_physical_devices("GPU")
-    x = [
-        keras.layers.Embedding(vocab_size, 64) if embedding else keras.layers.Reshape((n_input, 1))
-    ]
+    x = keras.layers.Embedding(vocab_size, 64) if embedding else keras.layers.Reshape((n_input, 1))
     # rnn.BasicLSTMCell(n_hidden); rnn.static_rnn; and Listing 10 below stacks `layers` of them
-    return x + [
+    return [x] + [
         keras.layers.LSTM(n_hidden, unroll=unroll, return_sequences=i < layers - 1)
         for i in range(layers)
     ]
@@ -110,19 +107,11 @@ def build_model(vocab_size, n_input, n_hidden, layers, embedding):
     """pred = RNN(x) x weights['out'] + biases['out']: [batch, n_input] -> [batch, vocab_size]
     logits. Listing 4 draws both from a normal distribution; with our embedding the bias starts at
     0, Keras' default."""
-    random_normal = keras.initializers.RandomNormal(stddev=1.0)
-    return keras.Sequential(
-        [
-            keras.Input(shape=(n_input,)),
-            *RNN(n_input, n_hidden, layers, embedding, vocab_size),
-            keras.layers.Dense(
-                vocab_size,
-                kernel_initializer=random_normal,
-                bias_initializer="zeros" if embedding else random_normal,
-            ),
-        ],
-        name="aesop_next_word",
-    )
+    random_normal, x = keras.initializers.RandomNormal(stddev=1.0), keras.Input(shape=(n_input,))
+    rnn = RNN(n_input, n_hidden, layers, embedding, vocab_size)
+    bias = "zeros" if embedding else random_normal
+    dense = keras.layers.Dense(vocab_size, kernel_initializer=random_normal, bias_initializer=bias)
+    return keras.Sequential([x, *rnn, dense], name="aesop_next_word")
 
 
 # Listing 5. Symbols to vector of int as input; Listing 6. One-hot vector as label. The article's
@@ -332,8 +321,7 @@ def tell(model, dictionary, start, words, temperature, rng, interactive=False):
     """Listing 11's story from `start` (if any); then, if asked, the author's own prompt loop:
     ask for words, tell the story, ask again, until an empty line or Ctrl-D."""
     reverse_dictionary = {i: word for word, i in dictionary.items()}
-    n_input = model.input_shape[1]
-    story = ""
+    n_input, story = model.input_shape[1], ""
     if start:
         ids = parse_words(start, dictionary, n_input)[0]
         story = generate(model, ids, reverse_dictionary, words, temperature, rng)
@@ -351,11 +339,9 @@ def tell(model, dictionary, start, words, temperature, rng, interactive=False):
 
 
 # ## Final notes
-# 1. An id loses a word's meaning: the fast recipe learns an embedding instead (RNN above), the
-# article's Word2Vec idea learned with the model. 2. One-hot labels: ids, with the sparse
-# cross-entropy (Listing 6). 4. Other numbers of inputs: --n-input 4 or 5. 5. Runs that differ:
-# --seed fixes them, and build_dataset breaks ties by first appearance, so the dictionary is the
-# same every run.
+# 1. An id loses a word's meaning: the fast recipe learns an embedding (RNN above), Word2Vec's idea
+# learned with the model. 2. One-hot labels: ids, with the sparse cross-entropy (Listing 6). 4.
+# Other numbers of inputs: --n-input 4 or 5. 5. Runs that differ: --seed fixes them.
 
 
 # ## Beyond the article: where the story could have gone, and what the embedding learned
@@ -380,14 +366,10 @@ def inspect(model, start, dictionary, words, temperature, rng):
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         for word in dict.fromkeys(start.split()):
             similarity = vectors @ vectors[dictionary[word]]  # cosine similarity with every symbol
-            near[word] = [
-                [reverse_dictionary[int(i)], float(similarity[i])]
-                for i in np.argsort(-similarity)[1:6]
-            ]
-            print(
-                f"The embedding's nearest to {word!r}: "
-                + ", ".join(f"{w} {q:.2f}" for w, q in near[word])
-            )
+            nearest = np.argsort(-similarity)[1:6]
+            near[word] = [[reverse_dictionary[int(i)], float(similarity[i])] for i in nearest]
+            listed = ", ".join(f"{w} {q:.2f}" for w, q in near[word])
+            print(f"The embedding's nearest to {word!r}: {listed}")
     else:
         print("The article's recipe feeds each id as a number: it has no embedding to look into.")
     return story, candidates, near
@@ -421,13 +403,10 @@ def inspect_figure(start, story, candidates, columns=4):
 
 
 # ## The lesson, in the article's order
-def run(
-    recipe, words=tuple(FABLE.split()), model=None, dictionary=None, first_epoch=0, callbacks=()
-):
+def run(recipe, words, model=None, dictionary=None, first_epoch=0, callbacks=()):
     """The article's steps in its order, from plain values; main() and the notebook both call it.
-    `recipe`: one of RECIPES, its values changed at will; `words`: the text's symbols; `model`,
-    its `dictionary` and `first_epoch` go on from a saved model; `callbacks` are Keras'. Returns
-    the model and the run's figures."""
+    `recipe`: one of RECIPES, its values changed at will; `words`: the text's symbols; `model`, its
+    `dictionary` and `first_epoch` go on from a saved model. Returns the model and its figures."""
     n_input, seed = recipe["n_input"], recipe["seed"]
     keras.utils.set_random_seed(seed)
     dictionary = dictionary or build_dataset(words)[0]
@@ -441,11 +420,9 @@ def run(
         f"{model.count_params():,} parameters"
     )
     if recipe["article_loop"]:  # one window a step, as the author's loop visits them
-        batches, visited, following = article_batches(
-            ids, n_input, recipe["epochs"], seed, first_epoch
-        )
+        batches, seen, after = article_batches(ids, n_input, recipe["epochs"], seed, first_epoch)
         reverse_dictionary = {i: w for w, i in dictionary.items()}
-        steps, progress = DISPLAY_STEP, ArticleProgress(visited, following, reverse_dictionary)
+        steps, progress = DISPLAY_STEP, ArticleProgress(seen, after, reverse_dictionary)
     else:
         batches = epoch_batches(inputs, labels, recipe["batch_size"], seed, first_epoch)
         steps = math.ceil(len(labels) / recipe["batch_size"])
@@ -550,8 +527,7 @@ def publish(path, write, replace):
     """write(temporary) beside `path`, then one rename: a kill leaves the file before or after. A
     name taken since the checks, unless `replace`, is left alone: a free name beside it instead."""
     if os.path.exists(path) and not os.path.isfile(path):  # /dev/stdout, a named pipe
-        write(path)
-        return path
+        return write(path) or path
     stem, extension = os.path.splitext(path)
     temporary, target, n = f"{stem}.{os.getpid()}.tmp{extension}", path, 1
     try:
@@ -580,8 +556,6 @@ def write_figure(figure, args, flag, what):
 
 def load_model(path):
     """A model written by Checkpoint, and the settings it holds; or a one-line error."""
-    if not os.path.isfile(path):
-        fail(f"--load {path}: no such file")
     try:
         with zipfile.ZipFile(path) as archive:
             saved = json.loads(archive.read(f"{SCRIPT[:-3]}.json"))
@@ -654,7 +628,6 @@ OUTPUTS = ("--save", "--inspect-png", "--json", "--log-dir")
 MAX_SYMBOLS = 1_000_000  # a longer text's windows and vocabulary outgrow memory and time here
 EPOCHS = whole(0, 100_000)
 RATE = checked(float, lambda x: 0 < x <= 10, "a number above 0, at most 10")
-WORDS_RANGE = whole(0, 10_000)
 TEMPERATURE = checked(float, lambda x: 0 <= x <= 100, "a number from 0 to 100")
 TEXT_FILE = checked(str, bool, "the name of a UTF-8 text file")
 
@@ -667,9 +640,7 @@ def parse_args(argv):
         return f"default: the recipe's: {values}"
 
     article, fast = RECIPES["article"], RECIPES["fast"]
-    parser = argparse.ArgumentParser(
-        description="Predict the next word with an LSTM; tell a story."
-    )
+    parser = argparse.ArgumentParser(description="Learn the next word with an LSTM; tell a story.")
     parser.error = fail  # argparse's own errors too: one line, exit status 2
     add = parser.add_argument
     # fmt: off
@@ -680,23 +651,21 @@ def parse_args(argv):
         f"iterations); with --load, on from it ({default('epochs')}; with --load, as planned)")
     add("--batch-size", type=whole(1, 10**5), help=f"windows a batch ({default('batch_size')})")
     add("--lr", type=RATE, help=f"the learning rate, {RATE.wanted} ({default('lr')})")
-    add("--text", type=TEXT_FILE, metavar="FILE", help="train on this UTF-8 text, its symbols "
-        "split on white space (default: Listing 1's fable, also data/belling_the_cat.txt)")
+    add("--text", type=TEXT_FILE, metavar="FILE", help="UTF-8 text to learn (default: Listing 1)")
     add("--n-input", type=whole(1, 100), help=f"symbols in (default: {N_INPUT})")
     add("--hidden", type=whole(1, 4096), help=f"units per LSTM layer (default: {N_HIDDEN})")
     add("--layers", type=whole(1, 8), help="LSTM layers stacked (default: 1)")
     add("--seed", type=SEED, help="seeds the weights, the windows and sampling (default: 0)")
     add("--generate", metavar="WORDS", help=f"go on from these words (default: {START!r})")
-    add("--words", type=WORDS_RANGE, default=WORDS, help="symbols to tell (default: %(default)s)")
-    add("--temperature", type=TEMPERATURE, default=0.0, help="0 picks the likeliest next symbol; "
-        "above 0 samples, more freely the higher (default: %(default)s)")
+    add("--words", type=whole(0, 10_000), default=WORDS, help=f"symbols to tell (default: {WORDS})")
+    add("--temperature", type=TEMPERATURE, default=0.0, help="0: the likeliest next symbol; more: "
+        "sampled, more freely the higher (default: 0)")
     add("--interactive", action="store_true", help="ask for words, tell stories (default: off)")
     add("--inspect", metavar="WORDS", help="tell --words symbols from these words with the five "
         "likeliest at each step, and each word's nearest in the embedding (default: none)")
     add("--inspect-png", metavar="PATH", help="--inspect, drawn (default: none)")
     add("--save", metavar="PATH", help="the model and vocabulary, every epoch (default: none)")
-    add("--load", type=MODEL_FILE, metavar="PATH", help="a model to go on from, or to answer at "
-        "once (default: none)")
+    add("--load", type=MODEL_FILE, metavar="PATH", help="a model to go on or ask (default: none)")
     add("--overwrite", action="store_true", help="let an output replace a file (default: off)")
     add("--log-dir", metavar="DIR", help="TensorBoard logs, a folder in DIR a run (default: none)")
     add("--json", metavar="PATH", help="the figures as JSON, - for standard output (default: none)")
@@ -739,10 +708,9 @@ def from_the_terminal(args):
         fail("--inspect-png draws what --inspect shows: give --inspect WORDS too")
     if args.interactive and (sys.stdin is None or sys.stdin.closed):
         fail("--interactive reads words from standard input, which is closed")
-    if args.generate is None and words:  # where Listing 11's story starts, or the text's own
-        listing_11 = args.text is None and n_input == N_INPUT
-        args.generate = START if listing_11 else " ".join(words[:n_input])
-    rng = np.random.default_rng(recipe["seed"])
+    if args.generate is None and words:  # Listing 11's start, or the text's own first words
+        args.generate = START if not args.text and n_input == N_INPUT else " ".join(words[:n_input])
+    options = (args.words, args.temperature, np.random.default_rng(recipe["seed"]))
     metrics = dict(recipe=args.recipe, metric="accuracy")
     if words:
         checkpoint = Checkpoint(args, recipe, first_epoch)
@@ -753,12 +721,9 @@ def from_the_terminal(args):
         if args.save:  # the run is over: no epochs left to go on with
             checkpoint.save(model, figures["epochs"], figures["epochs"])
             print(f"Saved the model to {checkpoint.path}")
-    metrics["story"] = tell(
-        model, dictionary, args.generate, args.words, args.temperature, rng, args.interactive
-    )
+    metrics["story"] = tell(model, dictionary, args.generate, *options, args.interactive)
     if args.inspect:
-        told = inspect(model, args.inspect, dictionary, args.words, args.temperature, rng)
-        story, candidates, near = told
+        story, candidates, near = inspect(model, args.inspect, dictionary, *options)
         metrics.update(candidates=candidates, neighbours=near)
         if args.inspect_png:
             figure = inspect_figure(args.inspect, story, candidates)

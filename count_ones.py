@@ -405,6 +405,7 @@ def inspect_figure(cell, answers, text, unit, r, strings):
     bottom.plot(steps, ones_so_far, "o", color="tab:red", label="the true count")
     bottom.set(title="The model's answer if the string ended there", ylabel="count of ones")
     bottom.set_xticks(steps, labels=list(text))
+    bottom.set_yticks(range(0, answers.shape[1], 4))
     bottom.set_xlabel(f"bit read (r over {strings:,} held-out strings)")
     bottom.legend(loc="upper left")
     fig.colorbar(image, ax=bottom, label="probability")
@@ -527,8 +528,7 @@ def publish(path, write, replace):
     """write(temporary) beside `path`, then one rename: a kill leaves the file before or after. A
     name taken since the checks, unless `replace`, is left alone: a free name beside it instead."""
     if os.path.exists(path) and not os.path.isfile(path):  # /dev/stdout, a named pipe
-        write(path)
-        return path
+        return write(path) or path
     stem, extension = os.path.splitext(path)
     temporary, target, n = f"{stem}.{os.getpid()}.tmp{extension}", path, 1
     try:
@@ -557,8 +557,6 @@ def write_figure(figure, args, flag, what):
 
 def load_model(path):
     """A model written by Checkpoint, and the settings it holds; or a one-line error."""
-    if not os.path.isfile(path):
-        fail(f"--load {path}: no such file")
     try:
         with zipfile.ZipFile(path) as archive:
             saved = json.loads(archive.read(f"{SCRIPT[:-3]}.json"))

@@ -507,8 +507,7 @@ def publish(path, write, replace):
     """write(temporary) beside `path`, then one rename: a kill leaves the file before or after. A
     name taken since the checks, unless `replace`, is left alone: a free name beside it instead."""
     if os.path.exists(path) and not os.path.isfile(path):  # /dev/stdout, a named pipe
-        write(path)
-        return path
+        return write(path) or path
     stem, extension = os.path.splitext(path)
     temporary, target, n = f"{stem}.{os.getpid()}.tmp{extension}", path, 1
     try:
@@ -537,8 +536,6 @@ def write_figure(figure, args, flag, what):
 
 def load_model(path):
     """A model written by Checkpoint, and the settings it holds; or a one-line error."""
-    if not os.path.isfile(path):
-        fail(f"--load {path}: no such file")
     try:
         with zipfile.ZipFile(path) as archive:
             saved = json.loads(archive.read(f"{SCRIPT[:-3]}.json"))
@@ -667,7 +664,7 @@ def mnist_data(data_dir):
         fail(f"could not download MNIST ({reason}), and {SAMPLE} is not there: pass --data-dir")
     print(
         f"Could not download MNIST ({reason}). Using the sample in data/: 2,000 training and 1,000 "
-        "test images; expect about 76% accuracy. For the full set, run once online, or pass "
+        "test images; expect about 82% accuracy. For the full set, run once online, or pass "
         "--data-dir."
     )
     return read_digits(SAMPLE), "the bundled sample"

@@ -684,8 +684,7 @@ def publish(path, write, replace):
     """write(temporary) beside `path`, then one rename: a kill leaves the file before or after. A
     name taken since the checks, unless `replace`, is left alone: a free name beside it instead."""
     if os.path.exists(path) and not os.path.isfile(path):  # /dev/stdout, a named pipe
-        write(path)
-        return path
+        return write(path) or path
     stem, extension = os.path.splitext(path)
     temporary, target, n = f"{stem}.{os.getpid()}.tmp{extension}", path, 1
     try:
@@ -714,8 +713,6 @@ def write_figure(figure, args, flag, what):
 
 def load_model(path):
     """A model written by Checkpoint, and the settings it holds; or a one-line error."""
-    if not os.path.isfile(path):
-        fail(f"--load {path}: no such file")
     try:
         with zipfile.ZipFile(path) as archive:
             saved = json.loads(archive.read(f"{SCRIPT[:-3]}.json"))

@@ -168,7 +168,7 @@ def test_dry_run_and_tensorboard_logs(run, tmp_path):
         (["--recipe", "fastest"], "invalid choice: 'fastest'"),
         (["--inspect", "0110"], "--inspect 0110: give a string of exactly 20 characters"),
         (["--inspect-png", "inside.png"], "give --inspect BITS too"),
-        (["--load", "no/such/model.keras"], "no such file"),
+        (["--load", "no/such/model.keras"], "No such file or directory"),
         (["--save", "model.h5"], "--save model.h5: give a file name ending in .keras"),
         (["--save", "no/such/folder/model.keras"], "cannot write in"),
     ],

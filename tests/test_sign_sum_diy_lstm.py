@@ -199,7 +199,7 @@ def test_dry_run_with_tensorboard_logs(run, tmp_path):
         ),
         (["--lr", "0"], "argument --lr: '0': give a number above 0"),
         (["--hidden", "0"], "argument --hidden: '0': give a whole number from 1 to 1,024"),
-        (["--load", "missing.keras"], "no such file"),
+        (["--load", "missing.keras"], "No such file or directory"),
         (["--save", "diy.h5"], "give a file name ending in .keras"),
         (["--log-dir", __file__], "give a folder, not a file"),
         (["--recipe", "slow"], "invalid choice: 'slow'"),
