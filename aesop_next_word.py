@@ -28,8 +28,8 @@ N_HIDDEN = 512  # units in the LSTM cell
 DISPLAY_STEP = 1000  # the article prints its averages every 1000 iterations
 WORDS = 32  # Listing 11: "Truncated to max of 32 predictions"
 START = "had a general"  # Listing 11's three words
-# What every recipe shares: the article's model (each a flag, as the recipes' values are)
-TASK = dict(n_input=N_INPUT, hidden=N_HIDDEN, layers=1, seed=0)
+MAX_SYMBOLS = 1_000_000  # --text: a longer text's windows outgrow memory and time here
+TASK = dict(n_input=N_INPUT, hidden=N_HIDDEN, layers=1, seed=0)  # what every recipe shares
 
 RECIPES = {
     # The author's: each id fed as a raw float, batch 1, RMSProp at 1e-3, 50,000 iterations (50
@@ -101,8 +101,7 @@ def RNN(n_input, n_hidden, layers, embedding, vocab_size):
     ]
 
 
-# Listing 4. Constants and training parameters: vocab_size = len(dictionary), n_input and n_hidden
-# (N_INPUT, N_HIDDEN above), and weights['out'], biases['out']: tf.random_normal.
+# Listing 4. Constants and training parameters: vocab_size, N_INPUT, N_HIDDEN, weights['out'].
 def build_model(vocab_size, n_input, n_hidden, layers, embedding):
     """pred = RNN(x) x weights['out'] + biases['out']: [batch, n_input] -> [batch, vocab_size]
     logits. Listing 4 draws both from a normal distribution; with our embedding the bias starts at
@@ -114,9 +113,8 @@ def build_model(vocab_size, n_input, n_hidden, layers, embedding):
     return keras.Sequential([x, *rnn, dense], name="aesop_next_word")
 
 
-# Listing 5. Symbols to vector of int as input; Listing 6. One-hot vector as label. The article's
-# label is a one-hot row of vocab_size; Keras' *sparse* cross-entropy takes the symbol's id instead
-# and reads the same entry, so the labels here are ids.
+# Listing 5. Symbols to vector of int as input; Listing 6. One-hot vector as label: the labels are
+# ids, as Keras' *sparse* cross-entropy reads the entry a one-hot row of vocab_size would pick.
 def windows(ids, n_input):
     """Every window of the text: inputs [len - n_input, n_input] ids, labels [len - n_input] ids."""
     ids = np.asarray(ids)
@@ -137,8 +135,7 @@ def article_windows(ids, n_input, iterations, rng):
     return ids[starts[:, None] + np.arange(n_input)], ids[starts + n_input]
 
 
-# Listing 7. Training step optimization: the batches each step takes, here; the step itself is
-# model.fit in train() below, the optimizer and loss are Listing 9's compile_model.
+# Listing 7. Training step optimization: the batches here; the step is model.fit, in train()
 def article_batches(ids, n_input, epochs, seed, first_epoch):
     """One window a step, in the order the author's loop visits them, 1000 steps an epoch, from
     `first_epoch` on; and the windows visited (Listing 8 shows them)."""
@@ -278,8 +275,7 @@ def compile_model(model, recipe, steps):
     )
 
 
-# Listing 10. Improved LSTM: rnn.MultiRNNCell([BasicLSTMCell, BasicLSTMCell]) is `--layers 2`, which
-# RNN() above builds as two keras.layers.LSTM, the first handing on all its outputs.
+# Listing 10. Improved LSTM: rnn.MultiRNNCell([BasicLSTMCell, BasicLSTMCell]) is `--layers 2` (RNN)
 
 
 # Listing 11. Sample story generated; Listing 12. Inputs with a sequence not found in the story
@@ -385,8 +381,7 @@ def inspect_figure(start, story, candidates, columns=4):
     panels = fig.subplots(rows, columns, sharex=True, squeeze=False).ravel()
     title = f"The story told from {start!r}: at each step the five likeliest next symbols"
     fig.suptitle(f"{title} (red: the one told)", fontsize="x-large")
-    words = start.split() + story
-    context = len(start.split())
+    words, context = start.split() + story, len(start.split())
     for step, (ax, word, row) in enumerate(zip(panels, story, candidates)):
         names, p = zip(*row)
         colors = ["tab:red" if name == word else "tab:gray" for name in names]
@@ -494,9 +489,8 @@ SEED = whole(0, 2**32 - 1)  # what NumPy's seeding takes
 
 
 def check_outputs(args, flags):
-    """Before any training, each output: a name of its kind (a folder for --log-dir) in a folder
-    this user can write, named by no other flag (but --save may be --load's), new or --overwrite
-    given; and matplotlib there for a picture."""
+    """Before any training, each output: a name of its kind in a folder this user can write, named
+    by no other flag (but --save may be --load's), new or --overwrite given; matplotlib there."""
     named = {os.path.realpath(args.load): "--load"} if args.load else {}
     for flag in flags:
         path = getattr(args, flag[2:].replace("-", "_"))
@@ -565,8 +559,7 @@ def load_model(path):
 
 
 def settle(args, saved):
-    """The recipe, each value its flag's, else the loaded model's (its settings and the epochs it
-    planned), else the recipe's own; an error where a flag does not fit the loaded model."""
+    """The recipe, each value its flag's, else the loaded model's, else its own; or an error."""
     recipe = dict(RECIPES[args.recipe])
     for key in recipe:
         given, kept = getattr(args, key, None), saved.get(key)
@@ -578,8 +571,7 @@ def settle(args, saved):
 
 
 class Checkpoint(keras.callbacks.Callback):
-    """--load's optimizer state read back (its step count: the learning rate goes on); --save every
-    epoch, whole, with the optimizer's state, the settings, the epoch reached and the planned."""
+    """--load's optimizer state read back; --save every epoch, whole, with the optimizer's state."""
 
     def __init__(self, args, recipe, first_epoch, passes=1):
         super().__init__()
@@ -625,7 +617,6 @@ def log_dir(args):
 
 MODEL = ("n_input", "hidden", "layers")  # what a saved model keeps, with its vocabulary
 OUTPUTS = ("--save", "--inspect-png", "--json", "--log-dir")
-MAX_SYMBOLS = 1_000_000  # a longer text's windows and vocabulary outgrow memory and time here
 EPOCHS = whole(0, 100_000)
 RATE = checked(float, lambda x: 0 < x <= 10, "a number above 0, at most 10")
 TEMPERATURE = checked(float, lambda x: 0 <= x <= 100, "a number from 0 to 100")
@@ -658,11 +649,10 @@ def parse_args(argv):
     add("--seed", type=SEED, help="seeds the weights, the windows and sampling (default: 0)")
     add("--generate", metavar="WORDS", help=f"go on from these words (default: {START!r})")
     add("--words", type=whole(0, 10_000), default=WORDS, help=f"symbols to tell (default: {WORDS})")
-    add("--temperature", type=TEMPERATURE, default=0.0, help="0: the likeliest next symbol; more: "
-        "sampled, more freely the higher (default: 0)")
+    add("--temperature", type=TEMPERATURE, default=0.0, help="0 greedy, more sampled (default: 0)")
     add("--interactive", action="store_true", help="ask for words, tell stories (default: off)")
-    add("--inspect", metavar="WORDS", help="tell --words symbols from these words with the five "
-        "likeliest at each step, and each word's nearest in the embedding (default: none)")
+    add("--inspect", metavar="WORDS", help="tell from these words with the five likeliest at each "
+        "step, and each word's nearest in the embedding (default: none)")
     add("--inspect-png", metavar="PATH", help="--inspect, drawn (default: none)")
     add("--save", metavar="PATH", help="the model and vocabulary, every epoch (default: none)")
     add("--load", type=MODEL_FILE, metavar="PATH", help="a model to go on or ask (default: none)")
@@ -679,10 +669,8 @@ def read_text(path, n_input):
     try:
         with open(path, encoding="utf-8-sig") as f:
             words = f.read().split()
-    except UnicodeDecodeError as error:
-        fail(f"--text {path}: not UTF-8 text ({error.reason} at byte {error.start})")
-    except OSError as error:
-        fail(f"--text {path}: {error.strerror or error}")
+    except (OSError, UnicodeDecodeError) as error:  # no such file, a folder, not UTF-8, ...
+        fail(f"--text {path}: cannot read it as UTF-8 text ({error})")
     if not n_input < len(words) <= MAX_SYMBOLS:  # a window and its next symbol; what memory holds
         fail(f"--text {path}: {len(words):,} symbols; give {n_input + 1:,} to {MAX_SYMBOLS:,}")
     return words

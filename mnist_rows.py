@@ -474,9 +474,8 @@ SEED = whole(0, 2**32 - 1)  # what NumPy's seeding takes
 
 
 def check_outputs(args, flags):
-    """Before any training, each output: a name of its kind (a folder for --log-dir) in a folder
-    this user can write, named by no other flag (but --save may be --load's), new or --overwrite
-    given; and matplotlib there for a picture."""
+    """Before any training, each output: a name of its kind in a folder this user can write, named
+    by no other flag (but --save may be --load's), new or --overwrite given; matplotlib there."""
     named = {os.path.realpath(args.load): "--load"} if args.load else {}
     for flag in flags:
         path = getattr(args, flag[2:].replace("-", "_"))
@@ -545,8 +544,7 @@ def load_model(path):
 
 
 def settle(args, saved):
-    """The recipe, each value its flag's, else the loaded model's (its settings and the epochs it
-    planned), else the recipe's own; an error where a flag does not fit the loaded model."""
+    """The recipe, each value its flag's, else the loaded model's, else its own; or an error."""
     recipe = dict(RECIPES[args.recipe])
     for key in recipe:
         given, kept = getattr(args, key, None), saved.get(key)
@@ -558,8 +556,7 @@ def settle(args, saved):
 
 
 class Checkpoint(keras.callbacks.Callback):
-    """--load's optimizer state read back (its step count: the learning rate goes on); --save every
-    epoch, whole, with the optimizer's state, the settings, the epoch reached and the planned."""
+    """--load's optimizer state read back; --save every epoch, whole, with the optimizer's state."""
 
     def __init__(self, args, recipe, first_epoch, passes=1):
         super().__init__()

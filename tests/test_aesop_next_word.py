@@ -222,7 +222,7 @@ def test_bad_words_and_bad_texts(fails, tmp_path):
         f"--text {empty}: 0 symbols; give 4 to 1,000,000",
     )
     fails(main, ["--text", str(short)], f"{short}: 3 symbols")
-    fails(main, ["--text", str(latin1)], "not UTF-8 text")
+    fails(main, ["--text", str(latin1)], "cannot read it as UTF-8 text ('utf-8' codec can't decode")
     fails(main, ["--text", str(tmp_path / "missing.txt")], "No such file")
 
 
