@@ -301,10 +301,8 @@ def batches(train, batch_size, every_step, seed, first_epoch):
             chunks = []
             for inputs, sums in train.values():
                 order, size = rng.permutation(len(inputs)), batch_size or len(inputs)
-                chunks += [
-                    (inputs[order[i : i + size]], sums[order[i : i + size]])
-                    for i in range(0, len(inputs), size)
-                ]
+                parts = np.split(order, range(size, len(order), size))
+                chunks += [(inputs[part], sums[part]) for part in parts]
             for k in rng.permutation(len(chunks)):
                 inputs, sums = chunks[k]
                 weights = np.ones_like(sums)  # every step's sum scored (fast), or the last only:
@@ -312,11 +310,8 @@ def batches(train, batch_size, every_step, seed, first_epoch):
                     weights[:, :-1] = 0
                 yield inputs, sums[..., None], weights.astype(np.float32)
 
-    signature = (
-        tf.TensorSpec([None, None, FEATURE_SIZE], tf.float32),
-        tf.TensorSpec([None, None, 1], tf.float32),
-        tf.TensorSpec([None, None], tf.float32),
-    )
+    spec = tf.TensorSpec  # of float32
+    signature = (spec([None, None, FEATURE_SIZE]), spec([None, None, 1]), spec([None, None]))
     steps = sum(math.ceil(len(x) / (batch_size or len(x))) for x, _ in train.values())
     return tf.data.Dataset.from_generator(generate, output_signature=signature).prefetch(2), steps
 
@@ -576,10 +571,9 @@ def run(recipe, model=None, first_epoch=0, callbacks=()):
     test = {length: test_data[length] for length in train_lengths}  # the trained lengths' rest
     model = model or build_model(recipe["hidden"])
     passes, epochs = schedule(recipe["epochs"], recipe["check_every"])
-    dataset, steps = batches(
-        train_data, recipe["batch_size"], recipe["every_step"], seed, first_epoch
-    )
-    compile_model(model, recipe, steps * passes, epochs)  # an epoch of Keras' holds `passes`
+    batch_size, every_step = recipe["batch_size"], recipe["every_step"]
+    dataset, steps = batches(train_data, batch_size, every_step, seed, first_epoch)
+    compile_model(model, recipe, steps * passes, epochs)
     num_train, num_test = (sum(len(x) for x, _ in data.values()) for data in (train_data, test))
     print(
         f"{num_train:,} training sequences of lengths {sorted(train_data)}, {num_test:,} test "
@@ -588,14 +582,13 @@ def run(recipe, model=None, first_epoch=0, callbacks=()):
         f"{recipe['lr']:g}, up to {recipe['epochs']} epochs; seed {seed}"
     )
     check = TestCheck(test, recipe["target_error"], passes, recipe["print_every"], first_epoch)
-    seconds = train(
-        model, dataset, steps * passes, epochs, first_epoch // passes, [check, *callbacks]
-    )
+    callbacks, steps = [check, *callbacks], steps * passes  # an epoch of Keras' holds `passes`
+    seconds = train(model, dataset, steps, epochs, first_epoch // passes, callbacks)
     per_length = length_report(model, test_data, train_data)  # trained: some of its sequences
     wrong = sum(per_length[length][0] for length in train_lengths)
     figures = dict(value=wrong / num_test, wrong=wrong, examples=num_test, passes=passes)
     figures.update(epochs=check.epochs_done, train_seconds=round(seconds, 2))
-    figures["error_per_length"] = {str(k): w / n for k, (w, n) in per_length.items()}
+    figures.update(error_per_length={str(k): w / n for k, (w, n) in per_length.items()})
     figures["reached"] = figures["value"] <= recipe["target_error"]
     print(
         f"test error {figures['value']:.3%} ({wrong:,} of {num_test:,} test sequences wrong), "
