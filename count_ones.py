@@ -438,7 +438,7 @@ def run(recipe, model=None, first_epoch=0, callbacks=()):
     batches = epoch_batches(train_input, train_output, weights, batch_size, seed, first_epoch)
     seconds = train(model, batches, steps, epochs, first_epoch // passes, [check, *callbacks])
     wrong, examples = results(check, train_output, length)
-    figures = dict(value=wrong / examples, wrong=wrong, examples=examples, passes=passes)
+    figures = dict(value=wrong / examples, wrong=wrong, examples=examples)
     figures.update(epochs=check.epochs_done, train_seconds=round(seconds, 2))
     figures["reached"] = figures["value"] <= recipe["target_error"]
     print(

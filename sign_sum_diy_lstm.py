@@ -586,7 +586,7 @@ def run(recipe, model=None, first_epoch=0, callbacks=()):
     seconds = train(model, dataset, steps, epochs, first_epoch // passes, callbacks)
     per_length = length_report(model, test_data, train_data)  # trained: some of its sequences
     wrong = sum(per_length[length][0] for length in train_lengths)
-    figures = dict(value=wrong / num_test, wrong=wrong, examples=num_test, passes=passes)
+    figures = dict(value=wrong / num_test, wrong=wrong, examples=num_test)
     figures.update(epochs=check.epochs_done, train_seconds=round(seconds, 2))
     figures.update(error_per_length={str(k): w / n for k, (w, n) in per_length.items()})
     figures["reached"] = figures["value"] <= recipe["target_error"]
