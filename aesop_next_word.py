@@ -542,12 +542,6 @@ def publish(path, write, replace):
     return target
 
 
-def write_figure(figure, args, flag, what):
-    """A matplotlib figure to the PNG of `flag`, and a line saying what it shows and where."""
-    path = getattr(args, flag[2:].replace("-", "_"))
-    print(f"{what}: {publish(path, lambda f: figure.savefig(f, dpi=120), args.overwrite)}")
-
-
 def load_model(path):
     """A model written by Checkpoint, and the settings it holds; or a one-line error."""
     try:
@@ -715,7 +709,8 @@ def from_the_terminal(args):
         metrics.update(candidates=candidates, neighbours=near)
         if args.inspect_png:
             figure = inspect_figure(args.inspect, story, candidates)
-            write_figure(figure, args, "--inspect-png", "Each step's five likeliest symbols")
+            path = publish(args.inspect_png, figure.savefig, args.overwrite)
+            print(f"Each step's five likeliest symbols: {path}")
     return metrics
 
 

@@ -548,12 +548,6 @@ def publish(path, write, replace):
     return target
 
 
-def write_figure(figure, args, flag, what):
-    """A matplotlib figure to the PNG of `flag`, and a line saying what it shows and where."""
-    path = getattr(args, flag[2:].replace("-", "_"))
-    print(f"{what}: {publish(path, lambda f: figure.savefig(f, dpi=120), args.overwrite)}")
-
-
 def load_model(path):
     """A model written by Checkpoint, and the settings it holds; or a one-line error."""
     try:
@@ -704,7 +698,8 @@ def from_the_terminal(args):
         metrics.update(counting_unit=dict(unit=unit, r=r, r_all=r_all))
         if args.inspect_png:
             figure = inspect_figure(cell, answers, args.inspect, unit, r, len(test_codes))
-            write_figure(figure, args, "--inspect-png", f"Unit {unit}'s state and the answers")
+            path = publish(args.inspect_png, figure.savefig, args.overwrite)
+            print(f"Unit {unit}'s state and the answers: {path}")
     return metrics
 
 

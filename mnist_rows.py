@@ -3,12 +3,13 @@
 "Understanding LSTM in Tensorflow (MNIST dataset)" (2017) in TensorFlow 2 / Keras 3: the article's
 headings mark the sections, run() takes its steps in order, the terminal's part is last.
 
-    python mnist_rows.py                          # Keras' MNIST (downloaded once), else the sample
+    python mnist_rows.py                          # Keras' MNIST (downloaded once)
     python mnist_rows.py --data-dir ~/mnist       # mnist.npz or the four IDX files, gzipped or not
     python mnist_rows.py --recipe article         # the article's 799 steps of 128 images
     python mnist_rows.py --errors-png errors.png  # the digits it gets wrong, as a picture
     python mnist_rows.py --load mnist.keras --predict my_digit.png"""
 
+import gzip
 import math
 import os
 import time
@@ -44,10 +45,9 @@ RECIPES = {
         article_init=True,
         shift=0,
     ),
-    # Ours: 11 epochs instead of under 2, batches of 256; Adam from 1e-2 down to 0 (cosine) so the
-    # last epochs settle, clipping against the high early rate, the weights decayed (AdamW); each
-    # digit shifted at random by up to 2 pixels, so none is learnt by heart. 9 epochs without the
-    # decay left 5 of the seeds 0-9 under 99.2% (benchmarks/seeds, benchmarks/sweeps).
+    # Ours: 11 epochs, not under 2, of 256 a batch; Adam from 1e-2 down to 0 (cosine), clipped, the
+    # weights decayed (AdamW); each digit shifted at random by up to 2 pixels, none learnt by heart.
+    # 9 epochs and no decay left 5 of seeds 0-9 under 99.2% (benchmarks/seeds, benchmarks/sweeps).
     "fast": dict(
         TASK,
         batch_size=256,
@@ -64,11 +64,33 @@ RECIPES = {
 
 
 # ## The MNIST dataset
-def load_mnist():
-    """input_data.read_data_sets("/tmp/data/"): Keras' downloader (it caches the file in
-    ~/.keras/datasets). Returns the four arrays as uint8: images [n, 28, 28], labels [n]."""
-    (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
-    return dict(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+IDX_FILES = dict(x_train="train-images-idx3-ubyte", y_train="train-labels-idx1-ubyte")
+IDX_FILES.update(x_test="t10k-images-idx3-ubyte", y_test="t10k-labels-idx1-ubyte")
+
+
+def load_mnist(path=None):
+    """input_data.read_data_sets("/tmp/data/"): the four IDX files it fetched, gzipped or not, in
+    the folder `path`, or mnist.npz (`path`, or in it); with no path, Keras' download (cached in
+    ~/.keras/datasets). The four arrays, as uint8: images [n, 28, 28], labels [n]."""
+    if path is None:
+        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+        return dict(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    npz = path if os.path.isfile(path) else os.path.join(path, "mnist.npz")
+    if os.path.exists(npz):
+        with np.load(npz) as arrays:
+            return {key: arrays[key] for key in IDX_FILES}
+    return {key: read_idx(os.path.join(path, name)) for key, name in IDX_FILES.items()}
+
+
+def read_idx(path):
+    """One IDX file: 0, 0, 8 (bytes), the number of dimensions, each one's size (4 bytes,
+    big-endian), then the bytes."""
+    with gzip.open(path + ".gz") if os.path.exists(path + ".gz") else open(path, "rb") as f:
+        data = f.read()
+    if data[:3] != b"\0\0\x08":
+        raise ValueError(f"{os.path.basename(path)}: not an IDX file of bytes")
+    shape = np.frombuffer(data, ">u4", count=data[3], offset=4)
+    return np.frombuffer(data, np.uint8, offset=4 + 4 * data[3]).reshape(shape)
 
 
 def split(data):
@@ -141,8 +163,7 @@ def compile_model(model, recipe, steps):
 
 # ## Beyond the article: digits shifted at random, and a line per epoch
 def shifted(images, seed, most):
-    """Each image moved at random by up to `most` pixels each way, the gap filled with black: [b,
-    28, 28]."""
+    """Each image [b, 28, 28] moved at random by up to `most` pixels each way, the gap black."""
     padded = tf.pad(images, [[0, 0], [most, most], [most, most]])
     offsets = tf.random.stateless_uniform([tf.shape(images)[0], 2], seed, 0, 2 * most + 1, tf.int32)
     # [b, 28, 28 + 2 most]
@@ -170,9 +191,8 @@ class EpochsDone(keras.callbacks.Callback):
 
 # ## Code, continued: mnist.train.next_batch, the lines the article prints, the training
 def epoch_batches(x_train, y_train, batch_size, seed, first_epoch, shift):
-    """mnist.train.next_batch(batch_size): shuffled passes, each digit shifted at random by up to
-    `shift` pixels, in an order and shifts that depend on (seed, epoch) alone (--load goes on
-    with the very batches of a run never stopped)."""
+    """mnist.train.next_batch(batch_size): shuffled passes, each digit shifted by up to `shift`
+    pixels, order and shifts of (seed, epoch) alone (--load goes on as a run never stopped)."""
 
     def one_epoch(epoch):
         order = tf.random.experimental.stateless_shuffle(tf.range(len(y_train)), seed=[seed, epoch])
@@ -238,8 +258,7 @@ def train(model, batches, steps, epochs, validation_data, first_epoch, callbacks
 
 
 def test_accuracy(model, x_test, y_test):
-    """Testing Accuracy on the first 128 test images (the article's measure), and on all of them.
-    Returns each image's answer and the probability the model gave it."""
+    """Testing Accuracy on the article's 128 test images, then all; each answer, its probability."""
     logits = model.predict(x_test, batch_size=1000, verbose=0)  # [n, 10]
     probabilities = tf.nn.softmax(logits).numpy()
     predicted = np.argmax(probabilities, axis=-1)
@@ -288,9 +307,14 @@ def errors_figure(images, true_labels, predicted, confidence, total, columns=10,
 
 # ## Beyond the article: a digit of your own
 def as_mnist(image):
-    """[height, width, 1] grey in [0, 1], any size -> [1, 28, 28] in [0, 1], a light digit on
-    black as in MNIST."""
-    image = tf.image.resize(image, (28, 28), antialias=True)[..., 0].numpy()
+    """[height, width, channels] in [0, 1], any size, grey or colour, transparent laid on white (as
+    drawing programs save) -> [1, 28, 28], light on black as MNIST's; or a ValueError: no digit."""
+    if min(image.shape[:2]) < 8 or np.ptp(image) < 0.1:  # too few pixels, or all one shade
+        raise ValueError(f"{image.shape[1]}x{image.shape[0]} pixels, {np.ptp(image):.0%} contrast")
+    if image.shape[-1] in (2, 4):  # grey or colour, and how opaque each pixel is
+        image = image[..., :-1] * image[..., -1:] + (1 - image[..., -1:])
+    image = tf.image.resize(image.mean(axis=-1, keepdims=True), (28, 28), antialias=True)
+    image = image[..., 0].numpy()
     if image.mean() > 0.5:  # a dark digit on a light background, as people draw: invert to MNIST's
         image = 1 - image
     background = np.median(image)  # grey paper or a photo: stretch to MNIST's black 0 and white 1
@@ -298,8 +322,7 @@ def as_mnist(image):
 
 
 def predict(model, image, name):
-    """[1, 28, 28] in [0, 1], light on dark as MNIST's -> the model's answer and its top
-    probabilities."""
+    """[1, 28, 28] in [0, 1], light on dark as MNIST's -> the answer and its top probabilities."""
     probabilities = tf.nn.softmax(model.predict_on_batch(image)[0]).numpy()
     top = np.argsort(probabilities)[::-1][:3]
     print(
@@ -311,9 +334,8 @@ def predict(model, image, name):
 
 # ## Beyond the article: the answer forming, row by row
 def read_row_by_row(model, images):
-    """The same weights, one row at a time (the rows of format_inputs, the article's tf.unstack):
-    the probability of each digit after each row, [n, 28, 10] (what return_sequences=True would
-    give)."""
+    """The same weights, one row at a time (format_inputs' rows, the article's tf.unstack): each
+    digit's probability after each row, [n, 28, 10], as return_sequences=True would give."""
     lstm, dense = model.layers
     states, answers = [tf.zeros((len(images), lstm.cell.units))] * 2, []
     for row in format_inputs(images):  # [n, 28] each
@@ -354,29 +376,17 @@ def inspect_figure(image, answers, name):
     fig = Figure(figsize=(9, 6.5), layout="constrained")
     digit, bars = fig.subplots(1, 2, sharey=True, width_ratios=[1, 1.3])
     fig.suptitle(f"{name}, read row by row: the guess after each row", fontsize="x-large")
-    # each row beside its bar
-    digit.imshow(
-        image[0],
-        cmap="gray",
-        vmin=0,
-        vmax=1,
-        extent=(0.5, N_INPUT + 0.5, TIME_STEPS + 0.5, 0.5),
-        aspect="auto",
-    )
+    beside_its_bar = (0.5, N_INPUT + 0.5, TIME_STEPS + 0.5, 0.5)  # row t at the height of bar t
+    digit.imshow(image[0], cmap="gray", vmin=0, vmax=1, extent=beside_its_bar, aspect="auto")
     digit.set(title="The image: row t is time step t", xlabel="pixel (column)", ylabel="row read")
     digit.set_yticks(rows[::3])
     final = guesses[-1]
-    drawn = bars.barh(
-        rows, answers.max(axis=-1), color=["tab:red" if g == final else "tab:gray" for g in guesses]
-    )
+    colours = ["tab:red" if guess == final else "tab:gray" for guess in guesses]
+    drawn = bars.barh(rows, answers.max(axis=-1), color=colours)
     bars.bar_label(drawn, labels=[str(g) for g in guesses], padding=2, fontsize=8)
     bars.xaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
-    bars.set(
-        xlim=(0, 1.08),
-        xlabel="probability of the guess",
-        title=f"The guess (at each bar's end) and its\nprobability; in red: {final}, the final "
-        "answer",
-    )
+    title = f"The guess (at each bar's end) and its\nprobability; in red: {final}, the final answer"
+    bars.set(xlim=(0, 1.08), xlabel="probability of the guess", title=title)
     return fig
 
 
@@ -527,12 +537,6 @@ def publish(path, write, replace):
     return target
 
 
-def write_figure(figure, args, flag, what):
-    """A matplotlib figure to the PNG of `flag`, and a line saying what it shows and where."""
-    path = getattr(args, flag[2:].replace("-", "_"))
-    print(f"{what}: {publish(path, lambda f: figure.savefig(f, dpi=120), args.overwrite)}")
-
-
 def load_model(path):
     """A model written by Checkpoint, and the settings it holds; or a one-line error."""
     try:
@@ -602,12 +606,9 @@ def log_dir(args):
 
 MODEL = ("hidden",)  # what a saved model keeps
 OUTPUTS = ("--save", "--errors-png", "--inspect-png", "--json", "--log-dir")
-SAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "mnist_sample.npz")
 EPOCHS = whole(0, 100_000)
 RATE = checked(float, lambda x: 0 < x <= 10, "a number above 0, at most 10")
-IMAGE = checked(str, bool, "the name of an image file")
-TEST_IMAGE = checked(str, bool, "the number of a test image, or the name of an image file")
-DATA_DIR = checked(str, os.path.isdir, "a folder that exists, with mnist.npz or the four IDX files")
+DATA_DIR = checked(str, os.path.exists, "mnist.npz, or a folder with it or the four IDX files")
 
 
 def parse_args(argv):
@@ -631,11 +632,11 @@ def parse_args(argv):
     add("--lr", type=RATE, help=f"Adam's learning rate, {RATE.wanted} ({default('lr')})")
     add("--hidden", type=whole(1, 4096), help=f"LSTM units (default: {NUM_UNITS})")
     add("--seed", type=SEED, help="seeds the weights, the batches and the shifts (default: 0)")
-    add("--data-dir", type=DATA_DIR, metavar="DIR", help="a folder with mnist.npz or the four "
-        "IDX files, gzipped or not (default: Keras' download, else the bundled sample)")
+    add("--data-dir", type=DATA_DIR, metavar="PATH", help=f"{DATA_DIR.wanted}, gzipped or not; "
+        "data/ has a sample of 3,000 digits (default: Keras' download)")
     add("--errors-png", metavar="PATH", help="the digits it gets wrong, drawn (default: none)")
-    add("--predict", type=IMAGE, metavar="IMAGE", help="read this image (default: none)")
-    add("--inspect", type=TEST_IMAGE, metavar="IMAGE", help="the guess after each row of this "
+    add("--predict", metavar="IMAGE", help="read this image (default: none)")
+    add("--inspect", metavar="IMAGE", help="the guess after each row of this "
         "image, or of the test image of this number (default: none)")
     add("--inspect-png", metavar="PATH", help="--inspect, drawn (default: none)")
     add("--save", metavar="PATH", help="the model, whole, after every epoch (default: none)")
@@ -649,84 +650,33 @@ def parse_args(argv):
 
 
 def mnist_data(data_dir):
-    """--data-dir's files, else Keras' download, else the sample in data/ (3,000 real digits);
-    or a one-line error that says what failed and what to pass."""
-    if data_dir:
-        return read_digits(data_dir), data_dir
+    """load_mnist(--data-dir), checked: 28x28 bytes an image, a digit a label; or a one-line error
+    that says what failed (the download's own reason) and what to pass."""
     try:
-        return load_mnist(), "keras.datasets.mnist"
-    except Exception as error:  # no network, a proxy, a full disk: the download's own reason
-        reason = f"{type(error).__name__}: {error}"
-    if not os.path.exists(SAMPLE):
-        fail(f"could not download MNIST ({reason}), and {SAMPLE} is not there: pass --data-dir")
-    print(
-        f"Could not download MNIST ({reason}). Using the sample in data/: 2,000 training and 1,000 "
-        "test images; seed 0 reaches 82% accuracy. For the full set, run once online, or pass "
-        "--data-dir."
-    )
-    return read_digits(SAMPLE), "the bundled sample"
-
-
-import gzip  # MNIST's own files come gzipped
-
-IDX_FILES = dict(x_train="train-images-idx3-ubyte", y_train="train-labels-idx1-ubyte")
-IDX_FILES.update(x_test="t10k-images-idx3-ubyte", y_test="t10k-labels-idx1-ubyte")
-
-
-def read_digits(path):
-    """mnist.npz (Keras' file; `path` itself or in the folder `path`) or MNIST's four IDX files,
-    gzipped or not, checked: 28x28 bytes per image, a digit per label; or a one-line error."""
-    npz = path if os.path.isfile(path) else os.path.join(path, "mnist.npz")
-    try:
-        if os.path.exists(npz):
-            with np.load(npz) as arrays:
-                data = {key: arrays[key] for key in IDX_FILES}
-        else:
-            data = {key: read_idx(os.path.join(path, name)) for key, name in IDX_FILES.items()}
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
-        fail(f"{path}: not MNIST's mnist.npz or IDX files ({type(error).__name__}: {error})")
+        data = load_mnist(data_dir)
+    except Exception as error:  # a corrupt file; no network, a proxy, a full disk for the download
+        what = f"{data_dir}: not MNIST's files" if data_dir else "could not download MNIST"
+        fail(f"{what} ({type(error).__name__}: {error}); --help says what --data-dir takes")
     for split_name, least in (("train", 2), ("test", 1)):
         x, y = data[f"x_{split_name}"], data[f"y_{split_name}"]
         if x.shape[1:] != (28, 28) or y.shape != x.shape[:1] or len(x) < least:
-            fail(f"{path}: {split_name} images {x.shape}, labels {y.shape}: {least}+ of 28x28 each")
+            fail(f"{data_dir}: {split_name} images {x.shape}, labels {y.shape}: {least}+ of 28x28")
         if x.dtype != np.uint8 or not np.isin(y, range(10)).all():
-            fail(
-                f"{path}: {split_name} images of {x.dtype}, labels {np.unique(y)[:12]}: bytes, 0-9"
-            )
+            fail(f"{data_dir}: {split_name} images of {x.dtype}, labels {np.unique(y)[:12]}: 0-9")
     return data
 
 
-def read_idx(path):
-    """One IDX file, gzipped or not: 0, 0, 8 (bytes), the number of dimensions, each one's size
-    (4 bytes, big-endian), then the bytes."""
-    with gzip.open(path + ".gz") if os.path.exists(path + ".gz") else open(path, "rb") as f:
-        data = f.read()
-    if data[:3] != b"\0\0\x08":
-        raise ValueError(f"{os.path.basename(path)}: not an IDX file of bytes")
-    shape = np.frombuffer(data, ">u4", count=data[3], offset=4)
-    return np.frombuffer(data, np.uint8, offset=4 + 4 * data[3]).reshape(shape)
-
-
 def read_image(path, flag):
-    """Any image TensorFlow decodes (PNG, JPEG, GIF, BMP), grey or colour, transparency laid on
-    white paper as drawing programs save it; as_mnist's [h, w, 1] in [0, 1]; or a one-line error."""
+    """Any image TensorFlow decodes, made a digit by as_mnist; or a one-line error."""
+    if not os.path.isfile(path) or not os.access(path, os.R_OK):
+        fail(f"{flag} {path}: no such file, or not one this user may read")
     try:
         image = tf.io.decode_image(tf.io.read_file(path), expand_animations=False)
-    except tf.errors.NotFoundError:
-        fail(f"{flag} {path}: no such file")
+        return as_mnist(tf.cast(image, tf.float32).numpy() / 255)
     except tf.errors.InvalidArgumentError:
-        fail(f"{flag} {path}: not an image TensorFlow can read (PNG, JPEG, GIF or BMP)")
-    except tf.errors.OpError:  # a folder, a file this user may not read, ...
-        fail(f"{flag} {path}: {'a folder, not an image' if os.path.isdir(path) else 'unreadable'}")
-    image = tf.cast(image, tf.float32).numpy() / 255
-    if image.shape[-1] in (2, 4):  # transparency: laid on white paper
-        image = image[..., :-1] * image[..., -1:] + (1 - image[..., -1:])
-    grey, (height, width) = image.mean(axis=-1, keepdims=True), image.shape[:2]
-    if min(height, width) < 8:
-        fail(f"{flag} {path}: {width}x{height} pixels are too few to hold a digit (8x8 at least)")
-    if np.ptp(grey) < 0.1:
-        fail(f"{flag} {path}: an image of one shade cannot hold a digit")
-    return as_mnist(grey)
+        fail(f"{flag} {path}: not an image TensorFlow can read: PNG, JPEG, GIF, BMP or WebP")
+    except ValueError as error:
+        fail(f"{flag} {path}: {error}: not a digit")
 
 
 def from_the_terminal(args):
@@ -736,46 +686,41 @@ def from_the_terminal(args):
     recipe = settle(args, saved)
     if args.inspect_png and not args.inspect:
         fail("--inspect-png draws what --inspect shows: give --inspect IMAGE too")
-    images = {  # a number names a test image
-        flag: read_image(path, flag)
-        for flag, path in (("--predict", args.predict), ("--inspect", args.inspect))
-        if path and not (flag == "--inspect" and path.isdecimal())
-    }
+    number = args.inspect and args.inspect.isdecimal()  # the test image of that number
+    image = args.predict is not None and read_image(args.predict, "--predict")
+    inspected = args.inspect is not None and not number and read_image(args.inspect, "--inspect")
+    name = args.inspect  # a file's name, or "Test image 3 (a 5)" below
     first_epoch, metrics = saved.get("epoch", 0), dict(recipe=args.recipe, metric="accuracy")
-    answers_only = model is not None and first_epoch >= recipe["epochs"]
-    answers_only = answers_only and bool(args.predict or args.inspect)
-    if answers_only and args.predict:  # a loaded model answers at once
-        metrics.update(predict(model, images["--predict"], args.predict))
-    if answers_only and args.predict and not args.inspect:
-        return metrics
-    data, metrics["data"] = mnist_data(args.data_dir)
-    if args.dry_run:
-        recipe["epochs"], data = 1, {key: value[:1000] for key, value in data.items()}
-    if not answers_only:
-        checkpoint = Checkpoint(
-            args, recipe, first_epoch, recipe["epochs"] if recipe["steps"] else 1
-        )
+    train = model is None or first_epoch < recipe["epochs"] or not (args.predict or args.inspect)
+    if train or args.inspect:  # a loaded model answers --predict at once
+        data, metrics["data"] = mnist_data(args.data_dir), args.data_dir or "keras.datasets.mnist"
+        if args.dry_run:
+            recipe["epochs"], data = 1, {key: value[:1000] for key, value in data.items()}
+        x_test, y_test = split(data)[2]
+    if number:
+        k = int(args.inspect)
+        if k >= len(x_test):
+            fail(f"--inspect {k}: give a test image from 0 to {len(x_test) - 1:,}, or a file")
+        inspected, name = x_test[k : k + 1], f"Test image {k} (a {y_test[k]})"
+    if train:
+        passes = recipe["epochs"] if recipe["steps"] else 1  # the article's steps in an epoch
+        checkpoint = Checkpoint(args, recipe, first_epoch, passes)
         model, figures, test = run(recipe, data, model, first_epoch, [checkpoint, *log_dir(args)])
         metrics.update(figures, hidden=recipe["hidden"], seed=recipe["seed"])
         if args.save:  # the run is over: no epochs left to go on with
             checkpoint.save(model, figures["epochs"], figures["epochs"])
             print(f"Saved the model to {checkpoint.path}")
         if args.errors_png:
-            write_figure(errors_figure(*test), args, "--errors-png", "The digits it got wrong")
-        if args.predict:
-            metrics.update(predict(model, images["--predict"], args.predict))
-    x_test, y_test = split(data)[2]
-    if args.inspect:  # a file's image, or the test image of that number
-        image, name = images.get("--inspect"), args.inspect
-        if image is None and int(args.inspect) >= len(x_test):
-            fail(f"--inspect {name}: give a test image from 0 to {len(x_test) - 1:,}, or a file")
-        if image is None:
-            k = int(name)
-            image, name = x_test[k : k + 1], f"Test image {k} (a {y_test[k]})"
-        answers, metrics["rows_to_answer"] = inspect(model, image, name, x_test)
+            path = publish(args.errors_png, errors_figure(*test).savefig, args.overwrite)
+            print(f"The digits it got wrong: {path}")
+    if args.predict:
+        metrics.update(predict(model, image, args.predict))
+    if args.inspect:
+        answers, metrics["rows_to_answer"] = inspect(model, inspected, name, x_test)
         if args.inspect_png:
-            figure = inspect_figure(image, answers, name)
-            write_figure(figure, args, "--inspect-png", "The digit, and the guess after each row")
+            figure = inspect_figure(inspected, answers, name)
+            path = publish(args.inspect_png, figure.savefig, args.overwrite)
+            print(f"The digit, and the guess after each row: {path}")
     return metrics
 
 

@@ -12,7 +12,6 @@ import itertools
 import math
 import os
 import time
-import timeit
 
 os.environ["KERAS_BACKEND"] = "tensorflow"  # a TensorFlow lesson, whatever the environment says
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's start-up chatter
@@ -46,11 +45,9 @@ RECIPES = {
         check_every=20,
         print_every=200,
     ),
-    # Ours: the sum after *every* step is a target, not just the last (the article's goal is "the
-    # current sum at each step"), and every suffix of the 1024 sequences is one too (with_suffixes).
-    # Small batches, a higher rate decayed to zero, and the weights decayed (AdamW's decoupled
-    # weight decay): all ten seeds 0-9 then sum every test sequence right, where seven did not
-    # without both (benchmarks/sweeps/sign_sum_diy_lstm-*.md).
+    # Ours: every step's sum a target (the article's goal: "the current sum at each step"), every
+    # suffix a sequence, small batches, a higher rate decayed to zero, AdamW's weight decay: seeds
+    # 0-9 all sum every test sequence right; 7 did not without the last two (benchmarks/sweeps).
     "fast": dict(
         TASK,
         batch_size=32,
@@ -92,13 +89,6 @@ def encode_sequence(text):
     return ENCODING[[SYMBOLS.index(symbol) for symbol in text]]
 
 
-def decode_sequence(vectors):
-    """The inverse of encode_sequence: [length, 3] -> 'I+0'."""
-    return "".join(
-        SYMBOLS[ENCODING.tolist().index(list(vector))] for vector in np.asarray(vectors).tolist()
-    )
-
-
 def from_digits(digits):
     """Symbols as numbers (0 '0', 1 '+', 2 '-', 3 'I'), [n, length] -> inputs [n, length, 3] and
     the sum after each step [n, length]: a cumulative sum of +1/-1 steps, each signed by the I's
@@ -116,9 +106,8 @@ def all_sequences(length):
 
 def make_data(train_lengths, test_lengths, seed):
     """Train and test, each {length: (inputs, running sums)}: a trained length's sequences shuffled
-    by `seed`, a quarter to train (NUM_EXAMPLES), the rest to test; every other length in
-    `test_lengths` tests on all its sequences. Past length 6 both are capped (MAX_TRAIN,
-    MAX_SAMPLE): a random part of the 65,536 sequences of length 8 is plenty."""
+    by `seed`, a quarter to train (NUM_EXAMPLES), the rest to test; other lengths test on all
+    theirs. Past length 6 both are capped (MAX_TRAIN, MAX_SAMPLE): a random part is plenty."""
     rng = np.random.default_rng(seed)
     train, test = {}, {}
     for length in sorted(set(train_lengths) | set(test_lengths)):
@@ -139,8 +128,8 @@ def make_data(train_lengths, test_lengths, seed):
 # ## Beyond the article: every suffix of a training sequence is a sequence too
 def with_suffixes(train):
     """The training sequences, and the last 1, 2, ... symbols of each as sequences of their own,
-    each once: {length: (inputs, running sums)}. Without them what a seed's quarter rarely shows
-    (I's in a row) stayed unlearned. A trained length gets none: its other sequences test."""
+    each once (a trained length gets none: its other sequences test). Without them what a seed's
+    quarter rarely shows (I's in a row) stayed unlearned."""
     added = {}
     for length, (inputs, _) in train.items():
         digits = np.rint(inputs @ np.arange(1, FEATURE_SIZE + 1)).astype(int)  # back to 0..3
@@ -154,9 +143,9 @@ def with_suffixes(train):
 # ## 3. LSTM Layer
 @keras.saving.register_keras_serializable(package="sign_sum_diy_lstm")
 class DiyLSTM(keras.layers.Layer):
-    """The article's LSTM, gate by gate, as a Keras layer so that fit, save and load come free:
-    [batch, timesteps, 3] -> [batch, timesteps, 24], h after every step. The article's W_f is 24x27
-    times a column [h, x]; here a row is an example, as in Keras, so W_f is 27x24."""
+    """The article's LSTM, gate by gate, as a Keras layer (fit, save and load come free): [batch,
+    timesteps, 3] -> h after every step, [batch, timesteps, 24]. A row is an example, as in Keras,
+    so W_f is 27x24 where the article's, times a column [h, x], is 24x27."""
 
     def __init__(self, units=LSTM_SIZE, **kwargs):
         super().__init__(**kwargs)
@@ -211,16 +200,13 @@ class DiyLSTM(keras.layers.Layer):
         return self.h_t(ht_minus_1_and_xt, FinalConveyor), FinalConveyor
 
     def call(self, data):
-        """tf.while_loop over the time steps, as many as the data has. The article's loop carries
-        (prediction, state, step); here the step comes first, for the condition, and a TensorArray
-        keeps h after every step, so that every step's sum can be a target."""
+        """tf.while_loop over the data's time steps, carrying (step, prediction, state): the step
+        first, for the condition; a TensorArray keeps h after each step, every sum a target."""
         data_length, timesteps = tf.shape(data)[0], tf.shape(data)[1]
         initial = tf.zeros([data_length, self.units])
 
         def lstm_loop(step, last_lstm_prediction, last_state, predictions):
-            lstm_prediction, state = self.lstm_cell(
-                last_lstm_prediction, last_state, data[:, step, :]
-            )
+            lstm_prediction, state = self.lstm_cell(last_lstm_prediction, last_state, data[:, step])
             return step + 1, lstm_prediction, state, predictions.write(step, lstm_prediction)
 
         _, _, _, predictions = tf.while_loop(
@@ -232,8 +218,7 @@ class DiyLSTM(keras.layers.Layer):
         return tf.transpose(predictions.stack(), [1, 0, 2])
 
     def steps(self, data):
-        """The cell's insides after every step, from lstm_cell's own functions: INSIDE's gates,
-        candidate and conveyor, each [batch, timesteps, units] (the while loop keeps only h)."""
+        """INSIDE after every step, by lstm_cell's own functions: each [batch, timesteps, units]."""
         ht = Conveyor = tf.zeros([len(data), self.units])
         kept = []
         for step in range(data.shape[1]):
@@ -244,15 +229,18 @@ class DiyLSTM(keras.layers.Layer):
             kept.append(np.stack([*gates, Conveyor, self.o_t(ht_minus_1_and_xt)]))
         return dict(zip(INSIDE, np.stack(kept, axis=2)))
 
-    def compute_output_shape(self, input_shape):
-        return (*input_shape[:-1], self.units)
-
     def get_config(self):
         return {**super().get_config(), "units": self.units}
 
 
-# what DiyLSTM.steps reads, in the article's order
-INSIDE = ("forget", "input", "candidate", "conveyor", "output")
+# what DiyLSTM.steps reads, in the article's order, and how --inspect-png titles it
+INSIDE = dict(
+    forget="Forget gate f_t (1 keeps the conveyor)",
+    input="Input gate i_t (1 lets the candidate in)",
+    candidate="Candidate conveyor",
+    conveyor="Conveyor C_t after each symbol",
+    output="Output gate o_t (1 shows the conveyor)",
+)
 
 
 def build_model(units):
@@ -291,9 +279,8 @@ def errors_per_length(model, test):
 
 # ## 5. Training
 def batches(train, batch_size, every_step, seed, first_epoch):
-    """(inputs, running sums, step weights) for every epoch from `first_epoch` on, one length per
-    batch, in an order that depends on (seed, epoch) alone (a run that goes on from --load trains
-    on the batches a run never stopped would have); and the steps in an epoch."""
+    """(inputs, running sums, step weights) for every epoch from `first_epoch` on, one length a
+    batch, in an order of (seed, epoch) alone (as if --load's run never stopped); steps an epoch."""
 
     def generate():
         for epoch in itertools.count(first_epoch):
@@ -317,8 +304,7 @@ def batches(train, batch_size, every_step, seed, first_epoch):
 
 
 def schedule(epochs, check_every):
-    """The article's epochs in Keras' terms: `passes` of them make one of Keras' (the test check
-    runs between two), and how many of Keras' epochs to run at most."""
+    """`passes` of the article's epochs make one of Keras' (the check runs after it); how many."""
     passes = math.gcd(check_every, epochs) or 1
     return passes, epochs // passes
 
@@ -349,8 +335,7 @@ class TestCheck(keras.callbacks.Callback):
 
 
 def train(model, dataset, steps, epochs, first_epoch, callbacks):
-    """model.fit from `first_epoch` until a callback stops it or the last epoch; Ctrl-C stops it
-    cleanly. Returns the seconds it took."""
+    """model.fit from `first_epoch` to a callback's stop or the last epoch, or Ctrl-C: seconds."""
     started = time.perf_counter()
     try:
         model.fit(
@@ -369,8 +354,7 @@ def train(model, dataset, steps, epochs, first_epoch, callbacks):
 
 # ## Test the result, and the article's exercise: any length
 def predict(model, text):
-    """sess.run(prediction, {data: [encodeSequence("00-+++")]}): the sum after every step, beside
-    the true one."""
+    """sess.run(prediction, {data: [encodeSequence("00-+++")]}): each step's sum, and the true."""
     sums = model.predict_on_batch(encode_sequence(text)[None])[0, :, 0]
     print(
         f"{text} = {sequence_sum(text)}; the model says {sums[-1]:.3f}, which rounds to "
@@ -381,8 +365,7 @@ def predict(model, text):
 
 
 def length_report(model, test, train_lengths):
-    """The error at every length, trained or not, and the headline: how many test sequences of
-    the trained lengths are wrong."""
+    """The error at every length, trained or not: printed, and {length: (wrong, sequences)}."""
     print("\n length  trained  sequences  wrong   error")
     per_length = errors_per_length(model, test)
     for length, (wrong, n) in per_length.items():
@@ -410,8 +393,7 @@ def signs(inputs):
 
 
 def find_units(cell, test):
-    """follows() for the running sum and for the sign, read off the conveyor after every step of
-    the test sequences: {'sum': (unit, r, r_all), 'sign': (unit, r, r_all)}."""
+    """follows() for the running sum and the sign, on the conveyor after each test step, by name."""
     conveyor = np.concatenate(
         [cell.steps(inputs)["conveyor"].reshape(-1, cell.units) for inputs, _ in test.values()]
     )
@@ -457,27 +439,20 @@ def inspect(model, text, units):
 
 
 def inspect_figure(inside, sums, model_sums, text, units):
-    """--inspect-png's figure: the true and the model's running sum; then each gate, the candidate
-    and the conveyor C_t of every unit after each symbol, the sum's and the sign's units framed."""
+    """--inspect-png's figure: the true and the model's sums; each gate, candidate and conveyor of
+    every unit after each symbol, the sum's and the sign's units framed."""
     from matplotlib.figure import Figure  # only where a picture is asked
 
     steps = np.arange(len(text))
     fig = Figure(figsize=(max(11.0, 0.7 * len(text) + 5), 13), layout="constrained")
-    panels = fig.subplots(3, 2, sharex=True).ravel()
+    panels = fig.subplots(3, 2).ravel()
     fig.suptitle(f"Inside the hand-written LSTM as it reads {text!r}", fontsize="x-large")
     panels[0].plot(steps, sums, "ko--", label="the true sum so far")
     panels[0].plot(steps, model_sums, "o-", color="tab:red", label="the model's")
     panels[0].set(title="The running sum", ylabel="sum")
     panels[0].legend()
     found = {unit: f"{unit}: {name}, r = {r:+.2f}" for name, (unit, r, _) in units.items()}
-    titles = dict(
-        conveyor="Conveyor C_t after each symbol",
-        forget="Forget gate f_t (1 keeps the conveyor)",
-        input="Input gate i_t (1 lets the candidate in)",
-        candidate="Candidate conveyor",
-        output="Output gate o_t (1 shows the conveyor)",
-    )
-    for ax, (name, title) in zip(panels[1:], titles.items()):
+    for ax, (name, title) in zip(panels[1:], INSIDE.items()):
         values, signed = inside[name].T, name in ("conveyor", "candidate")  # [units, steps]
         limit = np.abs(values).max() if signed else 1
         cmap, low = ("RdBu_r", -limit) if signed else ("viridis", 0)
@@ -488,20 +463,17 @@ def inspect_figure(inside, sums, model_sums, text, units):
         for unit in found:
             ax.axhspan(unit - 0.5, unit + 0.5, fill=False, linewidth=1.5)
         ax.set(title=title, ylabel="unit")
-    for ax in (panels[0], *panels[-2:]):
+    for ax in panels:
         ax.set_xticks(steps, labels=list(text))
-        ax.tick_params(labelbottom=True)
-        ax.set_xlabel("symbol read")
+    fig.supxlabel("symbol read")
     return fig
 
 
 # ## Beyond the article: the hand-written cell against Keras' own
-# The article: "you'll achieve better results with TensorFlow's own LSTM". Same weights, same
-# numbers?
+# The article: "you'll achieve better results with TensorFlow's own LSTM". Same weights, same sums?
 def keras_to_diy(kernel, recurrent_kernel, bias):
-    """keras.layers.LSTM's weights (or their gradients) as DiyLSTM's: W_f, b_f, W_i, b_i, W_C, b_C,
-    W_o, b_o. Keras packs the gates side by side as i, f, c, o, the input and recurrent kernels
-    apart; the article's [h, x] puts h first."""
+    """keras.layers.LSTM's weights (or gradients) as DiyLSTM's W_f, b_f, ... W_o, b_o: Keras packs
+    the gates as i, f, c, o, the input and recurrent kernels apart; [h, x] puts h first."""
     units, arranged = recurrent_kernel.shape[0], []
     for gate in (1, 0, 2, 3):  # f, i, c, o
         columns = slice(gate * units, (gate + 1) * units)
@@ -510,10 +482,9 @@ def keras_to_diy(kernel, recurrent_kernel, bias):
     return arranged
 
 
-def compare_with_keras(units=LSTM_SIZE, lengths=(1, 6, 11), batch=64, seed=0, timing_batch=1024):
-    """DiyLSTM and keras.layers.LSTM with the same weights on random inputs of each length: the
-    largest difference of outputs, and of gradients (to the inputs and every weight, relative where
-    above 1); the milliseconds of a forward and backward pass of each (the best of 5 x 20)."""
+def compare_with_keras(units=LSTM_SIZE, lengths=(1, 6, 11), batch=64, seed=0):
+    """DiyLSTM and keras.layers.LSTM, same weights, random inputs of each length: the largest gap of
+    outputs, and of gradients (to the inputs and every weight, relative where above 1)."""
     keras_lstm, diy = keras.layers.LSTM(units, return_sequences=True, seed=seed), DiyLSTM(units)
     keras_lstm.build((None, None, FEATURE_SIZE))
     diy.build((None, None, FEATURE_SIZE))
@@ -540,21 +511,11 @@ def compare_with_keras(units=LSTM_SIZE, lengths=(1, 6, 11), batch=64, seed=0, ti
         for want, got in zip(expected, diy_grads):
             error = np.abs(want - got).max() / max(np.abs(want).max(), 1.0)
             worst_gradient = max(worst_gradient, float(error))
-    data = tf.constant(rng.normal(size=(timing_batch, SEQUENCE_LENGTH, FEATURE_SIZE)), tf.float32)
-    milliseconds = {}
-    for name, layer in (("diy", diy), ("keras", keras_lstm)):
-        forward_backward = tf.function(
-            lambda: tf.gradients(tf.reduce_sum(layer(data)), layer.weights)
-        )
-        forward_backward()  # trace once
-        milliseconds[name] = min(timeit.repeat(forward_backward, number=20, repeat=5)) / 20 * 1000
     print(
         f"DiyLSTM vs keras.layers.LSTM, same weights, lengths {lengths}: outputs differ by at most "
-        f"{worst_output:.1e}, gradients by at most {worst_gradient:.1e} (relative); forward and "
-        f"backward, batch {timing_batch}, {SEQUENCE_LENGTH} steps, {units} units: hand-written "
-        f"{milliseconds['diy']:.1f} ms, Keras {milliseconds['keras']:.1f} ms"
+        f"{worst_output:.1e}, gradients by at most {worst_gradient:.1e} (relative)"
     )
-    return dict(worst_output=worst_output, worst_gradient=worst_gradient, milliseconds=milliseconds)
+    return dict(worst_output=worst_output, worst_gradient=worst_gradient)
 
 
 # ## The lesson, in the article's order
@@ -695,12 +656,6 @@ def publish(path, write, replace):
     if target != path:
         print(f"{path} appeared while this run worked: left alone; this run's is {target}")
     return target
-
-
-def write_figure(figure, args, flag, what):
-    """A matplotlib figure to the PNG of `flag`, and a line saying what it shows and where."""
-    path = getattr(args, flag[2:].replace("-", "_"))
-    print(f"{what}: {publish(path, lambda f: figure.savefig(f, dpi=120), args.overwrite)}")
 
 
 def load_model(path):
@@ -864,7 +819,8 @@ def from_the_terminal(args):
         metrics["units"] = {key: dict(unit=u, r=r, r_all=ra) for key, (u, r, ra) in units.items()}
         if args.inspect_png:
             figure = inspect_figure(inside, sums, model_sums, args.inspect, units)
-            write_figure(figure, args, "--inspect-png", "The running sums, the gates, the conveyor")
+            path = publish(args.inspect_png, figure.savefig, args.overwrite)
+            print(f"The running sums, the gates, the conveyor: {path}")
     return metrics
 
 

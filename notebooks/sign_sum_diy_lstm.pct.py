@@ -56,7 +56,7 @@ test = {length: test_data[length] for length in train_lengths}
 for length, (inputs, sums) in train_data.items():
     print(
         f"length {length}: train inputs {inputs.shape}, running sums {sums.shape}; "
-        f"{diy.decode_sequence(inputs[0])!r} sums to {sums[0].tolist()}"
+        f"the first sums to {sums[0].tolist()}"
     )
 
 # %% [markdown]
@@ -124,7 +124,7 @@ diy.inspect_figure(inside, sums, model_sums, "-+I++I0-", units)
 # copies the weights across and compares outputs and gradients (`--check`).
 
 # %%
-diy.compare_with_keras(timing_batch=64)
+diy.compare_with_keras()
 
 # %% [markdown]
 # ## The whole script, from a terminal

@@ -10,6 +10,7 @@ import sys
 import tempfile
 import time
 
+import numpy as np
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -31,6 +32,17 @@ def own_temporary_folder(tmp_path, monkeypatch):
     """Each test keeps its backups (the scripts' tempfile.gettempdir()/lstm-backups) in its own
     folder."""
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+
+@pytest.fixture(autouse=True)
+def mnist_download_is_the_sample(monkeypatch):
+    """No test downloads: Keras' MNIST downloader returns the repository's sample (2,000 training
+    and 1,000 test digits), as a cached download would, and on CI as here."""
+    import keras
+
+    with np.load(ROOT / "data" / "mnist_sample.npz") as sample:
+        arrays = [sample[key] for key in ("x_train", "y_train", "x_test", "y_test")]
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", lambda: (arrays[:2], arrays[2:]))
 
 
 @pytest.fixture
@@ -132,13 +144,14 @@ def figures(monkeypatch):
     drawn = {}
 
     def figures(script):
-        write = script.write_figure
+        publish = script.publish
 
-        def keep(figure, args, flag, what):
-            drawn[pathlib.Path(getattr(args, flag[2:].replace("-", "_"))).name] = figure
-            write(figure, args, flag, what)
+        def keep(path, write, replace):
+            if hasattr(write, "__self__"):  # a figure's savefig: a picture
+                drawn[pathlib.Path(path).name] = write.__self__
+            return publish(path, write, replace)
 
-        monkeypatch.setattr(script, "write_figure", keep)
+        monkeypatch.setattr(script, "publish", keep)
         return drawn
 
     return figures

@@ -92,7 +92,7 @@ TINY = {  # each script's run of a few epochs, a second or two an epoch
     "count_ones": ["--length", "10", "--train-size", "256", "--epochs", "8", "--batch-size", "16"],
     "sign_sum_diy_lstm": ["--train-lengths", "1-4", "--epochs", "40"],
     "aesop_next_word": ["--hidden", "32", "--epochs", "8", "--batch-size", "16"],
-    "mnist_rows": ["--epochs", "3", "--batch-size", "256"],
+    "mnist_rows": ["--epochs", "3", "--data-dir", str(ROOT / "data" / "mnist_sample.npz")],
 }
 
 
