@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+MNIST_SAMPLE = ROOT / "data" / "mnist_sample.npz"  # 2,000 training and 1,000 test digits
 # The keys every script's --json writes (the benchmark reads them).
 JSON_KEYS = {
     "script",
@@ -29,8 +30,7 @@ JSON_KEYS = {
 
 @pytest.fixture(autouse=True)
 def own_temporary_folder(tmp_path, monkeypatch):
-    """Each test keeps its backups (the scripts' tempfile.gettempdir()/lstm-backups) in its own
-    folder."""
+    """Each test's temporary files (the scripts' tempfile.gettempdir()) in its own folder."""
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
 
 
@@ -40,7 +40,7 @@ def mnist_download_is_the_sample(monkeypatch):
     and 1,000 test digits), as a cached download would, and on CI as here."""
     import keras
 
-    with np.load(ROOT / "data" / "mnist_sample.npz") as sample:
+    with np.load(MNIST_SAMPLE) as sample:
         arrays = [sample[key] for key in ("x_train", "y_train", "x_test", "y_test")]
     monkeypatch.setattr(keras.datasets.mnist, "load_data", lambda: (arrays[:2], arrays[2:]))
 

@@ -17,7 +17,7 @@ import aesop_next_word
 import count_ones
 import mnist_rows
 import sign_sum_diy_lstm
-from conftest import ROOT
+from conftest import MNIST_SAMPLE, ROOT
 
 SCRIPTS = [count_ones, sign_sum_diy_lstm, aesop_next_word, mnist_rows]
 
@@ -92,7 +92,7 @@ TINY = {  # each script's run of a few epochs, a second or two an epoch
     "count_ones": ["--length", "10", "--train-size", "256", "--epochs", "8", "--batch-size", "16"],
     "sign_sum_diy_lstm": ["--train-lengths", "1-4", "--epochs", "40"],
     "aesop_next_word": ["--hidden", "32", "--epochs", "8", "--batch-size", "16"],
-    "mnist_rows": ["--epochs", "3", "--data-dir", str(ROOT / "data" / "mnist_sample.npz")],
+    "mnist_rows": ["--epochs", "3", "--data-dir", str(MNIST_SAMPLE)],
 }
 
 

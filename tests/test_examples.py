@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import ROOT
+from conftest import MNIST_SAMPLE, ROOT
 
 SCRIPTS = ["count_ones", "sign_sum_diy_lstm", "aesop_next_word", "mnist_rows"]
 COMMAND = re.compile(rf"python ((?:{'|'.join(SCRIPTS)})\.py[^`#\n]*)")
@@ -61,8 +61,8 @@ def folder(tmp_path, monkeypatch):
     (tmp_path / "docs").mkdir()
     mnist = tmp_path / "mnist"
     mnist.mkdir()
-    shutil.copy(ROOT / "data" / "mnist_sample.npz", mnist / "mnist.npz")
-    digit = np.load(ROOT / "data" / "mnist_sample.npz")["x_test"][0]
+    shutil.copy(MNIST_SAMPLE, mnist / "mnist.npz")
+    digit = np.load(MNIST_SAMPLE)["x_test"][0]
     (tmp_path / "my_digit.png").write_bytes(tf.io.encode_png(digit[..., None]).numpy())
     (tmp_path / "my_story.txt").write_text(
         "the cat sat on the mat and the dog sat on the log . " * 3

@@ -10,12 +10,12 @@ import pytest
 import tensorflow as tf
 
 import mnist_rows
-from conftest import explains
+from conftest import MNIST_SAMPLE, explains
 
 main = mnist_rows.main
 SHARED = pathlib.Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "mnist"
 QUICK = ["--epochs", "1", "--batch-size", "64"]  # one pass over the sample's 1,834 training images
-SAMPLE = str(pathlib.Path(mnist_rows.__file__).parent / "data" / "mnist_sample.npz")
+SAMPLE = str(MNIST_SAMPLE)
 
 
 def write_idx(folder, images=3, labels=3, gz=True, magic=(2051, 2049), cut=0):
