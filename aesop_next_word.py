@@ -484,8 +484,13 @@ def whole(low, high):
     return checked(int, lambda n: low <= n <= high, f"a whole number from {low:,} to {high:,}")
 
 
-MODEL_FILE = checked(str, bool, "the name of a file written by --save")
 SEED = whole(0, 2**32 - 1)  # what NumPy's seeding takes
+MODEL = ("n_input", "hidden", "layers")  # what a saved model keeps, with its vocabulary
+OUTPUTS = ("--save", "--inspect-png", "--json", "--log-dir")
+EPOCHS = whole(0, 100_000)
+RATE = checked(float, lambda x: 0 < x <= 10, "a number above 0, at most 10")
+TEMPERATURE = checked(float, lambda x: 0 <= x <= 100, "a number from 0 to 100")
+TEXT_FILE = checked(str, bool, "the name of a UTF-8 text file")
 
 
 def check_outputs(args, flags):
@@ -609,14 +614,6 @@ def log_dir(args):
     return [keras.callbacks.TensorBoard(tempfile.mkdtemp(prefix=prefix, dir=args.log_dir))]
 
 
-MODEL = ("n_input", "hidden", "layers")  # what a saved model keeps, with its vocabulary
-OUTPUTS = ("--save", "--inspect-png", "--json", "--log-dir")
-EPOCHS = whole(0, 100_000)
-RATE = checked(float, lambda x: 0 < x <= 10, "a number above 0, at most 10")
-TEMPERATURE = checked(float, lambda x: 0 <= x <= 100, "a number from 0 to 100")
-TEXT_FILE = checked(str, bool, "the name of a UTF-8 text file")
-
-
 def parse_args(argv):
     """The flags, a table left unformatted; each checked by its type, more by from_the_terminal."""
 
@@ -649,7 +646,7 @@ def parse_args(argv):
         "step, and each word's nearest in the embedding (default: none)")
     add("--inspect-png", metavar="PATH", help="--inspect, drawn (default: none)")
     add("--save", metavar="PATH", help="the model and vocabulary, every epoch (default: none)")
-    add("--load", type=MODEL_FILE, metavar="PATH", help="a model to go on or ask (default: none)")
+    add("--load", metavar="PATH", help="a model to go on or ask (default: none)")
     add("--overwrite", action="store_true", help="let an output replace a file (default: off)")
     add("--log-dir", metavar="DIR", help="TensorBoard logs, a folder in DIR a run (default: none)")
     add("--json", metavar="PATH", help="the figures as JSON, - for standard output (default: none)")
@@ -673,7 +670,7 @@ def read_text(path, n_input):
 def from_the_terminal(args):
     """The checks, the lesson's run() (unless a loaded model only answers), the story, --inspect."""
     check_outputs(args, OUTPUTS)
-    model, saved = load_model(args.load) if args.load else (None, {})
+    model, saved = load_model(args.load) if args.load is not None else (None, {})
     recipe = settle(args, saved)
     recipe["epochs"] = 1 if args.dry_run else recipe["epochs"]  # --dry-run: one epoch
     n_input, first_epoch = recipe["n_input"], saved.get("epoch", 0)

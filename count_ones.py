@@ -490,8 +490,14 @@ def whole(low, high):
     return checked(int, lambda n: low <= n <= high, f"a whole number from {low:,} to {high:,}")
 
 
-MODEL_FILE = checked(str, bool, "the name of a file written by --save")
 SEED = whole(0, 2**32 - 1)  # what NumPy's seeding takes
+MODEL = ("length", "train_size", "hidden", "seed")  # what a saved model keeps
+OUTPUTS = ("--save", "--inspect-png", "--json", "--log-dir")
+EPOCHS = whole(0, 100_000)
+RATE = checked(float, lambda x: 0 < x <= 10, "a number above 0, at most 10")
+WEIGHT = checked(float, lambda x: 0 <= x <= 10, "a number from 0 to 10")
+FRACTION = checked(float, lambda x: 0 <= x < 1, "a fraction from 0 up to 1")
+BITS = checked(str, lambda text: text and set(text) <= {"0", "1"}, "a string of 0s and 1s")
 
 
 def check_outputs(args, flags):
@@ -615,15 +621,6 @@ def log_dir(args):
     return [keras.callbacks.TensorBoard(tempfile.mkdtemp(prefix=prefix, dir=args.log_dir))]
 
 
-MODEL = ("length", "train_size", "hidden", "seed")  # what a saved model keeps
-OUTPUTS = ("--save", "--inspect-png", "--json", "--log-dir")
-EPOCHS = whole(0, 100_000)
-RATE = checked(float, lambda x: 0 < x <= 10, "a number above 0, at most 10")
-WEIGHT = checked(float, lambda x: 0 <= x <= 10, "a number from 0 to 10")
-FRACTION = checked(float, lambda x: 0 <= x < 1, "a fraction from 0 up to 1")
-BITS = checked(str, lambda text: text and set(text) <= {"0", "1"}, "a string of 0s and 1s")
-
-
 def parse_args(argv):
     """The flags, a table left unformatted; each checked by its type, more by from_the_terminal."""
 
@@ -655,7 +652,7 @@ def parse_args(argv):
         "string, the unit that counts, the answer if it ended there (default: none)")
     add("--inspect-png", metavar="PATH", help="--inspect, drawn (default: none)")
     add("--save", metavar="PATH", help="the model, whole, after every check (default: none)")
-    add("--load", type=MODEL_FILE, metavar="PATH", help="a model to go on from (default: none)")
+    add("--load", metavar="PATH", help="a model to go on from (default: none)")
     add("--overwrite", action="store_true", help="let an output replace a file (default: off)")
     add("--log-dir", metavar="DIR", help="TensorBoard logs, a folder in DIR a run (default: none)")
     add("--json", metavar="PATH", help="the figures as JSON, - for standard output (default: none)")
@@ -667,7 +664,7 @@ def parse_args(argv):
 def from_the_terminal(args):
     """The checks, then the lesson's run() (unless a loaded model is only asked for answers)."""
     check_outputs(args, OUTPUTS)
-    model, saved = load_model(args.load) if args.load else (None, {})
+    model, saved = load_model(args.load) if args.load is not None else (None, {})
     recipe = settle(args, saved)
     length, train_size = recipe["length"], recipe["train_size"]
     if train_size >= 2**length:

@@ -479,8 +479,9 @@ def whole(low, high):
     return checked(int, lambda n: low <= n <= high, f"a whole number from {low:,} to {high:,}")
 
 
-MODEL_FILE = checked(str, bool, "the name of a file written by --save")
 SEED = whole(0, 2**32 - 1)  # what NumPy's seeding takes
+MODEL = ("hidden",)  # what a saved model keeps
+RATE = checked(float, lambda x: 0 < x <= 10, "a number above 0, at most 10")
 
 
 def check_outputs(args, flags):
@@ -604,13 +605,6 @@ def log_dir(args):
     return [keras.callbacks.TensorBoard(tempfile.mkdtemp(prefix=prefix, dir=args.log_dir))]
 
 
-MODEL = ("hidden",)  # what a saved model keeps
-OUTPUTS = ("--save", "--errors-png", "--inspect-png", "--json", "--log-dir")
-EPOCHS = whole(0, 100_000)
-RATE = checked(float, lambda x: 0 < x <= 10, "a number above 0, at most 10")
-DATA_DIR = checked(str, os.path.exists, "mnist.npz, or a folder with it or the four IDX files")
-
-
 def parse_args(argv):
     """The flags, a table left unformatted; each checked by its type, more by from_the_terminal."""
 
@@ -618,29 +612,27 @@ def parse_args(argv):
         values = ", ".join(f"{name} {recipe[key]:g}" for name, recipe in RECIPES.items())
         return f"default: the recipe's: {values}"
 
-    article, fast = RECIPES["article"], RECIPES["fast"]
     parser = argparse.ArgumentParser(description="Read MNIST digits row by row with an LSTM.")
     parser.error = fail  # argparse's own errors too: one line, exit status 2
     add = parser.add_argument
     # fmt: off
-    add("--recipe", choices=RECIPES, default="fast", help=f"'article': Adam {article['lr']:g}, "
-        f"batch {article['batch_size']}; 'fast': Adam {fast['lr']:g}, batch {fast['batch_size']}, "
-        "digits shifted at random (default: fast)")
-    add("--epochs", type=EPOCHS, help="train up to this epoch (fast) or step (article); with "
-        f"--load, on from it ({default('epochs')}; with --load, as planned)")
+    add("--recipe", choices=RECIPES, default="fast", help="the article's, or ours: digits shifted "
+        "at random, Adam's rate decayed (default: fast)")
+    add("--epochs", type=whole(0, 100_000), help="train up to this epoch (fast) or step "
+        f"(article); with --load, on from it ({default('epochs')}; with --load, as planned)")
     add("--batch-size", type=whole(1, 60_000), help=f"images a batch ({default('batch_size')})")
     add("--lr", type=RATE, help=f"Adam's learning rate, {RATE.wanted} ({default('lr')})")
     add("--hidden", type=whole(1, 4096), help=f"LSTM units (default: {NUM_UNITS})")
     add("--seed", type=SEED, help="seeds the weights, the batches and the shifts (default: 0)")
-    add("--data-dir", type=DATA_DIR, metavar="PATH", help=f"{DATA_DIR.wanted}, gzipped or not; "
-        "data/ has a sample of 3,000 digits (default: Keras' download)")
+    add("--data-dir", metavar="PATH", help="mnist.npz, or a folder with it or the four IDX files, "
+        "gzipped or not; data/ has a sample of 3,000 digits (default: Keras' download)")
     add("--errors-png", metavar="PATH", help="the digits it gets wrong, drawn (default: none)")
     add("--predict", metavar="IMAGE", help="read this image (default: none)")
     add("--inspect", metavar="IMAGE", help="the guess after each row of this "
         "image, or of the test image of this number (default: none)")
     add("--inspect-png", metavar="PATH", help="--inspect, drawn (default: none)")
     add("--save", metavar="PATH", help="the model, whole, after every epoch (default: none)")
-    add("--load", type=MODEL_FILE, metavar="PATH", help="a model to go on from (default: none)")
+    add("--load", metavar="PATH", help="a model to go on from (default: none)")
     add("--overwrite", action="store_true", help="let an output replace a file (default: off)")
     add("--log-dir", metavar="DIR", help="TensorBoard logs, a folder in DIR a run (default: none)")
     add("--json", metavar="PATH", help="the figures as JSON, - for standard output (default: none)")
@@ -650,12 +642,11 @@ def parse_args(argv):
 
 
 def mnist_data(data_dir):
-    """load_mnist(--data-dir), checked: 28x28 bytes an image, a digit a label; or a one-line error
-    that says what failed (the download's own reason) and what to pass."""
+    """load_mnist(--data-dir), checked: 28x28 bytes an image, a digit a label; or one line why."""
     try:
         data = load_mnist(data_dir)
     except Exception as error:  # a corrupt file; no network, a proxy, a full disk for the download
-        what = f"{data_dir}: not MNIST's files" if data_dir else "could not download MNIST"
+        what = "could not download MNIST" if data_dir is None else f"{data_dir}: not MNIST's files"
         fail(f"{what} ({type(error).__name__}: {error}); --help says what --data-dir takes")
     for split_name, least in (("train", 2), ("test", 1)):
         x, y = data[f"x_{split_name}"], data[f"y_{split_name}"]
@@ -681,8 +672,8 @@ def read_image(path, flag):
 
 def from_the_terminal(args):
     """The checks, the lesson's run() (unless a loaded model only answers), the pictures."""
-    check_outputs(args, OUTPUTS)
-    model, saved = load_model(args.load) if args.load else (None, {})
+    check_outputs(args, ("--save", "--errors-png", "--inspect-png", "--json", "--log-dir"))
+    model, saved = load_model(args.load) if args.load is not None else (None, {})
     recipe = settle(args, saved)
     if args.inspect_png and not args.inspect:
         fail("--inspect-png draws what --inspect shows: give --inspect IMAGE too")
@@ -697,10 +688,9 @@ def from_the_terminal(args):
         if args.dry_run:
             recipe["epochs"], data = 1, {key: value[:1000] for key, value in data.items()}
         x_test, y_test = split(data)[2]
+    if number and (k := int(args.inspect)) >= len(x_test):
+        fail(f"--inspect {k}: give a test image from 0 to {len(x_test) - 1:,}, or a file")
     if number:
-        k = int(args.inspect)
-        if k >= len(x_test):
-            fail(f"--inspect {k}: give a test image from 0 to {len(x_test) - 1:,}, or a file")
         inspected, name = x_test[k : k + 1], f"Test image {k} (a {y_test[k]})"
     if train:
         passes = recipe["epochs"] if recipe["steps"] else 1  # the article's steps in an epoch

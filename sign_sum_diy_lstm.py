@@ -600,8 +600,12 @@ def whole(low, high):
     return checked(int, lambda n: low <= n <= high, f"a whole number from {low:,} to {high:,}")
 
 
-MODEL_FILE = checked(str, bool, "the name of a file written by --save")
 SEED = whole(0, 2**32 - 1)  # what NumPy's seeding takes
+MODEL = ("train_lengths", "hidden", "seed")  # what a saved model keeps
+OUTPUTS = ("--save", "--inspect-png", "--json", "--log-dir")
+EPOCHS = whole(0, 100_000)
+RATE = checked(float, lambda x: 0 < x <= 10, "a number above 0, at most 10")
+FRACTION = checked(float, lambda x: 0 <= x < 1, "a fraction from 0 up to 1")
 
 
 def check_outputs(args, flags):
@@ -725,13 +729,6 @@ def log_dir(args):
     return [keras.callbacks.TensorBoard(tempfile.mkdtemp(prefix=prefix, dir=args.log_dir))]
 
 
-MODEL = ("train_lengths", "hidden", "seed")  # what a saved model keeps
-OUTPUTS = ("--save", "--inspect-png", "--json", "--log-dir")
-EPOCHS = whole(0, 100_000)
-RATE = checked(float, lambda x: 0 < x <= 10, "a number above 0, at most 10")
-FRACTION = checked(float, lambda x: 0 <= x < 1, "a fraction from 0 up to 1")
-
-
 def lengths(text):
     """'6' -> [6]; '1-8' -> [1, ..., 8]; '4,6' -> [4, 6]."""
     spans = [part.partition("-") for part in text.split(",")]
@@ -776,7 +773,7 @@ def parse_args(argv):
     add("--inspect-png", metavar="PATH", help="--inspect, drawn (default: none)")
     add("--check", action="store_true", help="only compare DiyLSTM with Keras' LSTM (default: off)")
     add("--save", metavar="PATH", help="the model, whole, after every check (default: none)")
-    add("--load", type=MODEL_FILE, metavar="PATH", help="a model to go on from (default: none)")
+    add("--load", metavar="PATH", help="a model to go on from (default: none)")
     add("--overwrite", action="store_true", help="let an output replace a file (default: off)")
     add("--log-dir", metavar="DIR", help="TensorBoard logs, a folder in DIR a run (default: none)")
     add("--json", metavar="PATH", help="the figures as JSON, - for standard output (default: none)")
@@ -795,7 +792,7 @@ def from_the_terminal(args):
     if args.check:
         return compare_with_keras()
     check_outputs(args, OUTPUTS)
-    model, saved = load_model(args.load) if args.load else (None, {})
+    model, saved = load_model(args.load) if args.load is not None else (None, {})
     recipe = settle(args, saved)
     if args.inspect_png and not args.inspect:
         fail("--inspect-png draws what --inspect shows: give --inspect SEQUENCE too")

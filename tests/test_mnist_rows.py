@@ -80,7 +80,7 @@ def test_missing_and_broken_files(tmp_path, fails):
     fails(
         main,
         ["--data-dir", str(tmp_path / "nowhere")],
-        "give mnist.npz, or a folder with it or the four IDX files",
+        "nowhere: not MNIST's files (FileNotFoundError",
     )
 
 
