@@ -110,7 +110,7 @@ def mnist(data_dir):
     1000."""
     if not data_dir:
         return print("mnist: give --mnist-dir (the full set) to time its parts")
-    (x_train, y_train), validation, _ = mnist_rows.split(mnist_rows.read_digits(data_dir))
+    (x_train, y_train), validation, _ = mnist_rows.split(mnist_rows.load_mnist(data_dir))
     for batch_size, unroll in ((128, True), (256, True), (256, False)):
         model = keras.Sequential(
             [keras.Input((28, 28)), keras.layers.LSTM(128, unroll=unroll), keras.layers.Dense(10)]
@@ -185,7 +185,7 @@ def pipeline(data_dir):
     pass after it."""
     if not data_dir:
         return print("pipeline: give --mnist-dir (the full set) to time it")
-    (x_train, y_train), validation, _ = mnist_rows.split(mnist_rows.read_digits(data_dir))
+    (x_train, y_train), validation, _ = mnist_rows.split(mnist_rows.load_mnist(data_dir))
     steps = -(-len(y_train) // 256)
     fed = {
         "the script's batches": mnist_rows.epoch_batches(x_train, y_train, 256, 0, 0, 2),
