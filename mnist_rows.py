@@ -643,17 +643,18 @@ def parse_args(argv):
 
 def mnist_data(data_dir):
     """load_mnist(--data-dir), checked: 28x28 bytes an image, a digit a label; or one line why."""
+    where = f"--data-dir {data_dir}"
     try:
         data = load_mnist(data_dir)
     except Exception as error:  # a corrupt file; no network, a proxy, a full disk for the download
-        what = "could not download MNIST" if data_dir is None else f"{data_dir}: not MNIST's files"
+        what = "could not download MNIST" if data_dir is None else f"{where}: not MNIST's files"
         fail(f"{what} ({type(error).__name__}: {error}); --help says what --data-dir takes")
     for split_name, least in (("train", 2), ("test", 1)):
         x, y = data[f"x_{split_name}"], data[f"y_{split_name}"]
         if x.shape[1:] != (28, 28) or y.shape != x.shape[:1] or len(x) < least:
-            fail(f"{data_dir}: {split_name} images {x.shape}, labels {y.shape}: {least}+ of 28x28")
+            fail(f"{where}: {split_name} images {x.shape}, labels {y.shape}: {least}+ of 28x28")
         if x.dtype != np.uint8 or not np.isin(y, range(10)).all():
-            fail(f"{data_dir}: {split_name} images of {x.dtype}, labels {np.unique(y)[:12]}: 0-9")
+            fail(f"{where}: {split_name} images of {x.dtype}, labels {np.unique(y)[:12]}: 0-9")
     return data
 
 
