@@ -5,8 +5,7 @@ headings mark the sections, run() takes its steps in order, the terminal's part 
 
     python sign_sum_diy_lstm.py                       # trains, then scores the 3,072 test sequences
     python sign_sum_diy_lstm.py --predict "00-+++"    # ... and answers for one sequence
-    python sign_sum_diy_lstm.py --train-lengths 1-8   # the article's exercise: any length
-    python sign_sum_diy_lstm.py --check               # the hand-written cell == Keras' LSTM"""
+    python sign_sum_diy_lstm.py --train-lengths 1-8   # the article's exercise: any length"""
 
 import itertools
 import math
@@ -303,12 +302,6 @@ def batches(train, batch_size, every_step, seed, first_epoch):
     return tf.data.Dataset.from_generator(generate, output_signature=signature).prefetch(2), steps
 
 
-def schedule(epochs, check_every):
-    """`passes` of the article's epochs make one of Keras' (the check runs after it); how many."""
-    passes = math.gcd(check_every, epochs) or 1
-    return passes, epochs // passes
-
-
 class TestCheck(keras.callbacks.Callback):
     """The article's line every few epochs, `Epoch 20 | incorrect 77.4% | mean squ error 8864.7`,
     on the trained lengths' test sequences; a stop once their error is at the target."""
@@ -387,19 +380,14 @@ def follows(values, target):
     return unit, float(r[unit]), float(np.corrcoef(together @ line, target)[0, 1])
 
 
-def signs(inputs):
-    """The sign the I's have set after every step, +1 or -1: [n, steps, 3] -> [n, steps]."""
-    return (-1.0) ** np.cumsum(inputs[..., 2], axis=1)
-
-
 def find_units(cell, test):
     """follows() for the running sum and the sign, on the conveyor after each test step, by name."""
     conveyor = np.concatenate(
         [cell.steps(inputs)["conveyor"].reshape(-1, cell.units) for inputs, _ in test.values()]
     )
     sums = np.concatenate([running.reshape(-1) for _, running in test.values()])
-    sign = np.concatenate([signs(inputs).reshape(-1) for inputs, _ in test.values()])
-    return dict(sum=follows(conveyor, sums), sign=follows(conveyor, sign))
+    flips = np.concatenate([np.cumsum(x[..., 2], axis=1).reshape(-1) for x, _ in test.values()])
+    return dict(sum=follows(conveyor, sums), sign=follows(conveyor, (-1.0) ** flips))  # I's flip
 
 
 def inspect(model, text, units):
@@ -469,55 +457,6 @@ def inspect_figure(inside, sums, model_sums, text, units):
     return fig
 
 
-# ## Beyond the article: the hand-written cell against Keras' own
-# The article: "you'll achieve better results with TensorFlow's own LSTM". Same weights, same sums?
-def keras_to_diy(kernel, recurrent_kernel, bias):
-    """keras.layers.LSTM's weights (or gradients) as DiyLSTM's W_f, b_f, ... W_o, b_o: Keras packs
-    the gates as i, f, c, o, the input and recurrent kernels apart; [h, x] puts h first."""
-    units, arranged = recurrent_kernel.shape[0], []
-    for gate in (1, 0, 2, 3):  # f, i, c, o
-        columns = slice(gate * units, (gate + 1) * units)
-        weights = np.concatenate([recurrent_kernel[:, columns], kernel[:, columns]], axis=0)
-        arranged += [weights, bias[columns]]
-    return arranged
-
-
-def compare_with_keras(units=LSTM_SIZE, lengths=(1, 6, 11), batch=64, seed=0):
-    """DiyLSTM and keras.layers.LSTM, same weights, random inputs of each length: the largest gap of
-    outputs, and of gradients (to the inputs and every weight, relative where above 1)."""
-    keras_lstm, diy = keras.layers.LSTM(units, return_sequences=True, seed=seed), DiyLSTM(units)
-    keras_lstm.build((None, None, FEATURE_SIZE))
-    diy.build((None, None, FEATURE_SIZE))
-    for weight, value in zip(diy.weights, keras_to_diy(*map(np.asarray, keras_lstm.cell.weights))):
-        weight.assign(value)
-    rng = np.random.default_rng(seed)
-
-    def outputs_and_gradients(layer, data, probe):
-        with tf.GradientTape() as tape:
-            tape.watch(data)
-            outputs = layer(data)
-            loss = tf.reduce_sum(outputs * probe)  # a random linear probe of every output
-        return outputs, tape.gradient(loss, [data, *layer.trainable_weights])
-
-    worst_output = worst_gradient = 0.0
-    for length in lengths:
-        data, probe = (
-            tf.constant(rng.normal(size=(batch, length, n)), tf.float32) for n in (3, units)
-        )
-        keras_out, (keras_dx, *keras_grads) = outputs_and_gradients(keras_lstm, data, probe)
-        diy_out, diy_grads = outputs_and_gradients(diy, data, probe)
-        worst_output = max(worst_output, float(np.abs(keras_out - diy_out).max()))
-        expected = [keras_dx, *keras_to_diy(*(grad.numpy() for grad in keras_grads))]
-        for want, got in zip(expected, diy_grads):
-            error = np.abs(want - got).max() / max(np.abs(want).max(), 1.0)
-            worst_gradient = max(worst_gradient, float(error))
-    print(
-        f"DiyLSTM vs keras.layers.LSTM, same weights, lengths {lengths}: outputs differ by at most "
-        f"{worst_output:.1e}, gradients by at most {worst_gradient:.1e} (relative)"
-    )
-    return dict(worst_output=worst_output, worst_gradient=worst_gradient)
-
-
 # ## The lesson, in the article's order
 def run(recipe, model=None, first_epoch=0, callbacks=()):
     """The article's steps in its order, from plain values; main() and the notebook both call it.
@@ -531,7 +470,9 @@ def run(recipe, model=None, first_epoch=0, callbacks=()):
         train_data = with_suffixes(train_data)
     test = {length: test_data[length] for length in train_lengths}  # the trained lengths' rest
     model = model or build_model(recipe["hidden"])
-    passes, epochs = schedule(recipe["epochs"], recipe["check_every"])
+    # `passes` of the article's epochs make one of Keras', the test checked after it
+    passes = math.gcd(recipe["check_every"], recipe["epochs"]) or 1
+    epochs = recipe["epochs"] // passes
     batch_size, every_step = recipe["batch_size"], recipe["every_step"]
     dataset, steps = batches(train_data, batch_size, every_step, seed, first_epoch)
     compile_model(model, recipe, steps * passes, epochs)
@@ -771,7 +712,6 @@ def parse_args(argv):
     add("--inspect", type=SEQUENCE, metavar="SEQUENCE", help="the gates and the conveyor after "
         "each symbol, for the units that follow the sum and the sign (default: none)")
     add("--inspect-png", metavar="PATH", help="--inspect, drawn (default: none)")
-    add("--check", action="store_true", help="only compare DiyLSTM with Keras' LSTM (default: off)")
     add("--save", metavar="PATH", help="the model, whole, after every check (default: none)")
     add("--load", metavar="PATH", help="a model to go on from (default: none)")
     add("--overwrite", action="store_true", help="let an output replace a file (default: off)")
@@ -788,9 +728,7 @@ def parse_args(argv):
 
 
 def from_the_terminal(args):
-    """--check alone; else the checks, the lesson's run() (unless a loaded model only answers)."""
-    if args.check:
-        return compare_with_keras()
+    """The checks, the lesson's run() (unless a loaded model only answers), --inspect."""
     check_outputs(args, OUTPUTS)
     model, saved = load_model(args.load) if args.load is not None else (None, {})
     recipe = settle(args, saved)
@@ -799,7 +737,7 @@ def from_the_terminal(args):
     recipe["epochs"] = 1 if args.dry_run else recipe["epochs"]  # --dry-run: one epoch
     first_epoch, metrics = saved.get("epoch", 0), dict(recipe=args.recipe, metric="test_error")
     if model is None or first_epoch < recipe["epochs"] or not (args.predict or args.inspect):
-        passes = schedule(recipe["epochs"], recipe["check_every"])[0]
+        passes = math.gcd(recipe["check_every"], recipe["epochs"]) or 1  # as run() has it
         checkpoint = Checkpoint(args, recipe, first_epoch, passes)
         model, figures = run(recipe, model, first_epoch, [checkpoint, *log_dir(args)])
         metrics.update(figures, settings=checkpoint.settings, target=recipe["target_error"])
@@ -809,9 +747,8 @@ def from_the_terminal(args):
     if args.predict:
         metrics.update(predict(model, args.predict))
     if args.inspect:
-        units = find_units(
-            model.layers[0], make_data(recipe["train_lengths"], (), recipe["seed"])[1]
-        )
+        test = make_data(recipe["train_lengths"], (), recipe["seed"])[1]  # the run's test set
+        units = find_units(model.layers[0], test)
         inside, sums, model_sums = inspect(model, args.inspect, units)
         metrics["units"] = {key: dict(unit=u, r=r, r_all=ra) for key, (u, r, ra) in units.items()}
         if args.inspect_png:

@@ -119,19 +119,10 @@ inside, sums, model_sums = diy.inspect(model, "-+I++I0-", units)
 diy.inspect_figure(inside, sums, model_sums, "-+I++I0-", units)
 
 # %% [markdown]
-# ### Beyond the article: the hand-written cell against Keras' own
-# Given the same weights, does `DiyLSTM` compute what `keras.layers.LSTM` does? `compare_with_keras`
-# copies the weights across and compares outputs and gradients (`--check`).
-
-# %%
-diy.compare_with_keras()
-
-# %% [markdown]
 # ## The whole script, from a terminal
 # ```
 # python sign_sum_diy_lstm.py                          # trains, then scores the 3,072 test
 # sequences
 # python sign_sum_diy_lstm.py --predict "00-+++"       # ... and answers for one sequence
 # python sign_sum_diy_lstm.py --train-lengths 1-8      # the article's exercise: any length
-# python sign_sum_diy_lstm.py --check                  # the hand-written cell == keras.layers.LSTM
 # ```
