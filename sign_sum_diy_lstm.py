@@ -302,6 +302,11 @@ def batches(train, batch_size, every_step, seed, first_epoch):
     return tf.data.Dataset.from_generator(generate, output_signature=signature).prefetch(2), steps
 
 
+def article_epochs(recipe):
+    """How many of the article's epochs make one of Keras' (the test checked after each)."""
+    return math.gcd(recipe["check_every"], recipe["epochs"]) or 1
+
+
 class TestCheck(keras.callbacks.Callback):
     """The article's line every few epochs, `Epoch 20 | incorrect 77.4% | mean squ error 8864.7`,
     on the trained lengths' test sequences; a stop once their error is at the target."""
@@ -470,8 +475,7 @@ def run(recipe, model=None, first_epoch=0, callbacks=()):
         train_data = with_suffixes(train_data)
     test = {length: test_data[length] for length in train_lengths}  # the trained lengths' rest
     model = model or build_model(recipe["hidden"])
-    # `passes` of the article's epochs make one of Keras', the test checked after it
-    passes = math.gcd(recipe["check_every"], recipe["epochs"]) or 1
+    passes = article_epochs(recipe)
     epochs = recipe["epochs"] // passes
     batch_size, every_step = recipe["batch_size"], recipe["every_step"]
     dataset, steps = batches(train_data, batch_size, every_step, seed, first_epoch)
@@ -737,7 +741,7 @@ def from_the_terminal(args):
     recipe["epochs"] = 1 if args.dry_run else recipe["epochs"]  # --dry-run: one epoch
     first_epoch, metrics = saved.get("epoch", 0), dict(recipe=args.recipe, metric="test_error")
     if model is None or first_epoch < recipe["epochs"] or not (args.predict or args.inspect):
-        passes = math.gcd(recipe["check_every"], recipe["epochs"]) or 1  # as run() has it
+        passes = article_epochs(recipe)
         checkpoint = Checkpoint(args, recipe, first_epoch, passes)
         model, figures = run(recipe, model, first_epoch, [checkpoint, *log_dir(args)])
         metrics.update(figures, settings=checkpoint.settings, target=recipe["target_error"])
