@@ -195,7 +195,7 @@ def pipeline(data_dir):
     }
     for (what, batches), validation_data in itertools.product(fed.items(), (None, validation)):
         model = mnist_rows.build_model(128, False)
-        mnist_rows.compile_model(model, mnist_rows.RECIPES["fast"], 1e-2, steps * 9)
+        mnist_rows.compile_model(model, mnist_rows.RECIPES["fast"], steps * 9)
         epoch = seconds(
             lambda: model.fit(
                 batches,
