@@ -146,8 +146,9 @@ def gflops():
 def run(script, recipe, extra, log_dir, shown, env=None):
     """One script, one recipe, in its own process (with `env`, if given, as its environment): its
     --json output, with the command, the wall time and the process's peak memory (os.wait4 gives
-    that one child's resource usage)."""
-    name = f"{script[:-3]}-{recipe}-{len(os.listdir(log_dir))}"
+    that one child's resource usage). Its files are named by this process too, so that two runners
+    may share `log_dir`."""
+    name = f"{script[:-3]}-{recipe}-{os.getpid()}-{len(os.listdir(log_dir))}"
     json_path = os.path.join(log_dir, f"{name}.json")
     command = [sys.executable, script, "--recipe", recipe, *extra, "--json", json_path]
     with open(os.path.join(log_dir, f"{name}.log"), "w") as log:
