@@ -8,6 +8,7 @@ article's headings mark the sections, run() takes its steps in order, the termin
     python count_ones.py --load ones.keras --predict 01010010011011100110
     python count_ones.py --recipe article       # the article's own recipe, to 0.1% error"""
 
+import itertools
 import math
 import os
 import time
@@ -26,7 +27,7 @@ NUM_HIDDEN = 24  # the article's LSTM width
 TARGET_ERROR = 0.001  # the article's final figure: "Epoch 5000 error 0.1%"
 EXAMPLE = "10011011101001101110"  # the string the article prints the prediction of while it trains
 CHECK_SIZE = 20_000  # held-out strings scored every few epochs to decide when to stop
-# What every recipe shares: the article's task and model (each a flag, as the recipes' values are)
+# What every recipe shares: the article's task and model
 TASK = dict(length=LENGTH, train_size=NUM_EXAMPLES, hidden=NUM_HIDDEN, seed=0)
 TASK.update(target_error=TARGET_ERROR, example=EXAMPLE)
 
@@ -126,8 +127,8 @@ def class_weights(train_output, length, balance):
 # ## Designing the model
 def build_model(length, hidden, article_init):
     """data [batch, 20, 1] -> LSTM(24) -> prediction [batch, 21]. Keras' layer steps through the
-    bits in a while loop, as dynamic_rnn did; written out (unroll=True), a batch is twice as fast
-    (benchmarks/parts.py) but a run is not: the 20 steps take longer to trace."""
+    bits in a while loop, as dynamic_rnn did. The article's suggestion, a GRU, is one line:
+    keras.layers.GRU(hidden) below; what the script prints and --inspect follow the layer."""
     model = keras.Sequential(name="count_ones")
     model.add(keras.Input(shape=(length, 1)))  # data: [None, 20, 1]
     # val, state = dynamic_rnn(cell, data); last = val[:, -1]: Keras returns `last` unless asked
@@ -143,14 +144,13 @@ def build_model(length, hidden, article_init):
     return model
 
 
-def compile_model(model, recipe, steps, epochs):
+def compile_model(model, recipe, steps):
     """cross_entropy, optimizer = tf.train.AdamOptimizer(), minimize: one compile call. Keras clips
     the probabilities before the log as the article did by hand; the article summed the loss over
     the batch (reduction="sum"). An epoch's `steps` batches run in one call into the graph."""
     rate = recipe["lr"]
     if recipe["schedule"] == "cosine":  # from lr down to 0 over the run
-        rate = keras.optimizers.schedules.CosineDecay(rate, max(steps * epochs, 1))
-    # XLA was 40 times slower on this model on a CPU
+        rate = keras.optimizers.schedules.CosineDecay(rate, max(steps * recipe["epochs"], 1))
     model.compile(
         optimizer=keras.optimizers.Adam(rate, clipnorm=recipe["clipnorm"]),
         loss=keras.losses.SparseCategoricalCrossentropy(reduction=recipe["loss_reduction"]),
@@ -168,6 +168,11 @@ def error(prediction, target):
 
 
 # ## Beyond the article: every held-out string, through the tree of prefixes
+def zero_state(cell, n):
+    """The state a recurrent cell starts from, for n strings: an LSTM's [h, c], a GRU's [h]."""
+    return [tf.zeros((n, size)) for size in np.atleast_1d(cell.state_size)]
+
+
 def every_string_classifier(model, length):
     """A traced function: the class the model gives each of the 2**length strings, indexed by code.
     An LSTM reads left to right, so strings that share a prefix share the state after it: the tree
@@ -178,7 +183,7 @@ def every_string_classifier(model, length):
     chunk = min(4, 2**split)
 
     def grow(state, levels):
-        """Each prefix's state [h, c] -> its children's (next bit 0, 1), `levels` times."""
+        """Each prefix's state -> its children's (next bit 0, 1), `levels` times."""
         for _ in range(levels):
             x = tf.tile(tf.constant([[0.0], [1.0]]), [tf.shape(state[0])[0], 1])
             x, state = lstm.cell(x, [tf.repeat(s, 2, axis=0) for s in state])
@@ -186,9 +191,8 @@ def every_string_classifier(model, length):
 
     @tf.function(autograph=False)  # plain Python loops, unrolled as it traces
     def classify_every_string():
-        _, state = grow([tf.zeros((1, lstm.units))] * 2, split)  # [2**split, hidden] each
-        # The other levels a few prefixes at a time: the same steps, on tensors small enough to stay
-        # in the CPU's cache (0.9 instead of 2.4 s for all 2**20 strings here).
+        _, state = grow(zero_state(lstm.cell, 1), split)  # [2**split, hidden] each
+        # The other levels a few prefixes at a time, on tensors small enough for the CPU's cache
         chunks = tuple(tf.reshape(s, (-1, chunk, s.shape[-1])) for s in state)
 
         def the_rest(chunk_state):  # [chunk, hidden] each -> the classes of their strings
@@ -202,38 +206,24 @@ def every_string_classifier(model, length):
 
 
 # ## Execution of the graph
-def epoch_batches(train_input, train_output, weights, batch_size, seed, first_epoch):
-    """The article's `for j in range(no_of_batches)`, with each string's weight, in an order that
-    depends on (seed, epoch) alone: a run that goes on from a saved model (--load) trains on the
-    very batches a run never stopped would have."""
-
-    def one_epoch(epoch):
-        order = tf.random.experimental.stateless_shuffle(
-            tf.range(len(train_output)), seed=[seed, epoch]
-        )
-        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
-
-    def gather(i):
-        return tf.gather(train_input, i), tf.gather(train_output, i), tf.gather(weights, i)
-
-    seed = tf.constant(seed, tf.int64)
-    train_input, train_output, weights = map(tf.constant, (train_input, train_output, weights))
-    epochs = tf.data.Dataset.range(first_epoch, 2**62)  # as many as model.fit asks for
-    return epochs.flat_map(one_epoch).map(gather).prefetch(tf.data.AUTOTUNE)
-
-
-def schedule(epochs, check_every, train_size, batch_size):
-    """The article's epochs in Keras' terms: `passes` of them make one epoch of Keras' (the
-    held-out check runs between two), of `steps` batches; and how many of Keras' epochs."""
-    passes = math.gcd(check_every, epochs) or 1
-    return passes, passes * math.ceil(train_size / batch_size), epochs // passes
+def batches(train_input, train_output, weights, batch_size, seed, first_epoch=0):
+    """The article's loop, `for i in range(epoch)` then `for j in range(no_of_batches)`: each epoch
+    the training strings in a new order, `batch_size` at a time, each with its weight. The order
+    depends on (seed, epoch) alone: a run that goes on from a saved model meets the same batches."""
+    for epoch in itertools.count(first_epoch):
+        strings = tf.range(len(train_output))
+        order = tf.random.experimental.stateless_shuffle(strings, seed=[seed, epoch]).numpy()
+        for ptr in range(0, len(order), batch_size):
+            part = order[ptr : ptr + batch_size]
+            yield train_input[part], train_output[part], weights[part]
 
 
 class HeldOutCheck(keras.callbacks.Callback):
-    """The article's `print('Epoch {:2d} error {:3.1f}%')` on a slice of held-out strings, with the
-    probability of one string's true count; a stop once the whole held-out set is at the target."""
+    """The article's `print('Epoch {:2d} error {:3.1f}%')` every `check_every` epochs on a slice of
+    held-out strings, with the probability of one string's true count; a stop once the whole
+    held-out set is at the target. `first_epoch`: the epochs a loaded model has done."""
 
-    def __init__(self, classify_every_string, test_codes, test_output, recipe):
+    def __init__(self, classify_every_string, test_codes, test_output, recipe, first_epoch=0):
         super().__init__()
         self.classify_every_string = classify_every_string
         self.test_codes, self.test_output = test_codes, test_output
@@ -242,10 +232,16 @@ class HeldOutCheck(keras.callbacks.Callback):
         self.check_output = test_output[:CHECK_SIZE]
         codes = np.append(test_codes[:CHECK_SIZE], int(example, 2))
         self.check_input = to_bits(codes, len(example))
-        self.passes, self.epochs_done, self.predicted = 1, 0, None
+        self.check_every, self.epochs_done, self.predicted = (
+            recipe["check_every"],
+            first_epoch,
+            None,
+        )
 
     def on_epoch_end(self, epoch, logs):
-        self.epochs_done = (epoch + 1) * self.passes  # the article's epochs
+        self.epochs_done = epoch + 1
+        if self.epochs_done % self.check_every:
+            return
         prediction = self.model.predict_on_batch(self.check_input)
         logs["heldout_error"] = incorrect = error(prediction[:-1], self.check_output)
         if self.epochs_done % self.print_every == 0:
@@ -264,8 +260,8 @@ class HeldOutCheck(keras.callbacks.Callback):
 
 
 def train(model, batches, steps, epochs, first_epoch, callbacks):
-    """model.fit from `first_epoch` until a callback stops it or the last epoch; Ctrl-C stops it
-    cleanly. Returns the seconds it took."""
+    """model.fit from `first_epoch` until a callback stops it or the last epoch, `steps` batches an
+    epoch; Ctrl-C stops it cleanly. Returns the seconds it took."""
     started = time.perf_counter()
     try:
         model.fit(
@@ -300,7 +296,7 @@ def predict(model, text):
 
 # ## Tinkering with the model
 # The article's suggestions: a GRU (keras.layers.GRU in build_model), more layers, --hidden; "save
-# the model values": --save and --load, below the divider.
+# the model values": model.save, and keras.models.load_model to go on.
 
 
 # ## Results ("Epoch 5000 error 0.1%"), and where the errors are
@@ -333,13 +329,14 @@ def results(check, train_output, length):
 
 # ## Beyond the article: what the LSTM holds after each bit
 def read_bit_by_bit(model, inputs):
-    """The same weights, one bit at a time: the cell state c after each bit [n, length, units], and
-    the probabilities if the string ended there [n, length, length + 1] (return_sequences=True)."""
+    """The same weights, one bit at a time: the cell's state after each bit [n, length, units] (an
+    LSTM's c, a GRU's h: its last), and the probabilities if the string ended there [n, length,
+    length + 1], as return_sequences=True would give."""
     lstm, dense = model.layers
-    state, cells, answers = [tf.zeros((len(inputs), lstm.units))] * 2, [], []
+    state, cells, answers = zero_state(lstm.cell, len(inputs)), [], []
     for bit in range(inputs.shape[1]):
         x, state = lstm.cell(inputs[:, bit], state)
-        cells.append(state[1])
+        cells.append(state[-1])
         answers.append(dense(x))
     return np.stack(cells, axis=1), np.stack(answers, axis=1)
 
@@ -413,30 +410,32 @@ def inspect_figure(cell, answers, text, unit, r, strings):
 
 
 # ## The lesson, in the article's order
-def run(recipe, model=None, first_epoch=0, callbacks=()):
-    """The article's steps in its order, from plain values; main() and the notebook both call it.
-    `recipe`: one of RECIPES, its values changed at will; `model` and `first_epoch` go on from a
-    saved model; `callbacks` are Keras'. Returns the model and the run's figures."""
+def run(recipe, data=None, model=None, first_epoch=0, callbacks=()):
+    """The article's steps in its order, from plain values; main() calls it, the notebook takes the
+    same steps a cell each. `recipe`: one of RECIPES, its values changed at will; `data`: what
+    make_data returns (None: make it); `model` and `first_epoch` go on from a saved model;
+    `callbacks` are Keras'. Returns the model and the run's figures, figures["value"] the error."""
     length, train_size, seed = recipe["length"], recipe["train_size"], recipe["seed"]
     keras.utils.set_random_seed(seed)
-    train_input, train_output, test_codes, test_output = make_data(length, train_size, seed)
+    if data is None:
+        data = make_data(length, train_size, seed)
+    train_input, train_output, test_codes, test_output = data
     show_first(train_input, train_output, length)
     model = model or build_model(length, recipe["hidden"], recipe["article_init"])
     batch_size = recipe["batch_size"]
-    passes, steps, epochs = schedule(
-        recipe["epochs"], recipe["check_every"], train_size, batch_size
-    )
-    compile_model(model, recipe, steps, epochs)
+    steps = math.ceil(len(train_output) / batch_size)  # batches an epoch, the last one short
+    compile_model(model, recipe, steps)
+    rnn = model.layers[0]
     print(
-        f"LSTM({recipe['hidden']}), {model.count_params():,} parameters; batch {batch_size}, Adam "
-        f"{recipe['lr']:g}, balance {recipe['balance']:g}, up to {recipe['epochs']} epochs; seed "
-        f"{seed}"
+        f"{type(rnn).__name__}({rnn.units}), {model.count_params():,} parameters; batch "
+        f"{batch_size}, Adam {recipe['lr']:g}, balance {recipe['balance']:g}, up to "
+        f"{recipe['epochs']} epochs; seed {seed}"
     )
-    check = HeldOutCheck(every_string_classifier(model, length), test_codes, test_output, recipe)
-    check.passes, check.epochs_done = passes, first_epoch
+    classify = every_string_classifier(model, length)
+    check = HeldOutCheck(classify, test_codes, test_output, recipe, first_epoch)
     weights = class_weights(train_output, length, recipe["balance"])[train_output]
-    batches = epoch_batches(train_input, train_output, weights, batch_size, seed, first_epoch)
-    seconds = train(model, batches, steps, epochs, first_epoch // passes, [check, *callbacks])
+    batched = batches(train_input, train_output, weights, batch_size, seed, first_epoch)
+    seconds = train(model, batched, steps, recipe["epochs"], first_epoch, [check, *callbacks])
     wrong, examples = results(check, train_output, length)
     figures = dict(value=wrong / examples, wrong=wrong, examples=examples)
     figures.update(epochs=check.epochs_done, train_seconds=round(seconds, 2))
@@ -680,9 +679,9 @@ def from_the_terminal(args):
         recipe.update(epochs=1, train_size=recipe["batch_size"])
     first_epoch, metrics = saved.get("epoch", 0), dict(recipe=args.recipe, metric="test_error")
     if model is None or first_epoch < recipe["epochs"] or not (args.predict or args.inspect):
-        passes = schedule(recipe["epochs"], recipe["check_every"], 1, 1)[0]
-        checkpoint = Checkpoint(args, recipe, first_epoch, passes)
-        model, figures = run(recipe, model, first_epoch, [checkpoint, *log_dir(args)])
+        checkpoint = Checkpoint(args, recipe, first_epoch)
+        callbacks = [checkpoint, *log_dir(args)]
+        model, figures = run(recipe, None, model, first_epoch, callbacks)
         metrics.update(figures, settings=checkpoint.settings, target=recipe["target_error"])
         if args.save:  # the run is over: no epochs left to go on with
             checkpoint.save(model, figures["epochs"], figures["epochs"])

@@ -27,6 +27,8 @@ def notebook(name, parameters=None):
     """The notebook of script `name`, from its source; `parameters` ({name: value}) replace those
     of the cell tagged "parameters" (as papermill does), for a quick run."""
     book = jupytext.read(HERE / f"{name}.pct.py")
+    # the kernel it runs in, named, so that JupyterLab opens it without asking
+    book.metadata["kernelspec"] = dict(name="python3", display_name="Python 3", language="python")
     if parameters:
         cell = next(cell for cell in book.cells if "parameters" in cell.metadata.get("tags", []))
         cell.source = "\n".join(f"{key} = {value!r}" for key, value in parameters.items())

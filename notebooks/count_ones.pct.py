@@ -12,6 +12,7 @@ LENGTH = 20  # bits per string, as the article; the tests set 8
 TRAIN_SIZE = 10_000  # training strings, as the article; the tests set 128
 
 # %%
+import math
 import sys
 
 sys.path.insert(0, "..")  # the scripts sit one folder up
@@ -60,16 +61,13 @@ count_ones.class_weights(train_output, LENGTH, recipe["balance"]).round(2)
 # %% [markdown]
 # ## Designing the model
 # `build_model`: the bits go through an LSTM of 24 units, whose last output goes through a dense
-# layer with a softmax over the 21 classes. `compile_model` gives it the cross-entropy and Adam;
-# `schedule` says how the article's epochs map to Keras' (`passes` of them in one of Keras', between
-# two held-out checks).
+# layer with a softmax over the 21 classes. `compile_model` gives it the cross-entropy and Adam, and
+# the number of batches an epoch (the learning rate falls over them all).
 
 # %%
 model = count_ones.build_model(LENGTH, count_ones.NUM_HIDDEN, recipe["article_init"])
-passes, steps, epochs = count_ones.schedule(
-    recipe["epochs"], recipe["check_every"], TRAIN_SIZE, recipe["batch_size"]
-)
-count_ones.compile_model(model, recipe, steps, epochs)
+steps = math.ceil(len(train_output) / recipe["batch_size"])  # batches an epoch
+count_ones.compile_model(model, recipe, steps)
 model.summary()
 
 # %% [markdown]
@@ -88,15 +86,19 @@ print(
 
 # %% [markdown]
 # ## Execution of the graph
-# `run` takes the article's steps in its order, from plain values, as the script's `main` does: the
-# data and the model again (this model, so the untrained one above trains), then `train`, which runs
-# `model.fit` until the held-out error reaches the article's 0.1% or the epochs run out (the
-# `HeldOutCheck` prints the article's line every few epochs), then every held-out string scored and
-# a row per class.
+# The article's loop: `batches` gives each epoch the training strings in a new order, a batch at a
+# time, each string with its class's weight; `train` runs `model.fit` on them, on the model and the
+# data of the cells above, until the held-out error reaches the article's 0.1% or the epochs run
+# out. `HeldOutCheck` prints the article's line every few epochs; `results` scores every held-out
+# string and prints a row per class. (`count_ones.run` takes these same steps, for the terminal.)
 
 # %%
-model, figures = count_ones.run(recipe, model)
-figures
+check = count_ones.HeldOutCheck(classify_every_string, test_codes, test_output, recipe)
+weights = count_ones.class_weights(train_output, LENGTH, recipe["balance"])[train_output]
+batches = count_ones.batches(train_input, train_output, weights, recipe["batch_size"], SEED)
+seconds = count_ones.train(model, batches, steps, recipe["epochs"], 0, [check])
+wrong, examples = count_ones.results(check, train_output, LENGTH)
+print(f"test error {wrong / examples:.3%} ({wrong:,} of {examples:,}), {seconds:.1f} s training")
 
 # %% [markdown]
 # ### Beyond the article: the learning curve

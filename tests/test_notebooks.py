@@ -76,3 +76,6 @@ def test_the_committed_notebook_is_built_from_its_source_and_holds_no_error(name
 
     assert cells(committed) == cells(source)
     assert not errors(committed) and len(figures(committed)) >= 2
+    assert committed.metadata["kernelspec"]["name"] == "python3"  # JupyterLab need not ask
+    # the cells are the steps, each on what the cells above made: none calls the script's run()
+    assert not [source for kind, source in cells(source) if ".run(" in source]

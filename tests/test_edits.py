@@ -1,0 +1,45 @@
+"""A learner's edits: the script copied alone into an empty folder, a line or two changed as the
+article or the README suggests, then run with --inspect and --predict, in-process (TensorFlow is
+imported once). Each must train, name what it built, and answer, with no traceback."""
+
+import importlib.util
+import shutil
+
+import pytest
+
+from conftest import ROOT
+
+EDITS = {  # script: (what the learner changes: (old, new) pairs, the flags to run it with)
+    "count_ones": (
+        [("LENGTH = 20", "LENGTH = 16"), ("keras.layers.LSTM(hidden)", "keras.layers.GRU(hidden)")],
+        ["--train-size", "256", "--epochs", "1", "--hidden", "8"],
+        ["--inspect", "0110100110010110", "--predict", "0110100110010110"],
+        "GRU(8)",
+    ),
+}
+
+
+def edited_copy(script, changes, folder):
+    """The script copied alone into `folder`, each (old, new) replaced once, imported from there."""
+    path = folder / f"{script}.py"
+    shutil.copy(ROOT / f"{script}.py", path)
+    text = path.read_text()
+    for old, new in changes:
+        assert text.count(old) == 1, f"{old!r} is not one line of {script}.py"
+        text = text.replace(old, new)
+    path.write_text(text)
+    spec = importlib.util.spec_from_file_location(f"edited_{script}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("script", EDITS)
+def test_an_edited_copy_trains_inspects_and_predicts(script, tmp_path, capsys, monkeypatch):
+    changes, settings, questions, built = EDITS[script]
+    monkeypatch.chdir(tmp_path)
+    module = edited_copy(script, changes, tmp_path)
+    metrics = module.main([*settings, *questions])
+    out = capsys.readouterr().out
+    assert built in out and "prediction" in metrics, out
+    assert "Traceback" not in out
