@@ -178,25 +178,30 @@ class DiyLSTM(keras.layers.Layer):
         return tf.tanh(tf.matmul(ht_minus_1_and_xt, self.W_C) + self.b_C)
 
     # ### 3.3 Update Conveyor: forget some of the old, add some of the new
-    def C_t(self, ht_minus_1_and_xt, Conveyor, CandidateConveyor):
-        forget, update = self.f_t(ht_minus_1_and_xt), self.i_t(ht_minus_1_and_xt)
+    # (the article calls f_t and i_t inside C_t, and o_t inside h_t; lstm_cell calls each gate once
+    # and passes what it gives, so that --inspect reads the gates of this one definition)
+    def C_t(self, forget, Conveyor, update, CandidateConveyor):
         return forget * Conveyor + update * CandidateConveyor
 
     # ### 3.4 Prediction (for current LSTM step): a filtered view of the conveyor
-    # (the article writes o_t inside h_t; apart, --inspect can read it)
     def o_t(self, ht_minus_1_and_xt):
         return tf.sigmoid(tf.matmul(ht_minus_1_and_xt, self.W_o) + self.b_o)
 
-    def h_t(self, ht_minus_1_and_xt, FinalConveyor):
-        return self.o_t(ht_minus_1_and_xt) * tf.tanh(FinalConveyor)
+    def h_t(self, output, FinalConveyor):
+        return output * tf.tanh(FinalConveyor)
 
     # ### 3.5 The LSTM Cell
     def lstm_cell(self, ht_minus_1, Conveyor, xt):
+        """One step: h_t, and what is inside after it by INSIDE's names, the new conveyor too."""
         # [batch, 24] + [batch, 3] -> [batch, 27]
         ht_minus_1_and_xt = tf.concat([ht_minus_1, xt], axis=1)
+        forget, update = self.f_t(ht_minus_1_and_xt), self.i_t(ht_minus_1_and_xt)
         CandidateConveyor = self.candidate_C_t(ht_minus_1_and_xt)
-        FinalConveyor = self.C_t(ht_minus_1_and_xt, Conveyor, CandidateConveyor)
-        return self.h_t(ht_minus_1_and_xt, FinalConveyor), FinalConveyor
+        FinalConveyor = self.C_t(forget, Conveyor, update, CandidateConveyor)
+        output = self.o_t(ht_minus_1_and_xt)
+        inside = dict(forget=forget, input=update, candidate=CandidateConveyor)
+        inside.update(conveyor=FinalConveyor, output=output)
+        return self.h_t(output, FinalConveyor), inside
 
     def call(self, data):
         """tf.while_loop over the data's time steps, carrying (step, prediction, state): the step
@@ -205,7 +210,10 @@ class DiyLSTM(keras.layers.Layer):
         initial = tf.zeros([data_length, self.units])
 
         def lstm_loop(step, last_lstm_prediction, last_state, predictions):
-            lstm_prediction, state = self.lstm_cell(last_lstm_prediction, last_state, data[:, step])
+            lstm_prediction, inside = self.lstm_cell(
+                last_lstm_prediction, last_state, data[:, step]
+            )
+            state = inside["conveyor"]
             return step + 1, lstm_prediction, state, predictions.write(step, lstm_prediction)
 
         _, _, _, predictions = tf.while_loop(
@@ -217,16 +225,14 @@ class DiyLSTM(keras.layers.Layer):
         return tf.transpose(predictions.stack(), [1, 0, 2])
 
     def steps(self, data):
-        """INSIDE after every step, by lstm_cell's own functions: each [batch, timesteps, units]."""
+        """INSIDE after every step, as lstm_cell gives it: each [batch, timesteps, units]."""
         ht = Conveyor = tf.zeros([len(data), self.units])
         kept = []
         for step in range(data.shape[1]):
-            ht_minus_1_and_xt = tf.concat([ht, data[:, step, :]], axis=1)
-            gates = [gate(ht_minus_1_and_xt) for gate in (self.f_t, self.i_t, self.candidate_C_t)]
-            Conveyor = self.C_t(ht_minus_1_and_xt, Conveyor, gates[-1])
-            ht = self.h_t(ht_minus_1_and_xt, Conveyor)
-            kept.append(np.stack([*gates, Conveyor, self.o_t(ht_minus_1_and_xt)]))
-        return dict(zip(INSIDE, np.stack(kept, axis=2)))
+            ht, inside = self.lstm_cell(ht, Conveyor, data[:, step, :])
+            Conveyor = inside["conveyor"]
+            kept.append(inside)
+        return {name: np.stack([k[name] for k in kept], axis=1) for name in INSIDE}
 
     def get_config(self):
         return {**super().get_config(), "units": self.units}
@@ -252,13 +258,13 @@ def build_model(units):
 
 
 # ## 4. Cost & Optimizing
-def compile_model(model, recipe, steps, epochs):
+def compile_model(model, recipe, steps):
     """mean_square_error = reduce_sum(square(target - prediction)); optimizer = AdamOptimizer(). The
     article weighs only the last step's sum (sample weights 0, ..., 0, 1), ours every step's; ours
     also decays the weights (AdamW). An epoch's batches run in one call into the traced graph."""
     rate = recipe["lr"]
     if recipe["schedule"] == "cosine":  # from lr down to 0 over the run
-        rate = keras.optimizers.schedules.CosineDecay(rate, max(steps * epochs, 1))
+        rate = keras.optimizers.schedules.CosineDecay(rate, max(steps * recipe["epochs"], 1))
     model.compile(
         optimizer=keras.optimizers.Adam(rate, weight_decay=recipe["weight_decay"]),
         loss=keras.losses.MeanSquaredError(reduction=recipe["loss_reduction"]),
@@ -302,22 +308,21 @@ def batches(train, batch_size, every_step, seed, first_epoch):
     return tf.data.Dataset.from_generator(generate, output_signature=signature).prefetch(2), steps
 
 
-def article_epochs(recipe):
-    """How many of the article's epochs make one of Keras' (the test checked after each)."""
-    return math.gcd(recipe["check_every"], recipe["epochs"]) or 1
-
-
 class TestCheck(keras.callbacks.Callback):
-    """The article's line every few epochs, `Epoch 20 | incorrect 77.4% | mean squ error 8864.7`,
-    on the trained lengths' test sequences; a stop once their error is at the target."""
+    """The article's line every few epochs, `Epoch 20 | incorrect 77.4% | mean squ error 8864.7`:
+    every `check_every` epochs, the trained lengths' test sequences scored; a stop once their
+    error is at the target. `first_epoch`: the epochs a loaded model has done."""
 
-    def __init__(self, test, target, passes, print_every, epochs_done=0):
+    def __init__(self, test, recipe, first_epoch=0):
         super().__init__()
-        self.test, self.target, self.passes, self.print_every = test, target, passes, print_every
-        self.epochs_done = epochs_done
+        self.test, self.target = test, recipe["target_error"]
+        self.check_every, self.print_every = recipe["check_every"], recipe["print_every"]
+        self.epochs_done = first_epoch
 
     def on_epoch_end(self, epoch, logs):
-        self.epochs_done = (epoch + 1) * self.passes  # the article's epochs
+        self.epochs_done = epoch + 1
+        if self.epochs_done % self.check_every:
+            return
         counts = errors_per_length(self.model, self.test).values()
         wrong, sequences = (sum(column) for column in zip(*counts))
         logs["test_error"] = incorrect = wrong / sequences
@@ -463,33 +468,33 @@ def inspect_figure(inside, sums, model_sums, text, units):
 
 
 # ## The lesson, in the article's order
-def run(recipe, model=None, first_epoch=0, callbacks=()):
-    """The article's steps in its order, from plain values; main() and the notebook both call it.
-    `recipe`: one of RECIPES, its values changed at will; `model` and `first_epoch` go on from a
-    saved model; `callbacks` are Keras'. Returns the model and the run's figures."""
+def run(recipe, data=None, model=None, first_epoch=0, callbacks=()):
+    """The article's steps in its order, from plain values; main() calls it, the notebook takes the
+    same steps a cell each. `recipe`: one of RECIPES, its values changed at will; `data`: what
+    make_data returns (None: make it); `model` and `first_epoch` go on from a saved model;
+    `callbacks` are Keras'. Returns the model and the run's figures, figures["value"] the error."""
     train_lengths, seed = recipe["train_lengths"], recipe["seed"]
     keras.utils.set_random_seed(seed)
-    test_lengths = range(1, 2 * max(train_lengths) + 1)  # the exercise: lengths never trained too
-    train_data, test_data = make_data(train_lengths, test_lengths, seed)
+    if data is None:  # the exercise: the lengths never trained on tested too
+        data = make_data(train_lengths, range(1, 2 * max(train_lengths) + 1), seed)
+    train_data, test_data = data
     if recipe["suffixes"]:
         train_data = with_suffixes(train_data)
     test = {length: test_data[length] for length in train_lengths}  # the trained lengths' rest
     model = model or build_model(recipe["hidden"])
-    passes = article_epochs(recipe)
-    epochs = recipe["epochs"] // passes
     batch_size, every_step = recipe["batch_size"], recipe["every_step"]
     dataset, steps = batches(train_data, batch_size, every_step, seed, first_epoch)
-    compile_model(model, recipe, steps * passes, epochs)
-    num_train, num_test = (sum(len(x) for x, _ in data.values()) for data in (train_data, test))
+    compile_model(model, recipe, steps)
+    num_train, num_test = (sum(len(x) for x, _ in part.values()) for part in (train_data, test))
     print(
         f"{num_train:,} training sequences of lengths {sorted(train_data)}, {num_test:,} test "
         f"sequences of lengths {list(train_lengths)}; DiyLSTM({recipe['hidden']}), "
         f"{model.count_params():,} parameters; batch {recipe['batch_size'] or 'all'}, Adam "
         f"{recipe['lr']:g}, up to {recipe['epochs']} epochs; seed {seed}"
     )
-    check = TestCheck(test, recipe["target_error"], passes, recipe["print_every"], first_epoch)
-    callbacks, steps = [check, *callbacks], steps * passes  # an epoch of Keras' holds `passes`
-    seconds = train(model, dataset, steps, epochs, first_epoch // passes, callbacks)
+    check = TestCheck(test, recipe, first_epoch)
+    callbacks = [check, *callbacks]
+    seconds = train(model, dataset, steps, recipe["epochs"], first_epoch, callbacks)
     per_length = length_report(model, test_data, train_data)  # trained: some of its sequences
     wrong = sum(per_length[length][0] for length in train_lengths)
     figures = dict(value=wrong / num_test, wrong=wrong, examples=num_test)
@@ -741,9 +746,9 @@ def from_the_terminal(args):
     recipe["epochs"] = 1 if args.dry_run else recipe["epochs"]  # --dry-run: one epoch
     first_epoch, metrics = saved.get("epoch", 0), dict(recipe=args.recipe, metric="test_error")
     if model is None or first_epoch < recipe["epochs"] or not (args.predict or args.inspect):
-        passes = article_epochs(recipe)
-        checkpoint = Checkpoint(args, recipe, first_epoch, passes)
-        model, figures = run(recipe, model, first_epoch, [checkpoint, *log_dir(args)])
+        checkpoint = Checkpoint(args, recipe, first_epoch)
+        callbacks = [checkpoint, *log_dir(args)]
+        model, figures = run(recipe, None, model, first_epoch, callbacks)
         metrics.update(figures, settings=checkpoint.settings, target=recipe["target_error"])
         if args.save:  # the run is over: no epochs left to go on with
             checkpoint.save(model, figures["epochs"], figures["epochs"])

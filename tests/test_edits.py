@@ -16,6 +16,21 @@ EDITS = {  # script: (what the learner changes: (old, new) pairs, the flags to r
         ["--inspect", "0110100110010110", "--predict", "0110100110010110"],
         "GRU(8)",
     ),
+    "sign_sum_diy_lstm": (  # a peephole: the forget gate sees the conveyor, edited in one place
+        [
+            (
+                'self.W_o, self.b_o = default_weights_and_bias("o")',
+                'self.W_o, self.b_o = default_weights_and_bias("o")\n        '
+                'self.p_f = self.add_weight(name="p_f", shape=(self.units,), initializer="zeros")',
+            ),
+            ("def f_t(self, ht_minus_1_and_xt):", "def f_t(self, ht_minus_1_and_xt, Conveyor):"),
+            ("self.W_f) + self.b_f)", "self.W_f) + self.b_f + self.p_f * Conveyor)"),
+            ("self.f_t(ht_minus_1_and_xt),", "self.f_t(ht_minus_1_and_xt, Conveyor),"),
+        ],
+        ["--train-lengths", "1-3", "--epochs", "2"],
+        ["--inspect", "+-I0+", "--predict", "+-I0+"],
+        "DiyLSTM(24), 2,737 parameters",  # 2,713 and the peephole's 24
+    ),
 }
 
 
