@@ -11,6 +11,7 @@ the sections, run() takes its steps in order, the terminal's part is last.
 
 import collections
 import difflib
+import itertools
 import math
 import os
 import time
@@ -27,7 +28,6 @@ N_INPUT = 3  # symbols in, one out; the article asks what 4 or 5 do
 N_HIDDEN = 512  # units in the LSTM cell
 DISPLAY_STEP = 1000  # the article prints its averages every 1000 iterations
 WORDS = 32  # Listing 11: "Truncated to max of 32 predictions"
-START = "had a general"  # Listing 11's three words
 MAX_SYMBOLS = 1_000_000  # --text: a longer text's windows outgrow memory and time here
 TASK = dict(n_input=N_INPUT, hidden=N_HIDDEN, layers=1, seed=0)  # what every recipe shares
 
@@ -73,6 +73,7 @@ could easily retire while she was in the neighbourhood . this proposal met with 
 , until an old mouse got up and said that is all very well , but who is to bell the cat ? the mice \
 looked at one another and nobody spoke . then the old mouse said it is easy to propose impossible \
 remedies ."""
+START = " ".join(FABLE.split()[5 : 5 + N_INPUT])  # Listing 11's "had a general", N_INPUT words
 
 
 # Listing 2. Function for building the dictionary and reverse dictionary.
@@ -145,21 +146,15 @@ def article_batches(ids, n_input, epochs, seed, first_epoch):
     return batches.batch(1), inputs, labels
 
 
-def epoch_batches(inputs, labels, batch_size, seed, first_epoch):
-    """Every window, batched in an order that depends on (seed, epoch) alone: a run that goes on
-    from --load trains on the very batches of a run never stopped."""
-
-    def one_epoch(epoch):
-        order = tf.random.experimental.stateless_shuffle(tf.range(len(labels)), seed=[seed, epoch])
-        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
-
-    seed, inputs, labels = tf.constant(seed, tf.int64), tf.constant(inputs), tf.constant(labels)
-    return (
-        tf.data.Dataset.range(first_epoch, 2**62)
-        .flat_map(one_epoch)
-        .map(lambda i: (tf.gather(inputs, i), tf.gather(labels, i)))
-        .prefetch(tf.data.AUTOTUNE)
-    )
+def batches(inputs, labels, batch_size, seed, first_epoch=0):
+    """Ours: each epoch every window, in a new order, `batch_size` at a time. The order depends on
+    (seed, epoch) alone: a run that goes on from a saved model meets the same batches."""
+    for epoch in itertools.count(first_epoch):
+        windows = tf.range(len(labels))
+        order = tf.random.experimental.stateless_shuffle(windows, seed=[seed, epoch]).numpy()
+        for ptr in range(0, len(order), batch_size):
+            part = order[ptr : ptr + batch_size]
+            yield inputs[part], labels[part]
 
 
 def train(model, batches, steps, epochs, first_epoch, callbacks):
@@ -186,10 +181,10 @@ class ArticleProgress(keras.callbacks.Callback):
     """`Iter= 50000, Average Loss= 0.415811, Average Accuracy= 91.20%` and `['this', 'means',
     'we'] - [should] vs [should]`: Keras' means over an epoch of 1000 iterations, the last guess."""
 
-    def __init__(self, inputs, labels, reverse_dictionary):
+    def __init__(self, inputs, labels, reverse_dictionary, first_epoch=0):
         super().__init__()
         self.inputs, self.labels, self.reverse_dictionary = inputs, labels, reverse_dictionary
-        self.epochs_done, self.average_accuracy = 0, None
+        self.epochs_done, self.average_accuracy = first_epoch, None
 
     def on_epoch_end(self, epoch, logs):
         self.epochs_done, self.average_accuracy = epoch + 1, logs["accuracy"]
@@ -224,10 +219,10 @@ def windows_right(model, inputs, labels):
 class StopAtCeiling(keras.callbacks.Callback):
     """Every epoch: the windows right out of all of them; stop once that reaches the ceiling."""
 
-    def __init__(self, inputs, labels, best, print_every=10):
+    def __init__(self, inputs, labels, best, first_epoch=0, print_every=10):
         super().__init__()
         self.inputs, self.labels, self.best, self.print_every = inputs, labels, best, print_every
-        self.epochs_done, self.average_accuracy = 0, None
+        self.epochs_done, self.average_accuracy = first_epoch, None
 
     def on_epoch_end(self, epoch, logs):
         self.epochs_done, right = epoch + 1, windows_right(self.model, self.inputs, self.labels)
@@ -319,8 +314,8 @@ def tell(model, dictionary, start, words, temperature, rng, interactive=False):
     reverse_dictionary = {i: word for word, i in dictionary.items()}
     n_input, story = model.input_shape[1], ""
     if start:
-        ids = parse_words(start, dictionary, n_input)[0]
-        story = generate(model, ids, reverse_dictionary, words, temperature, rng)
+        ids, problem = parse_words(start, dictionary, n_input)
+        story = problem or generate(model, ids, reverse_dictionary, words, temperature, rng)
         print(f"\n{story}\n")
     while interactive:
         try:
@@ -398,12 +393,14 @@ def inspect_figure(start, story, candidates, columns=4):
 
 
 # ## The lesson, in the article's order
-def run(recipe, words, model=None, dictionary=None, first_epoch=0, callbacks=()):
-    """The article's steps in its order, from plain values; main() and the notebook both call it.
-    `recipe`: one of RECIPES, its values changed at will; `words`: the text's symbols; `model`, its
-    `dictionary` and `first_epoch` go on from a saved model. Returns the model and its figures."""
+def run(recipe, data=None, model=None, dictionary=None, first_epoch=0, callbacks=()):
+    """The article's steps in its order, from plain values; main() calls it, the notebook takes the
+    same steps a cell each. `recipe`: one of RECIPES, its values changed at will; `data`: the
+    text's symbols (None: the fable's); `model`, its `dictionary` and `first_epoch` go on from a
+    saved model. Returns the model and its figures, figures["value"] the windows right."""
     n_input, seed = recipe["n_input"], recipe["seed"]
     keras.utils.set_random_seed(seed)
+    words = FABLE.split() if data is None else data
     dictionary = dictionary or build_dataset(words)[0]
     ids = [dictionary[word] for word in words]
     inputs, labels = windows(ids, n_input)
@@ -415,21 +412,21 @@ def run(recipe, words, model=None, dictionary=None, first_epoch=0, callbacks=())
         f"{model.count_params():,} parameters"
     )
     if recipe["article_loop"]:  # one window a step, as the author's loop visits them
-        batches, seen, after = article_batches(ids, n_input, recipe["epochs"], seed, first_epoch)
+        batched, seen, after = article_batches(ids, n_input, recipe["epochs"], seed, first_epoch)
         reverse_dictionary = {i: w for w, i in dictionary.items()}
-        steps, progress = DISPLAY_STEP, ArticleProgress(seen, after, reverse_dictionary)
+        steps = DISPLAY_STEP
+        progress = ArticleProgress(seen, after, reverse_dictionary, first_epoch)
     else:
-        batches = epoch_batches(inputs, labels, recipe["batch_size"], seed, first_epoch)
+        batched = batches(inputs, labels, recipe["batch_size"], seed, first_epoch)
         steps = math.ceil(len(labels) / recipe["batch_size"])
-        progress = StopAtCeiling(inputs, labels, best)
-    progress.epochs_done = first_epoch
+        progress = StopAtCeiling(inputs, labels, best, first_epoch)
     compile_model(model, recipe, steps)
     print(
         f"{'embedding' if recipe['embedding'] else 'raw ids'}, batch {recipe['batch_size']}, "
         f"{recipe['optimizer']} {recipe['lr']:g}, up to {recipe['epochs']} epochs of {steps:,} "
         f"update(s); seed {seed}"
     )
-    seconds = train(model, batches, steps, recipe["epochs"], first_epoch, [progress, *callbacks])
+    seconds = train(model, batched, steps, recipe["epochs"], first_epoch, [progress, *callbacks])
     right = windows_right(model, inputs, labels)
     ceiling_report(best, ambiguous, right, len(labels), n_input, progress.average_accuracy)
     figures = dict(value=right / len(labels), examples=len(labels), right=right, steps=steps)

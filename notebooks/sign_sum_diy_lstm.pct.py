@@ -10,9 +10,10 @@
 # %% tags=["parameters"]
 # the fast recipe's most epochs (it stops once every test sequence is right); the tests set 2
 EPOCHS = 300
-TRAIN_LENGTHS = "6"  # the article's length; the tests set "1-3"
+TRAIN_LENGTHS = [6]  # the article's length; the tests set [1, 2, 3]
 
 # %%
+import math
 import sys
 
 sys.path.insert(0, "..")  # the scripts sit one folder up
@@ -28,8 +29,7 @@ import sign_sum_diy_lstm as diy
 
 # %%
 SEED = 0
-train_lengths = [int(n) for n in TRAIN_LENGTHS.split("-")]
-train_lengths = list(range(train_lengths[0], train_lengths[-1] + 1))
+train_lengths = TRAIN_LENGTHS
 test_lengths = list(range(1, 2 * max(train_lengths) + 1))
 recipe = dict(diy.RECIPES["fast"], epochs=EPOCHS, train_lengths=train_lengths)
 keras.utils.set_random_seed(SEED)
@@ -52,6 +52,7 @@ recipe
 # %%
 print(diy.encode_sequence("I+0-"))
 train_data, test_data = diy.make_data(train_lengths, test_lengths, SEED)
+train_data = diy.with_suffixes(train_data)  # the fast recipe's: every suffix a sequence too
 test = {length: test_data[length] for length in train_lengths}
 for length, (inputs, sums) in train_data.items():
     print(
@@ -69,22 +70,24 @@ for length, (inputs, sums) in train_data.items():
 # %%
 model = diy.build_model(diy.LSTM_SIZE)
 model.summary()
-inside = model.layers[0].steps(
-    diy.encode_sequence("-+I0")[None]
-)  # every gate after each step, untrained
+# every gate after each step, untrained, as the cell's own lstm_cell gives them
+inside = model.layers[0].steps(diy.encode_sequence("-+I0")[None])
 {name: values.shape for name, values in inside.items()}
 
 # %% [markdown]
 # ## 4. Cost & Optimizing, and 5. Training
 # The squared error of the sums and Adam (`compile_model`). The article scores only the last step's
 # sum; the fast recipe scores the sum after every step, six lessons per sequence instead of one.
-# `run` takes the article's steps in its order, from plain values, as the script's `main` does:
-# the data and this model, `compile_model`, then `train`, which runs `model.fit` until every test
+# `batches` is the article's loop: each epoch the training sequences in a new order, a batch at a
+# time. `train` runs `model.fit` on them, on this model and the data above, until every test
 # sequence is right or the epochs run out, printing the article's line every few epochs
-# (`TestCheck`), and last the error at every length.
+# (`TestCheck`). (`diy.run` takes these same steps, for the terminal.)
 
 # %%
-model, figures = diy.run(recipe, model)
+dataset, steps = diy.batches(train_data, recipe["batch_size"], recipe["every_step"], SEED, 0)
+diy.compile_model(model, recipe, steps)
+check = diy.TestCheck(test, recipe)
+seconds = diy.train(model, dataset, steps, recipe["epochs"], 0, [check])
 
 # %%
 from matplotlib.figure import Figure
@@ -93,9 +96,10 @@ history = model.history.history  # what the script logs to TensorBoard with --lo
 curve = Figure(figsize=(8, 3), layout="constrained")
 loss, error = curve.subplots(1, 2)
 loss.semilogy(history["loss"], ".-")
-loss.set(title="Training loss", xlabel="epoch of Keras'")
-error.plot(history["test_error"], ".-")
-error.set(title="Test error", xlabel="epoch of Keras'")
+loss.set(title="Training loss", xlabel="epoch")
+checked = [recipe["check_every"] * (k + 1) for k in range(len(history["test_error"]))]
+error.plot(checked, history["test_error"], ".-")
+error.set(title="Test error", xlabel="epoch")
 curve
 
 # %% [markdown]
@@ -121,8 +125,7 @@ diy.inspect_figure(inside, sums, model_sums, "-+I++I0-", units)
 # %% [markdown]
 # ## The whole script, from a terminal
 # ```
-# python sign_sum_diy_lstm.py                          # trains, then scores the 3,072 test
-# sequences
+# python sign_sum_diy_lstm.py                          # trains, scores the 3,072 test sequences
 # python sign_sum_diy_lstm.py --predict "00-+++"       # ... and answers for one sequence
 # python sign_sum_diy_lstm.py --train-lengths 1-8      # the article's exercise: any length
 # ```

@@ -16,7 +16,7 @@ import build  # noqa: E402
 
 TINY = {  # each notebook's parameters cell, for a run of seconds
     "count_ones": dict(EPOCHS=1, LENGTH=8, TRAIN_SIZE=128),
-    "sign_sum_diy_lstm": dict(EPOCHS=2, TRAIN_LENGTHS="1-3"),
+    "sign_sum_diy_lstm": dict(EPOCHS=2, TRAIN_LENGTHS=[1, 2, 3]),
     "aesop_next_word": dict(EPOCHS=2, HIDDEN=32),
     "mnist_rows": dict(EPOCHS=1, BATCH_SIZE=256, MNIST_NPZ="../data/mnist_sample.npz"),
 }
