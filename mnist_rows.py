@@ -10,6 +10,7 @@ headings mark the sections, run() takes its steps in order, the terminal's part 
     python mnist_rows.py --load mnist.keras --predict my_digit.png"""
 
 import gzip
+import itertools
 import math
 import os
 import time
@@ -93,14 +94,18 @@ def read_idx(path):
     return np.frombuffer(data, np.uint8, offset=4 + 4 * data[3]).reshape(shape)
 
 
+def as_floats(images):
+    """Pixels as the model reads them, float32 from 0 to 1: bytes 0-255 divided, floats kept."""
+    return images.astype(np.float32) / (255 if images.dtype == np.uint8 else 1)
+
+
 def split(data):
     """mnist.train, mnist.validation, mnist.test: the first twelfth of the training images (5,000)
     validate, the rest train; pixels to [0, 1]. ## Shape of the data: the article's images come
     flattened, [55000, 784], its labels one-hot; here an image keeps its 28 rows of 28 pixels and a
     label is the digit, read by Keras' *sparse* cross-entropy as the one-hot row would be."""
     validation = max(len(data["x_train"]) * VALIDATION_SIZE // 60_000, 1)
-    x_train = data["x_train"].astype(np.float32) / 255
-    x_test = data["x_test"].astype(np.float32) / 255
+    x_train, x_test = as_floats(data["x_train"]), as_floats(data["x_test"])
     y_train, y_test = data["y_train"].astype(np.int64), data["y_test"].astype(np.int64)
     return (
         (x_train[validation:], y_train[validation:]),
@@ -174,9 +179,9 @@ def shifted(images, seed, most):
 class EpochsDone(keras.callbacks.Callback):
     """Counts epochs (for an interrupted run); prints each epoch's validation accuracy and time."""
 
-    def __init__(self, verbose):
+    def __init__(self, verbose, first_epoch=0):
         super().__init__()
-        self.verbose, self.epochs_done, self.started = verbose, 0, time.perf_counter()
+        self.verbose, self.epochs_done, self.started = verbose, first_epoch, time.perf_counter()
 
     def on_epoch_end(self, epoch, logs):
         self.epochs_done = epoch + 1
@@ -190,30 +195,23 @@ class EpochsDone(keras.callbacks.Callback):
 
 
 # ## Code, continued: mnist.train.next_batch, the lines the article prints, the training
-def epoch_batches(x_train, y_train, batch_size, seed, first_epoch, shift):
-    """mnist.train.next_batch(batch_size): shuffled passes, each digit shifted by up to `shift`
-    pixels, order and shifts of (seed, epoch) alone (--load goes on as a run never stopped)."""
-
-    def one_epoch(epoch):
-        order = tf.random.experimental.stateless_shuffle(tf.range(len(y_train)), seed=[seed, epoch])
-        return (
-            tf.data.Dataset.from_tensor_slices(order)
-            .batch(batch_size)
-            .enumerate()
-            .map(lambda k, i: (i, tf.random.experimental.stateless_fold_in([seed, epoch], k)))
-        )
-
-    def gather(i, batch_seed):
-        images = tf.gather(x_train, i)
-        return (shifted(images, batch_seed, shift) if shift else images), tf.gather(y_train, i)
-
-    seed, x_train, y_train = tf.constant(seed, tf.int64), tf.constant(x_train), tf.constant(y_train)
-    return (
-        tf.data.Dataset.range(first_epoch, 2**62)
-        .flat_map(one_epoch)
-        .map(gather, num_parallel_calls=2)
-        .prefetch(tf.data.AUTOTUNE)
-    )
+def batches(x_train, y_train, batch_size, seed, shift, first_epoch=0):
+    """mnist.train.next_batch(batch_size), pass after pass: each pass the images in a new order,
+    each digit shifted at random by up to `shift` pixels. Order and shifts depend on (seed, pass)
+    alone: a run that goes on from a saved model meets the same batches."""
+    for epoch in itertools.count(first_epoch):
+        images = tf.range(len(y_train))
+        order = tf.random.experimental.stateless_shuffle(images, seed=[seed, epoch]).numpy()
+        for k, ptr in enumerate(range(0, len(order), batch_size)):
+            part = order[ptr : ptr + batch_size]
+            batch = x_train[part]
+            if shift:  # a seed of its own for each batch's shifts
+                pass_seed = tf.constant([seed, epoch], tf.int64)
+                batch_seed = tf.random.experimental.stateless_fold_in(
+                    pass_seed, tf.constant(k, tf.int64)
+                )
+                batch = shifted(batch, batch_seed, shift).numpy()
+            yield batch, y_train[part]
 
 
 class ArticleLines(keras.callbacks.Callback):
@@ -263,8 +261,10 @@ def test_accuracy(model, x_test, y_test):
     probabilities = tf.nn.softmax(logits).numpy()
     predicted = np.argmax(probabilities, axis=-1)
     right = predicted == y_test
+    first = min(128, len(y_test))
     print(
-        f"\nTesting Accuracy on the first 128 test images (the article's): {right[:128].mean():.2%}"
+        f"\nTesting Accuracy on the first {first} test images (the article's 128): "
+        f"{right[:first].mean():.2%}"
     )
     print(f"Testing Accuracy on all {len(y_test):,} test images: {right.mean():.2%}")
     return predicted, probabilities.max(axis=-1)
@@ -337,21 +337,25 @@ def read_row_by_row(model, images):
     """The same weights, one row at a time (format_inputs' rows, the article's tf.unstack): each
     digit's probability after each row, [n, 28, 10], as return_sequences=True would give."""
     lstm, dense = model.layers
-    states, answers = [tf.zeros((len(images), lstm.cell.units))] * 2, []
+    sizes = np.atleast_1d(lstm.cell.state_size)  # an LSTM's h and c; a GRU's h
+    states, answers = [tf.zeros((len(images), size)) for size in sizes], []
     for row in format_inputs(images):  # [n, 28] each
         h, states = lstm.cell(row, states)
         answers.append(tf.nn.softmax(dense(h)))
     return np.stack(answers, axis=1)
 
 
-def inspect(model, image, name, x_test):
+def inspect(model, image, name, x_test=None):
     """The table of --inspect: the model's guess and its probability after each row of `image`
-    [1, 28, 28]; then, over the test images, after how many rows the final answer is first given."""
+    [1, 28, 28]; then, over the test images if given, after how many rows the final answer is
+    first given."""
     answers = read_row_by_row(model, image)[0]  # [28, 10]
     print(f"\n{name}, read row by row: the model's guess if the image ended at each row")
     print(" row  guess  probability")
     for row, p in enumerate(answers, 1):
         print(f"{row:4d} {p.argmax():6d} {p.max():12.1%}")
+    if x_test is None:
+        return answers, None
     guesses = read_row_by_row(model, x_test).argmax(axis=-1)  # [n, 28]
     # the first row that gives the final answer
     first = (guesses == guesses[:, -1:]).argmax(axis=1) + 1
@@ -391,14 +395,15 @@ def inspect_figure(image, answers, name):
 
 
 # ## The lesson, in the article's order
-def run(recipe, data, model=None, first_epoch=0, callbacks=()):
-    """The article's steps in its order, from plain values; main() and the notebook both call it.
-    `recipe`: one of RECIPES, its values changed at will; `data`: load_mnist()'s four arrays;
-    `model` and `first_epoch` go on from a saved model; `callbacks` are Keras'. Returns the model,
-    the run's figures, and errors_figure's arguments: the digits it got wrong."""
+def run(recipe, data=None, model=None, first_epoch=0, callbacks=()):
+    """The article's steps in its order, from plain values; main() calls it, the notebook takes the
+    same steps a cell each. `recipe`: one of RECIPES, its values changed at will; `data`:
+    load_mnist's four arrays (None: Keras' download); `model` and `first_epoch` go on from a saved
+    model; `callbacks` are Keras'. Returns the model and the run's figures, figures["value"] the
+    test accuracy, figures["wrong"] the test digits it got wrong (for errors_figure)."""
     batch_size, seed = recipe["batch_size"], recipe["seed"]
     keras.utils.set_random_seed(seed)
-    (x_train, y_train), validation_data, (x_test, y_test) = split(data)
+    (x_train, y_train), validation_data, (x_test, y_test) = split(data or load_mnist())
     rows = format_inputs(x_train[:batch_size])
     print(
         f"MNIST: {len(x_train):,} training, {len(validation_data[0]):,} validation and "
@@ -406,22 +411,22 @@ def run(recipe, data, model=None, first_epoch=0, callbacks=()):
         f"{rows[0].shape} (a batch's row t)"
     )
     model = model or build_model(recipe["hidden"], recipe["article_init"])
-    batches = epoch_batches(x_train, y_train, batch_size, seed, first_epoch, recipe["shift"])
     if recipe["steps"]:  # the article counts steps: one epoch of Keras' holds them all
         passes, steps, epochs = recipe["epochs"], recipe["epochs"], 1
     else:
         passes, steps, epochs = 1, math.ceil(len(y_train) / batch_size), recipe["epochs"]
+    first = first_epoch // passes  # in Keras' epochs
+    batched = batches(x_train, y_train, batch_size, seed, recipe["shift"], first)
     compile_model(model, recipe, steps * epochs)
+    rnn = model.layers[0]  # what was built: an LSTM, or what a learner put in its place
     print(
-        f"LSTM({recipe['hidden']}), {model.count_params():,} parameters; batch {batch_size}, Adam "
-        f"{recipe['lr']:g}, {recipe['epochs']} {'steps' if recipe['steps'] else 'epochs'}; seed "
-        f"{seed}"
+        f"{type(rnn).__name__}({rnn.units}), {model.count_params():,} parameters; batch "
+        f"{batch_size}, Adam {recipe['lr']:g}, {recipe['epochs']} "
+        f"{'steps' if recipe['steps'] else 'epochs'}; seed {seed}"
     )
-    progress, lines = EpochsDone(verbose=not recipe["steps"]), ArticleLines()
-    progress.epochs_done = first_epoch // passes
-    callbacks = [progress, *([lines] if recipe["steps"] else []), *callbacks]
-    first = first_epoch // passes
-    seconds = train(model, batches, steps, epochs, validation_data, first, callbacks)
+    progress = EpochsDone(not recipe["steps"], first)
+    callbacks = [progress, *([ArticleLines()] if recipe["steps"] else []), *callbacks]
+    seconds = train(model, batched, steps, epochs, validation_data, first, callbacks)
     predicted, confidence = test_accuracy(model, x_test, y_test)
     right = int(np.sum(predicted == y_test))
     figures = dict(value=right / len(y_test), examples=len(y_test), right=right)
@@ -429,13 +434,14 @@ def run(recipe, data, model=None, first_epoch=0, callbacks=()):
     figures.update(epochs=progress.epochs_done * passes, steps=progress.epochs_done * steps)
     figures["train_seconds"] = round(seconds, 2)
     wrong = mistakes(predicted, x_test, y_test)
+    figures["wrong"] = dict(index=wrong.tolist(), said=predicted[wrong].tolist())
+    figures["wrong"]["confidence"] = confidence[wrong].round(4).tolist()
     done = f"{figures['steps']} steps" if recipe["steps"] else f"{figures['epochs']} epochs"
     print(
         f"test accuracy {figures['value']:.2%} ({right:,} of {len(y_test):,} test images right), "
         f"{done}, {seconds:.1f} s training"
     )
-    wrong = x_test[wrong], y_test[wrong], predicted[wrong], confidence[wrong], len(y_test)
-    return model, figures, wrong
+    return model, figures
 
 
 # --- Running it from the terminal: not in the article ---
@@ -624,8 +630,10 @@ def parse_args(argv):
     add("--lr", type=RATE, help=f"Adam's learning rate, {RATE.wanted} ({default('lr')})")
     add("--hidden", type=whole(1, 4096), help=f"LSTM units (default: {NUM_UNITS})")
     add("--seed", type=SEED, help="seeds the weights, the batches and the shifts (default: 0)")
-    add("--data-dir", metavar="PATH", help="mnist.npz, or a folder with it or the four IDX files, "
-        "gzipped or not; data/ has a sample of 3,000 digits (default: Keras' download)")
+    add("--data-dir", metavar="PATH", help="an .npz of x_train, y_train, x_test, y_test (images "
+        "uint8 0-255 or floats 0-1, labels 0-9), or a folder with mnist.npz or the four IDX files, "
+        "gzipped or not; data/mnist_sample.npz holds 3,000 digits (default: Keras' download; "
+        "offline, that sample where it sits beside the script)")
     add("--errors-png", metavar="PATH", help="the digits it gets wrong, drawn (default: none)")
     add("--predict", metavar="IMAGE", help="read this image (default: none)")
     add("--inspect", metavar="IMAGE", help="the guess after each row of this "
@@ -641,21 +649,33 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
+SAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "mnist_sample.npz")
+
+
 def mnist_data(data_dir):
-    """load_mnist(--data-dir), checked: 28x28 bytes an image, a digit a label; or one line why."""
+    """load_mnist(--data-dir), checked: 28x28 pixels an image, a digit a label; offline, the sample
+    beside the script, said; or one line why not."""
     where = f"--data-dir {data_dir}"
     try:
         data = load_mnist(data_dir)
     except Exception as error:  # a corrupt file; no network, a proxy, a full disk for the download
         what = "could not download MNIST" if data_dir is None else f"{where}: not MNIST's files"
-        fail(f"{what} ({type(error).__name__}: {error}); --help says what --data-dir takes")
+        reason = f"{what} ({type(error).__name__}: {error})"
+        if data_dir is not None or not os.path.isfile(SAMPLE):
+            fail(f"{reason}; --help says what --data-dir takes")
+        print(f"{reason}: training on the sample {SAMPLE} instead")
+        data_dir, where, data = SAMPLE, f"--data-dir {SAMPLE}", load_mnist(SAMPLE)
     for split_name, least in (("train", 2), ("test", 1)):
         x, y = data[f"x_{split_name}"], data[f"y_{split_name}"]
         if x.shape[1:] != (28, 28) or y.shape != x.shape[:1] or len(x) < least:
             fail(f"{where}: {split_name} images {x.shape}, labels {y.shape}: {least}+ of 28x28")
-        if x.dtype != np.uint8 or not np.isin(y, range(10)).all():
-            fail(f"{where}: {split_name} images of {x.dtype}, labels {np.unique(y)[:12]}: 0-9")
-    return data
+        floats = x.dtype.kind == "f" and x.size and 0 <= x.min() and x.max() <= 1
+        if not (x.dtype == np.uint8 or floats) or not np.isin(y, range(10)).all():
+            fail(
+                f"{where}: {split_name} images of {x.dtype}, labels {np.unique(y)[:12]}: give "
+                "images of uint8 0-255 or floats 0-1, labels 0-9"
+            )
+    return data, data_dir
 
 
 def read_image(path, flag):
@@ -684,8 +704,10 @@ def from_the_terminal(args):
     name = args.inspect  # a file's name, or "Test image 3 (a 5)" below
     first_epoch, metrics = saved.get("epoch", 0), dict(recipe=args.recipe, metric="accuracy")
     train = model is None or first_epoch < recipe["epochs"] or not (args.predict or args.inspect)
-    if train or args.inspect:  # a loaded model answers --predict at once
-        data, metrics["data"] = mnist_data(args.data_dir), args.data_dir or "keras.datasets.mnist"
+    x_test = None  # a loaded model answers --predict and --inspect of a file with no dataset
+    if train or number:
+        data, source = mnist_data(args.data_dir)
+        metrics["data"] = source or "keras.datasets.mnist"
         if args.dry_run:
             recipe["epochs"], data = 1, {key: value[:1000] for key, value in data.items()}
         x_test, y_test = split(data)[2]
@@ -696,13 +718,16 @@ def from_the_terminal(args):
     if train:
         passes = recipe["epochs"] if recipe["steps"] else 1  # the article's steps in an epoch
         checkpoint = Checkpoint(args, recipe, first_epoch, passes)
-        model, figures, test = run(recipe, data, model, first_epoch, [checkpoint, *log_dir(args)])
+        model, figures = run(recipe, data, model, first_epoch, [checkpoint, *log_dir(args)])
         metrics.update(figures, hidden=recipe["hidden"], seed=recipe["seed"])
         if args.save:  # the run is over: no epochs left to go on with
             checkpoint.save(model, figures["epochs"], figures["epochs"])
             print(f"Saved the model to {checkpoint.path}")
         if args.errors_png:
-            path = publish(args.errors_png, errors_figure(*test).savefig, args.overwrite)
+            wrong = figures["wrong"]
+            i, total = wrong["index"], len(y_test)
+            figure = errors_figure(x_test[i], y_test[i], wrong["said"], wrong["confidence"], total)
+            path = publish(args.errors_png, figure.savefig, args.overwrite)
             print(f"The digits it got wrong: {path}")
     if args.predict:
         metrics.update(predict(model, image, args.predict))

@@ -13,7 +13,6 @@ EPOCHS = 300
 TRAIN_LENGTHS = [6]  # the article's length; the tests set [1, 2, 3]
 
 # %%
-import math
 import sys
 
 sys.path.insert(0, "..")  # the scripts sit one folder up

@@ -89,11 +89,12 @@ def test_missing_and_broken_files(tmp_path, fails):
     [
         (
             dict(y_train=np.array([3, 10, 1, 2])),
-            "train images of uint8, labels [ 1  2  3 10]: 0-9",
+            "train images of uint8, labels [ 1  2  3 10]: give images of uint8 0-255 or floats "
+            "0-1, labels 0-9",
         ),
         (
-            dict(x_test=np.full((2, 28, 28), 0.5)),
-            "test images of float64, labels [0 1]: 0-9",
+            dict(x_test=np.full((2, 28, 28), 255.0)),  # floats are 0-1, as the model reads them
+            "test images of float64, labels [0 1]: give images of uint8 0-255 or floats 0-1",
         ),
         (
             dict(x_test=np.zeros((0, 28, 28), np.uint8), y_test=np.zeros(0, np.uint8)),
@@ -110,17 +111,33 @@ def test_values_outside_mnist_are_refused_before_training(tmp_path, fails, spoil
     fails(main, ["--data-dir", str(tmp_path)], message)
 
 
-def test_offline_says_what_failed_and_what_to_pass(fails, monkeypatch):
+def test_offline_trains_on_the_sample_beside_the_script_and_copied_alone_says_what_to_pass(
+    run, fails, monkeypatch, capsys, tmp_path
+):
     def no_network():
         raise OSError("no network")
 
     monkeypatch.setattr(keras.datasets.mnist, "load_data", no_network)
+    metrics = run(main, *QUICK, "--dry-run")
+    assert "could not download MNIST (OSError: no network): training on the sample" in (
+        capsys.readouterr().out
+    )
+    assert metrics["data"] == SAMPLE
+    monkeypatch.setattr(mnist_rows, "SAMPLE", str(tmp_path / "no" / "mnist_sample.npz"))
     fails(
         main, QUICK, "could not download MNIST (OSError: no network); --help says what --data-dir"
     )
-    data = mnist_rows.mnist_data(SAMPLE)  # what to pass: the sample in data/, say
+    data, _ = mnist_rows.mnist_data(SAMPLE)  # what to pass: the sample in data/, say
     assert data["x_train"].shape == (2000, 28, 28) and data["x_test"].shape == (1000, 28, 28)
     assert set(data["y_train"]) == set(data["y_test"]) == set(range(10))  # every digit present
+
+
+def test_floats_from_0_to_1_are_digits_too(run, tmp_path):
+    with np.load(SAMPLE) as sample:
+        floats = {key: sample[key] / (255 if key.startswith("x") else 1) for key in sample}
+    np.savez(tmp_path / "floats.npz", **floats)
+    metrics = run(main, *QUICK, "--dry-run", "--data-dir", str(tmp_path / "floats.npz"))
+    assert metrics["examples"] == 1000 and metrics["value"] > 0.1
 
 
 @pytest.mark.skipif(
@@ -247,12 +264,11 @@ def test_ctrl_c_still_saves_and_the_model_reads_a_digit_of_ones_own(
         1, abs=1e-4
     )
     assert loaded["prediction"] == trained["prediction"]
-    for image_or_number in (
-        str(image),
-        "3",
-    ):  # ... and with --load: a file, the test image of a number
-        rows = main(["--load", path, "--inspect", image_or_number])["rows_to_answer"]
-        assert rows == trained["rows_to_answer"]
+    # ... and with --load: the test image of a number (over the test set), a file (no dataset)
+    rows = main(["--load", path, "--inspect", "3"])["rows_to_answer"]
+    assert rows == trained["rows_to_answer"]
+    keras.datasets.mnist.load_data = None  # (the fixture puts it back) no dataset is read
+    assert main(["--load", path, "--inspect", str(image)])["rows_to_answer"] is None
     again = run(main, "--load", path, "--epochs", "0")
     assert again["epochs"] == 1 and again["examples"] == 1000  # the epochs it holds
     not_image = tmp_path / "notes.txt"
