@@ -111,9 +111,9 @@ history = model.history.history  # what the script logs to TensorBoard with --lo
 curve = Figure(figsize=(8, 3), layout="constrained")
 loss, error = curve.subplots(1, 2)
 loss.semilogy(history["loss"], ".-")
-loss.set(title="Training loss", xlabel="epoch of Keras'")
+loss.set(title="Training loss", xlabel="epoch")
 error.plot(history["heldout_error"], ".-")
-error.set(title="Held-out error", xlabel="epoch of Keras'")
+error.set(title="Held-out error", xlabel="epoch")
 curve
 
 # %% [markdown]

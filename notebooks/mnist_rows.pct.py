@@ -12,6 +12,7 @@ BATCH_SIZE = 256  # the fast recipe's; 64 does better on the bundled sample of 2
 MNIST_NPZ = "../data/mnist_sample.npz"  # 3,000 real digits; None: Keras' download of all 70,000
 
 # %%
+import math
 import sys
 
 sys.path.insert(0, "..")  # the scripts sit one folder up
@@ -67,14 +68,21 @@ model = mnist_rows.build_model(mnist_rows.NUM_UNITS, recipe["article_init"])
 model.summary()
 
 # %% [markdown]
-# `run` takes the article's steps in its order, from plain values, as the script's `main` does:
-# `split` and `format_inputs` again, this model, `epoch_batches` (`mnist.train.next_batch`, with
-# each digit shifted at random by up to 2 pixels), `compile_model`, `train` (`model.fit`, a line
-# per epoch), the test accuracy (`test_accuracy`), and last the confusion matrix (`mistakes`).
+# ## Code, continued: the training
+# `batches` is `mnist.train.next_batch`, pass after pass: each pass the training images in a new
+# order, each digit shifted at random by up to 2 pixels (beyond the article). `compile_model` gives
+# the model the cross-entropy and Adam; `train` runs `model.fit` on this model and the data above,
+# a line per epoch (`EpochsDone`). Then the article's test accuracy (`test_accuracy`) and the
+# confusion matrix (`mistakes`). (`mnist_rows.run` takes these same steps, for the terminal.)
 
 # %%
-model, figures, wrong = mnist_rows.run(recipe, data, model)
-x_test, y_test = mnist_rows.split(data)[2]
+batches = mnist_rows.batches(x_train, y_train, BATCH_SIZE, SEED, recipe["shift"])
+steps = math.ceil(len(y_train) / BATCH_SIZE)  # batches an epoch
+mnist_rows.compile_model(model, recipe, steps * EPOCHS)
+progress = mnist_rows.EpochsDone(verbose=True)
+seconds = mnist_rows.train(model, batches, steps, EPOCHS, validation_data, 0, [progress])
+predicted, confidence = mnist_rows.test_accuracy(model, x_test, y_test)
+wrong = mnist_rows.mistakes(predicted, x_test, y_test)
 
 # %%
 from matplotlib.figure import Figure
@@ -83,9 +91,9 @@ history = model.history.history  # what the script logs to TensorBoard with --lo
 curve = Figure(figsize=(8, 3), layout="constrained")
 loss, error = curve.subplots(1, 2)
 loss.semilogy(history["loss"], ".-")
-loss.set(title="Training loss", xlabel="epoch of Keras'")
+loss.set(title="Training loss", xlabel="epoch")
 error.plot([1 - a for a in history["val_accuracy"]], ".-")
-error.set(title="Validation error", xlabel="epoch of Keras'")
+error.set(title="Validation error", xlabel="epoch")
 curve
 
 # %% [markdown]
@@ -94,7 +102,8 @@ curve
 # (`errors_figure`, the script's `--errors-png`).
 
 # %%
-mnist_rows.errors_figure(*wrong, most=40)
+said = predicted[wrong], confidence[wrong]
+mnist_rows.errors_figure(x_test[wrong], y_test[wrong], *said, len(y_test), most=40)
 
 # %% [markdown]
 # ### Beyond the article: the answer forming, row by row

@@ -96,8 +96,9 @@ curve = Figure(figsize=(8, 3), layout="constrained")
 loss, error = curve.subplots(1, 2)
 loss.semilogy(history["loss"], ".-")
 loss.set(title="Training loss", xlabel="epoch")
-checked = [recipe["check_every"] * (k + 1) for k in range(len(history["test_error"]))]
-error.plot(checked, history["test_error"], ".-")
+test_error = history.get("test_error", [])  # scored every check_every epochs
+checked = [recipe["check_every"] * (k + 1) for k in range(len(test_error))]
+error.plot(checked, test_error, ".-")
 error.set(title="Test error", xlabel="epoch")
 curve
 
