@@ -456,11 +456,15 @@ import importlib.util
 import json
 import pathlib
 import signal
+import socket
 import sys
 import tempfile
+import threading
 import zipfile
 
 SCRIPT = os.path.basename(__file__)
+TRAINING, STOP = threading.Event(), threading.Event()  # model.fit runs; a Ctrl-C asked it to stop
+TEMPORARY = set()  # the files publish() is writing, removed by a Ctrl-C that ends the process
 
 
 def fail(message):
@@ -535,6 +539,7 @@ def publish(path, write, replace):
         return write(path) or path
     stem, extension = os.path.splitext(path)
     temporary, target, n = f"{stem}.{os.getpid()}.tmp{extension}", path, 1
+    TEMPORARY.add(temporary)
     try:
         write(temporary)
         while True:
@@ -548,6 +553,7 @@ def publish(path, write, replace):
     finally:
         with contextlib.suppress(OSError):
             os.remove(temporary)
+        TEMPORARY.discard(temporary)
     if target != path:
         print(f"{path} appeared while this run worked: left alone; this run's is {target}")
     return target
@@ -586,6 +592,7 @@ class Checkpoint(keras.callbacks.Callback):
         self.replace = len(set(same)) == 1 < len(same) or args.overwrite  # onto --load's model
 
     def on_train_begin(self, logs=None):
+        TRAINING.set()
         if 0 < self.first_epoch < (planned := self.settings["epochs"]):
             print(f"Going on from epoch {self.first_epoch} of {self.load}, to {planned}")
         if self.first_epoch:
@@ -598,6 +605,11 @@ class Checkpoint(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if self.path:
             self.save(self.model, (epoch + 1) * self.passes, self.settings["epochs"])
+        if STOP.is_set():  # Ctrl-C: a whole epoch done and saved, go on to evaluate
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        TRAINING.clear()
 
     def save(self, model, epoch, epochs):  # the article's epochs: reached, and planned
         text = json.dumps(dict(self.settings, epoch=epoch, epochs=epochs))
@@ -715,11 +727,40 @@ def main(argv=None):
     return metrics
 
 
+def on_signals():
+    """Ctrl-C while training: the epoch under way ends and is saved, then the run evaluates and
+    saves; a second Ctrl-C, or one at any other time, ends the process at once, its half-written
+    files removed. A thread counts them: one that comes while TensorFlow computes counts too.
+    SIGTERM and SIGHUP end it as an error does, removing what publish() was writing."""
+    reader, writer = socket.socketpair()
+    writer.setblocking(False)
+    signal.set_wakeup_fd(writer.fileno())  # a byte for each signal, whatever Python is doing
+    signal.signal(signal.SIGINT, lambda *_: None)  # the thread below acts on it
+    for name in ("SIGTERM", "SIGHUP"):  # (Windows has no SIGHUP)
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), lambda number, _: sys.exit(128 + number))
+
+    def count(reader, writer):  # (writer held here: closed, no signal would reach the thread)
+        while True:
+            if reader.recv(1) != bytes([signal.SIGINT]):  # SIGTERM's byte: its handler acts
+                continue
+            if TRAINING.is_set() and not STOP.is_set():
+                STOP.set()
+                print(
+                    "\nCtrl-C: stopping once this epoch is done (again: at once)", file=sys.stderr
+                )
+                continue
+            for path in list(TEMPORARY):
+                with contextlib.suppress(OSError):
+                    os.remove(path)
+            print(f"\n{SCRIPT}: stopped by Ctrl-C", file=sys.stderr, flush=True)
+            os._exit(130)
+
+    threading.Thread(target=count, args=(reader, writer), daemon=True).start()
+
+
 if __name__ == "__main__":
     if hasattr(signal, "SIGPIPE"):  # output piped into `head` that closed: end quietly, as cat does
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    try:
-        main()
-    except KeyboardInterrupt:  # a second Ctrl-C, after the one that stopped training: stop at once
-        print(f"\n{SCRIPT}: stopped by Ctrl-C", file=sys.stderr)
-        raise SystemExit(130)
+    on_signals()
+    main()

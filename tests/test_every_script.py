@@ -132,30 +132,6 @@ def test_a_model_whose_name_was_taken_while_it_trained_is_saved_beside_it(
     ] in range(-3, 4)
 
 
-def test_a_second_ctrl_c_stops_at_once(tmp_path):
-    """The first Ctrl-C stops training and starts the evaluation of 4 million strings; the second
-    ends it all."""
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "count_ones.py"), "--length", "22", "--epochs", "50"],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "TMPDIR": str(tmp_path)},
-    )
-    for line in process.stdout:  # the first epoch is done
-        if line.startswith("train_input"):
-            break
-    process.send_signal(signal.SIGINT)
-    for line in process.stdout:
-        if line.startswith("Interrupted after epoch"):
-            break
-    process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=60)
-    assert process.returncode == 130 and "Traceback" not in err
-    assert err.rstrip().splitlines()[-1] == "count_ones.py: stopped by Ctrl-C"
-
-
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda script: script.__name__)
 def test_help_gives_each_recipe_its_real_values(script, capsys):
     """--help is built from RECIPES, never typed: each recipe's rate and batch in --recipe's
@@ -176,3 +152,70 @@ def test_help_gives_each_recipe_its_real_values(script, capsys):
         for key in ("epochs", "batch_size", "lr"):
             value = recipe[key]
             assert f"{name} {value:g}" in text or f"{name} {value or 'all'}" in text, (name, key)
+
+
+def started(script, argv, folder):
+    """The script in a process of its own, as a user starts it, its output read back."""
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / f"{script.__name__}.py"), *argv],
+        cwd=folder,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TMPDIR": str(folder)},
+    )
+
+
+def wait_for(test, process, seconds=120):
+    """Polls `test()` every millisecond until it holds, or the process ends, or time runs out."""
+    deadline = time.monotonic() + seconds
+    while not test() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.001)
+    return test()
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda script: script.__name__)
+def test_ctrl_c_ends_the_epoch_saves_it_and_goes_on_as_never_stopped(script, tmp_path, capsys):
+    """Ctrl-C in the middle of an epoch: that epoch ends and is saved, the run evaluates and exits
+    0; --load PATH --save PATH then ends with the figures of a run never stopped."""
+    argv, path = TINY[script.__name__], tmp_path / "m.keras"
+    process = started(script, [*argv, "--save", str(path)], tmp_path)
+    assert wait_for(path.exists, process)  # epoch 1 is saved: Ctrl-C within epoch 2
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0 and "Ctrl-C: stopping once this epoch is done" in err, err
+    assert "Traceback" not in err and f"Saved the model to {path}" in out
+    resumed = script.main([*argv, "--load", str(path), "--save", str(path)])
+    assert "Going on from epoch" in capsys.readouterr().out
+    never_stopped = script.main(argv)
+    assert resumed["value"] == never_stopped["value"]
+    assert resumed["epochs"] == never_stopped["epochs"]
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda script: script.__name__)
+def test_two_ctrl_c_at_once_end_the_run_and_leave_no_half_written_file(script, tmp_path):
+    """Two Ctrl-C 50 ms apart, while the model is being saved: the process ends at once, status
+    130, with no temporary file left beside the model."""
+    process = started(
+        script, [*TINY[script.__name__], "--save", str(tmp_path / "m.keras")], tmp_path
+    )
+    assert wait_for(lambda: list(tmp_path.glob("m.*.tmp.keras")), process)
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.05)  # as fast as fingers go (the kernel merges two signals sent at one instant)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130 and err.rstrip().endswith(
+        f"{script.__name__}.py: stopped by Ctrl-C"
+    )
+    assert not list(tmp_path.glob("*.tmp.keras")) and "Traceback" not in err
+
+
+def test_sigterm_while_saving_leaves_no_half_written_file(tmp_path):
+    process = started(
+        sign_sum_diy_lstm, [*TINY["sign_sum_diy_lstm"], "--save", "m.keras"], tmp_path
+    )
+    assert wait_for(lambda: list(tmp_path.glob("m.*.tmp.keras")), process)
+    process.terminate()
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 128 + signal.SIGTERM and "Traceback" not in err, err
+    assert not list(tmp_path.glob("*.tmp.keras"))
