@@ -157,25 +157,6 @@ def batches(inputs, labels, batch_size, seed, first_epoch=0):
             yield inputs[part], labels[part]
 
 
-def train(model, batches, steps, epochs, first_epoch, callbacks):
-    """session.run([optimizer, accuracy, cost, pred], ...): model.fit from `first_epoch` until a
-    callback stops it or the last epoch; Ctrl-C stops it cleanly. Returns the seconds it took."""
-    started = time.perf_counter()
-    try:
-        model.fit(
-            batches,
-            steps_per_epoch=steps,
-            epochs=epochs,
-            initial_epoch=first_epoch,
-            callbacks=callbacks,
-            shuffle=False,
-            verbose=0,
-        )
-    except KeyboardInterrupt:
-        print("\nInterrupted: evaluating what it has learned.")
-    return time.perf_counter() - started
-
-
 # Listing 8. Sample prediction and accuracy data per training subsession (1000 steps)
 class ArticleProgress(keras.callbacks.Callback):
     """`Iter= 50000, Average Loss= 0.415811, Average Accuracy= 91.20%` and `['this', 'means',
@@ -426,7 +407,16 @@ def run(recipe, data=None, model=None, dictionary=None, first_epoch=0, callbacks
         f"{recipe['optimizer']} {recipe['lr']:g}, up to {recipe['epochs']} epochs of {steps:,} "
         f"update(s); seed {seed}"
     )
-    seconds = train(model, batched, steps, recipe["epochs"], first_epoch, [progress, *callbacks])
+    started = time.perf_counter()  # session.run([optimizer, accuracy, cost, pred], ...), a loop:
+    model.fit(
+        batched,
+        steps_per_epoch=steps,
+        epochs=recipe["epochs"],
+        initial_epoch=first_epoch,
+        callbacks=[progress, *callbacks],
+        verbose=0,
+    )
+    seconds = time.perf_counter() - started
     right = windows_right(model, inputs, labels)
     ceiling_report(best, ambiguous, right, len(labels), n_input, progress.average_accuracy)
     figures = dict(value=right / len(labels), examples=len(labels), right=right, steps=steps)
@@ -737,27 +727,22 @@ def main(argv=None):
 
 
 def on_signals():
-    """Ctrl-C while training: the epoch under way ends and is saved, then the run evaluates and
-    saves; a second Ctrl-C, or one at any other time, ends the process at once, its half-written
-    files removed. A thread counts them: one that comes while TensorFlow computes counts too.
-    SIGTERM and SIGHUP end it as an error does, removing what publish() was writing."""
-    reader, writer = socket.socketpair()
+    """Ctrl-C in training: the epoch under way ends, is saved and evaluated; one more, or one at any
+    other time, ends the process at once, half-written files removed. SIGTERM, SIGHUP: exit."""
+    reader, writer = socket.socketpair()  # a byte a signal, even while TensorFlow computes
     writer.setblocking(False)
-    signal.set_wakeup_fd(writer.fileno())  # a byte for each signal, whatever Python is doing
+    signal.set_wakeup_fd(writer.fileno())
     signal.signal(signal.SIGINT, lambda *_: None)  # the thread below acts on it
-    for name in ("SIGTERM", "SIGHUP"):  # (Windows has no SIGHUP)
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), lambda number, _: sys.exit(128 + number))
+    for name in {"SIGTERM", "SIGHUP"} & set(dir(signal)):  # (Windows has no SIGHUP)
+        signal.signal(getattr(signal, name), lambda number, _: sys.exit(128 + number))
 
-    def count(reader, writer):  # (writer held here: closed, no signal would reach the thread)
+    def count(writer):  # (writer held: closed, no byte would come)
         while True:
-            if reader.recv(1) != bytes([signal.SIGINT]):  # SIGTERM's byte: its handler acts
+            if reader.recv(1) != bytes([signal.SIGINT]):  # SIGTERM's: its handler acts
                 continue
             if TRAINING.is_set() and not STOP.is_set():
                 STOP.set()
-                print(
-                    "\nCtrl-C: stopping once this epoch is done (again: at once)", file=sys.stderr
-                )
+                print("\nCtrl-C: this epoch ends, then the run (again: at once)", file=sys.stderr)
                 continue
             for path in list(TEMPORARY):
                 with contextlib.suppress(OSError):
@@ -765,7 +750,7 @@ def on_signals():
             print(f"\n{SCRIPT}: stopped by Ctrl-C", file=sys.stderr, flush=True)
             os._exit(130)
 
-    threading.Thread(target=count, args=(reader, writer), daemon=True).start()
+    threading.Thread(target=count, args=(writer,), daemon=True).start()
 
 
 if __name__ == "__main__":

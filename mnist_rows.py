@@ -234,27 +234,6 @@ class ArticleLines(keras.callbacks.Callback):
         self.previous = (total_loss, total_accuracy, step)
 
 
-def train(model, batches, steps, epochs, validation_data, first_epoch, callbacks):
-    """while iter < 800: sess.run(opt, ...): model.fit for `epochs` of `steps`, from
-    `first_epoch`. Ctrl-C stops it cleanly. Returns the seconds it took."""
-    started = time.perf_counter()
-    try:
-        model.fit(
-            batches,
-            steps_per_epoch=steps,
-            epochs=epochs,
-            initial_epoch=first_epoch,
-            shuffle=False,
-            validation_data=validation_data,
-            validation_batch_size=1000,  # 0.4 s an epoch; Keras' 32: 1.0 s
-            callbacks=callbacks,
-            verbose=0,
-        )
-    except KeyboardInterrupt:
-        print("\nInterrupted: evaluating what it has learned.")
-    return time.perf_counter() - started
-
-
 def test_accuracy(model, x_test, y_test):
     """Testing Accuracy on the article's 128 test images, then all; each answer, its probability."""
     logits = model.predict(x_test, batch_size=1000, verbose=0)  # [n, 10]
@@ -426,7 +405,18 @@ def run(recipe, data=None, model=None, first_epoch=0, callbacks=()):
     )
     progress = EpochsDone(not recipe["steps"], first)
     callbacks = [progress, *([ArticleLines()] if recipe["steps"] else []), *callbacks]
-    seconds = train(model, batched, steps, epochs, validation_data, first, callbacks)
+    started = time.perf_counter()  # while iter < 800: sess.run(opt, ...)
+    model.fit(
+        batched,
+        steps_per_epoch=steps,
+        epochs=epochs,
+        initial_epoch=first,
+        validation_data=validation_data,
+        validation_batch_size=1000,  # 0.4 s an epoch; Keras' 32: 1.0 s
+        callbacks=callbacks,
+        verbose=0,
+    )
+    seconds = time.perf_counter() - started
     predicted, confidence = test_accuracy(model, x_test, y_test)
     right = int(np.sum(predicted == y_test))
     figures = dict(value=right / len(y_test), examples=len(y_test), right=right)
@@ -769,27 +759,22 @@ def main(argv=None):
 
 
 def on_signals():
-    """Ctrl-C while training: the epoch under way ends and is saved, then the run evaluates and
-    saves; a second Ctrl-C, or one at any other time, ends the process at once, its half-written
-    files removed. A thread counts them: one that comes while TensorFlow computes counts too.
-    SIGTERM and SIGHUP end it as an error does, removing what publish() was writing."""
-    reader, writer = socket.socketpair()
+    """Ctrl-C in training: the epoch under way ends, is saved and evaluated; one more, or one at any
+    other time, ends the process at once, half-written files removed. SIGTERM, SIGHUP: exit."""
+    reader, writer = socket.socketpair()  # a byte a signal, even while TensorFlow computes
     writer.setblocking(False)
-    signal.set_wakeup_fd(writer.fileno())  # a byte for each signal, whatever Python is doing
+    signal.set_wakeup_fd(writer.fileno())
     signal.signal(signal.SIGINT, lambda *_: None)  # the thread below acts on it
-    for name in ("SIGTERM", "SIGHUP"):  # (Windows has no SIGHUP)
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), lambda number, _: sys.exit(128 + number))
+    for name in {"SIGTERM", "SIGHUP"} & set(dir(signal)):  # (Windows has no SIGHUP)
+        signal.signal(getattr(signal, name), lambda number, _: sys.exit(128 + number))
 
-    def count(reader, writer):  # (writer held here: closed, no signal would reach the thread)
+    def count(writer):  # (writer held: closed, no byte would come)
         while True:
-            if reader.recv(1) != bytes([signal.SIGINT]):  # SIGTERM's byte: its handler acts
+            if reader.recv(1) != bytes([signal.SIGINT]):  # SIGTERM's: its handler acts
                 continue
             if TRAINING.is_set() and not STOP.is_set():
                 STOP.set()
-                print(
-                    "\nCtrl-C: stopping once this epoch is done (again: at once)", file=sys.stderr
-                )
+                print("\nCtrl-C: this epoch ends, then the run (again: at once)", file=sys.stderr)
                 continue
             for path in list(TEMPORARY):
                 with contextlib.suppress(OSError):
@@ -797,7 +782,7 @@ def on_signals():
             print(f"\n{SCRIPT}: stopped by Ctrl-C", file=sys.stderr, flush=True)
             os._exit(130)
 
-    threading.Thread(target=count, args=(reader, writer), daemon=True).start()
+    threading.Thread(target=count, args=(writer,), daemon=True).start()
 
 
 if __name__ == "__main__":

@@ -337,24 +337,6 @@ class TestCheck(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def train(model, dataset, steps, epochs, first_epoch, callbacks):
-    """model.fit from `first_epoch` to a callback's stop or the last epoch, or Ctrl-C: seconds."""
-    started = time.perf_counter()
-    try:
-        model.fit(
-            dataset,
-            steps_per_epoch=steps,
-            epochs=epochs,
-            initial_epoch=first_epoch,
-            callbacks=callbacks,
-            shuffle=False,
-            verbose=0,
-        )
-    except KeyboardInterrupt:
-        print("\nInterrupted: evaluating what it has learned.")
-    return time.perf_counter() - started
-
-
 # ## Test the result, and the article's exercise: any length
 def predict(model, text):
     """sess.run(prediction, {data: [encodeSequence("00-+++")]}): each step's sum, and the true."""
@@ -493,8 +475,16 @@ def run(recipe, data=None, model=None, first_epoch=0, callbacks=()):
         f"{recipe['lr']:g}, up to {recipe['epochs']} epochs; seed {seed}"
     )
     check = TestCheck(test, recipe, first_epoch)
-    callbacks = [check, *callbacks]
-    seconds = train(model, dataset, steps, recipe["epochs"], first_epoch, callbacks)
+    started = time.perf_counter()  # sess.run(minimize, ...) for every batch of every epoch:
+    model.fit(
+        dataset,
+        steps_per_epoch=steps,
+        epochs=recipe["epochs"],
+        initial_epoch=first_epoch,
+        callbacks=[check, *callbacks],
+        verbose=0,
+    )
+    seconds = time.perf_counter() - started
     per_length = length_report(model, test_data, train_data)  # trained: some of its sequences
     wrong = sum(per_length[length][0] for length in train_lengths)
     figures = dict(value=wrong / num_test, wrong=wrong, examples=num_test)
@@ -796,27 +786,22 @@ def main(argv=None):
 
 
 def on_signals():
-    """Ctrl-C while training: the epoch under way ends and is saved, then the run evaluates and
-    saves; a second Ctrl-C, or one at any other time, ends the process at once, its half-written
-    files removed. A thread counts them: one that comes while TensorFlow computes counts too.
-    SIGTERM and SIGHUP end it as an error does, removing what publish() was writing."""
-    reader, writer = socket.socketpair()
+    """Ctrl-C in training: the epoch under way ends, is saved and evaluated; one more, or one at any
+    other time, ends the process at once, half-written files removed. SIGTERM, SIGHUP: exit."""
+    reader, writer = socket.socketpair()  # a byte a signal, even while TensorFlow computes
     writer.setblocking(False)
-    signal.set_wakeup_fd(writer.fileno())  # a byte for each signal, whatever Python is doing
+    signal.set_wakeup_fd(writer.fileno())
     signal.signal(signal.SIGINT, lambda *_: None)  # the thread below acts on it
-    for name in ("SIGTERM", "SIGHUP"):  # (Windows has no SIGHUP)
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), lambda number, _: sys.exit(128 + number))
+    for name in {"SIGTERM", "SIGHUP"} & set(dir(signal)):  # (Windows has no SIGHUP)
+        signal.signal(getattr(signal, name), lambda number, _: sys.exit(128 + number))
 
-    def count(reader, writer):  # (writer held here: closed, no signal would reach the thread)
+    def count(writer):  # (writer held: closed, no byte would come)
         while True:
-            if reader.recv(1) != bytes([signal.SIGINT]):  # SIGTERM's byte: its handler acts
+            if reader.recv(1) != bytes([signal.SIGINT]):  # SIGTERM's: its handler acts
                 continue
             if TRAINING.is_set() and not STOP.is_set():
                 STOP.set()
-                print(
-                    "\nCtrl-C: stopping once this epoch is done (again: at once)", file=sys.stderr
-                )
+                print("\nCtrl-C: this epoch ends, then the run (again: at once)", file=sys.stderr)
                 continue
             for path in list(TEMPORARY):
                 with contextlib.suppress(OSError):
@@ -824,7 +809,7 @@ def on_signals():
             print(f"\n{SCRIPT}: stopped by Ctrl-C", file=sys.stderr, flush=True)
             os._exit(130)
 
-    threading.Thread(target=count, args=(reader, writer), daemon=True).start()
+    threading.Thread(target=count, args=(writer,), daemon=True).start()
 
 
 if __name__ == "__main__":

@@ -77,7 +77,7 @@ print(f"the ceiling: {best} of {len(labels)} windows")
 # ## Listing 7. Training, and Listing 9. its loss and optimizer
 # `compile_model` gives this model the cross-entropy and Adam. The fast recipe trains on every
 # window, each epoch in a new order, a batch at a time (`batches`), and stops when the windows right
-# reach the ceiling (`StopAtCeiling`); `train` runs `model.fit` on this model and the windows above.
+# reach the ceiling (`StopAtCeiling`); `model.fit` trains on this model and the windows above.
 # (`aesop.run` takes these same steps, for the terminal.)
 
 # %%
@@ -85,8 +85,8 @@ steps = math.ceil(len(labels) / recipe["batch_size"])  # batches an epoch
 aesop.compile_model(model, recipe, steps)
 batches = aesop.batches(inputs, labels, recipe["batch_size"], SEED)
 progress = aesop.StopAtCeiling(inputs, labels, best)
-seconds = aesop.train(model, batches, steps, EPOCHS, 0, [progress])
-print(f"{progress.epochs_done} epochs, {seconds:.1f} s")
+model.fit(batches, steps_per_epoch=steps, epochs=EPOCHS, callbacks=[progress], verbose=0)
+print(f"{progress.epochs_done} epochs")
 
 # %% [markdown]
 # ## Listing 8, and beyond it: the honest figure

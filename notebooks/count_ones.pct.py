@@ -87,7 +87,7 @@ print(
 # %% [markdown]
 # ## Execution of the graph
 # The article's loop: `batches` gives each epoch the training strings in a new order, a batch at a
-# time, each string with its class's weight; `train` runs `model.fit` on them, on the model and the
+# time, each string with its class's weight; `model.fit` trains on them, on the model and the
 # data of the cells above, until the held-out error reaches the article's 0.1% or the epochs run
 # out. `HeldOutCheck` prints the article's line every few epochs; `results` scores every held-out
 # string and prints a row per class. (`count_ones.run` takes these same steps, for the terminal.)
@@ -96,9 +96,9 @@ print(
 check = count_ones.HeldOutCheck(classify_every_string, test_codes, test_output, recipe)
 weights = count_ones.class_weights(train_output, LENGTH, recipe["balance"])[train_output]
 batches = count_ones.batches(train_input, train_output, weights, recipe["batch_size"], SEED)
-seconds = count_ones.train(model, batches, steps, recipe["epochs"], 0, [check])
+model.fit(batches, steps_per_epoch=steps, epochs=recipe["epochs"], callbacks=[check], verbose=0)
 wrong, examples = count_ones.results(check, train_output, LENGTH)
-print(f"test error {wrong / examples:.3%} ({wrong:,} of {examples:,}), {seconds:.1f} s training")
+print(f"test error {wrong / examples:.3%} ({wrong:,} of {examples:,} held-out strings wrong)")
 
 # %% [markdown]
 # ### Beyond the article: the learning curve

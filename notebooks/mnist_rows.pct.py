@@ -71,7 +71,7 @@ model.summary()
 # ## Code, continued: the training
 # `batches` is `mnist.train.next_batch`, pass after pass: each pass the training images in a new
 # order, each digit shifted at random by up to 2 pixels (beyond the article). `compile_model` gives
-# the model the cross-entropy and Adam; `train` runs `model.fit` on this model and the data above,
+# the model the cross-entropy and Adam; `model.fit` trains on this model and the data above,
 # a line per epoch (`EpochsDone`). Then the article's test accuracy (`test_accuracy`) and the
 # confusion matrix (`mistakes`). (`mnist_rows.run` takes these same steps, for the terminal.)
 
@@ -80,7 +80,15 @@ batches = mnist_rows.batches(x_train, y_train, BATCH_SIZE, SEED, recipe["shift"]
 steps = math.ceil(len(y_train) / BATCH_SIZE)  # batches an epoch
 mnist_rows.compile_model(model, recipe, steps * EPOCHS)
 progress = mnist_rows.EpochsDone(verbose=True)
-seconds = mnist_rows.train(model, batches, steps, EPOCHS, validation_data, 0, [progress])
+model.fit(
+    batches,
+    steps_per_epoch=steps,
+    epochs=EPOCHS,
+    validation_data=validation_data,
+    validation_batch_size=1000,
+    callbacks=[progress],
+    verbose=0,
+)
 predicted, confidence = mnist_rows.test_accuracy(model, x_test, y_test)
 wrong = mnist_rows.mistakes(predicted, x_test, y_test)
 

@@ -78,7 +78,7 @@ inside = model.layers[0].steps(diy.encode_sequence("-+I0")[None])
 # The squared error of the sums and Adam (`compile_model`). The article scores only the last step's
 # sum; the fast recipe scores the sum after every step, six lessons per sequence instead of one.
 # `batches` is the article's loop: each epoch the training sequences in a new order, a batch at a
-# time. `train` runs `model.fit` on them, on this model and the data above, until every test
+# time. `model.fit` trains on them, on this model and the data above, until every test
 # sequence is right or the epochs run out, printing the article's line every few epochs
 # (`TestCheck`). (`diy.run` takes these same steps, for the terminal.)
 
@@ -86,7 +86,7 @@ inside = model.layers[0].steps(diy.encode_sequence("-+I0")[None])
 dataset, steps = diy.batches(train_data, recipe["batch_size"], recipe["every_step"], SEED, 0)
 diy.compile_model(model, recipe, steps)
 check = diy.TestCheck(test, recipe)
-seconds = diy.train(model, dataset, steps, recipe["epochs"], 0, [check])
+model.fit(dataset, steps_per_epoch=steps, epochs=recipe["epochs"], callbacks=[check], verbose=0)
 
 # %%
 from matplotlib.figure import Figure

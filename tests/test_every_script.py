@@ -183,7 +183,7 @@ def test_ctrl_c_ends_the_epoch_saves_it_and_goes_on_as_never_stopped(script, tmp
     assert wait_for(path.exists, process)  # epoch 1 is saved: Ctrl-C within epoch 2
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=120)
-    assert process.returncode == 0 and "Ctrl-C: stopping once this epoch is done" in err, err
+    assert process.returncode == 0 and "Ctrl-C: this epoch ends, then the run" in err, err
     assert "Traceback" not in err and f"Saved the model to {path}" in out
     resumed = script.main([*argv, "--load", str(path), "--save", str(path)])
     assert "Going on from epoch" in capsys.readouterr().out

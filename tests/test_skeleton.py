@@ -8,8 +8,8 @@ import pytest
 from conftest import ROOT
 
 SCRIPTS = ["count_ones.py", "sign_sum_diy_lstm.py", "aesop_next_word.py", "mnist_rows.py"]
-SHARED = ["fail", "checked", "whole", "check_outputs", "publish",
-          "load_model", "settle", "Checkpoint", "log_dir", "main", "on_signals", "__main__"]  # fmt: skip
+SHARED = ["fail", "checked", "whole", "check_outputs", "publish", "load_model",
+          "settle", "Checkpoint", "log_dir", "main", "on_signals", "__main__"]  # fmt: skip
 
 
 def terminal_part(script):
