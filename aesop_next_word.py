@@ -92,12 +92,11 @@ def RNN(n_input, n_hidden, layers, embedding, vocab_size):
     """x [batch, n_input] ids -> outputs[-1] [batch, n_hidden], as Keras layers (build_model adds
     the article's weights['out'] and biases['out']). The article feeds each id as a raw float,
     [batch, n_input, 1]; with `embedding`, each id becomes a learned vector, [batch, n_input, 64].
-    unroll=True writes the steps out, as static_rnn did (not on a GPU: it would lose cuDNN)."""
-    unroll = not tf.config.list_physical_devices("GPU")
+    unroll=True writes the steps out, as static_rnn did (on a GPU, unroll=False keeps cuDNN)."""
     x = keras.layers.Embedding(vocab_size, 64) if embedding else keras.layers.Reshape((n_input, 1))
     # rnn.BasicLSTMCell(n_hidden); rnn.static_rnn; and Listing 10 below stacks `layers` of them
     return [x] + [
-        keras.layers.LSTM(n_hidden, unroll=unroll, return_sequences=i < layers - 1)
+        keras.layers.LSTM(n_hidden, unroll=True, return_sequences=i < layers - 1)
         for i in range(layers)
     ]
 

@@ -227,16 +227,13 @@ class HeldOutCheck(keras.callbacks.Callback):
         super().__init__()
         self.classify_every_string = classify_every_string
         self.test_codes, self.test_output = test_codes, test_output
-        self.target, self.print_every = recipe["target_error"], recipe["print_every"]
+        self.target = recipe["target_error"]
         self.example = example = (recipe["example"] * 2)[: recipe["length"]]  # cut to the length
         self.check_output = test_output[:CHECK_SIZE]
         codes = np.append(test_codes[:CHECK_SIZE], int(example, 2))
         self.check_input = to_bits(codes, len(example))
-        self.check_every, self.epochs_done, self.predicted = (
-            recipe["check_every"],
-            first_epoch,
-            None,
-        )
+        self.check_every, self.print_every = recipe["check_every"], recipe["print_every"]
+        self.epochs_done, self.predicted = first_epoch, None
 
     def on_epoch_end(self, epoch, logs):
         self.epochs_done = epoch + 1
@@ -670,7 +667,7 @@ def from_the_terminal(args):
     length, train_size = recipe["length"], recipe["train_size"]
     if train_size >= 2**length:
         fail(
-            f"--train-size {train_size}: give fewer than the {2**length:,} strings of {length} bits"
+            f"--train-size {train_size}: give under {2**length:,}, all the strings of {length} bits"
         )
     for flag, bits in (("--predict", args.predict), ("--inspect", args.inspect)):
         if bits and len(bits) != length:
@@ -682,8 +679,7 @@ def from_the_terminal(args):
     first_epoch, metrics = saved.get("epoch", 0), dict(recipe=args.recipe, metric="test_error")
     if model is None or first_epoch < recipe["epochs"] or not (args.predict or args.inspect):
         checkpoint = Checkpoint(args, recipe, first_epoch)
-        callbacks = [checkpoint, *log_dir(args)]
-        model, figures = run(recipe, None, model, first_epoch, callbacks)
+        model, figures = run(recipe, None, model, first_epoch, [checkpoint, *log_dir(args)])
         metrics.update(figures, settings=checkpoint.settings, target=recipe["target_error"])
         if args.save:  # the run is over: no epochs left to go on with
             checkpoint.save(model, figures["epochs"], figures["epochs"])

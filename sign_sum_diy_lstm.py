@@ -749,8 +749,7 @@ def from_the_terminal(args):
     first_epoch, metrics = saved.get("epoch", 0), dict(recipe=args.recipe, metric="test_error")
     if model is None or first_epoch < recipe["epochs"] or not (args.predict or args.inspect):
         checkpoint = Checkpoint(args, recipe, first_epoch)
-        callbacks = [checkpoint, *log_dir(args)]
-        model, figures = run(recipe, None, model, first_epoch, callbacks)
+        model, figures = run(recipe, None, model, first_epoch, [checkpoint, *log_dir(args)])
         metrics.update(figures, settings=checkpoint.settings, target=recipe["target_error"])
         if args.save:  # the run is over: no epochs left to go on with
             checkpoint.save(model, figures["epochs"], figures["epochs"])

@@ -153,7 +153,7 @@ def test_dry_run_and_tensorboard_logs(run, tmp_path):
             ["--predict", "0101001001101110011x"],
             "argument --predict: '0101001001101110011x': give a string of 0s and 1s",
         ),
-        (["--length", "8", "--train-size", "256"], "give fewer than the 256 strings of 8 bits"),
+        (["--length", "8", "--train-size", "256"], "give under 256, all the strings of 8 bits"),
         (["--length", "30"], "argument --length: '30': give a whole number from 1 to 24"),
         (["--epochs", "-1"], "argument --epochs: '-1': give a whole number from 0 to 100,000"),
         (["--lr", "0"], "argument --lr: '0': give a number above 0"),

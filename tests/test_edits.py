@@ -45,8 +45,8 @@ EDITS = {  # script: (what the learner changes: (old, new) pairs, the flags to r
     "mnist_rows": (  # a GRU reads the rows
         [
             (
-                "keras.layers.LSTM(num_units, unit_forget_bias=True, unroll=unroll)",
-                "keras.layers.GRU(num_units, unroll=unroll)",
+                "keras.layers.LSTM(num_units, unit_forget_bias=True, unroll=True)",
+                "keras.layers.GRU(num_units, unroll=True)",
             )
         ],
         ["--data-dir", str(ROOT / "data" / "mnist_sample.npz"), "--dry-run", "--hidden", "16"],
