@@ -17,6 +17,7 @@ import os
 import time
 
 os.environ["KERAS_BACKEND"] = "tensorflow"  # a TensorFlow lesson, whatever the environment says
+os.environ["MPLBACKEND"] = "agg"  # pictures go to files, never a window (Keras imports matplotlib)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's start-up chatter
 
 import keras
@@ -450,6 +451,8 @@ TEMPORARY = set()  # the files publish() is writing, removed by a Ctrl-C that en
 
 def fail(message):
     """Every bad input ends here: one line on stderr, exit status 2, no traceback."""
+    if message.endswith("expected one argument"):  # `--save -m.keras`: argparse saw a flag
+        message += " (a value that starts with -: --flag=-value)"
     print(f"{SCRIPT}: error: {message}", file=sys.stderr)
     raise SystemExit(2)
 
@@ -489,8 +492,10 @@ def check_outputs(args, flags):
     named = {os.path.realpath(args.load): "--load"} if args.load else {}
     for flag in flags:
         path = getattr(args, flag[2:].replace("-", "_"))
-        if path is None or path == "-" and flag == "--json":
+        if path is None or path in ("-", "/dev/stdout") and flag == "--json":
             continue
+        if os.path.islink(path) and not os.path.exists(path):
+            fail(f"{flag} {path}: a link to {os.readlink(path)}, which does not exist")
         ending = {"--save": ".keras", "--json": "", "--log-dir": None}.get(flag, ".png")
         if ending is None and (not path or os.path.isfile(path)):
             fail(f"{flag} {path}: give a folder, not a file")
@@ -718,7 +723,7 @@ def main(argv=None):
     metrics.update(total_seconds=round(time.perf_counter() - started, 2), script=SCRIPT)
     metrics.update(tensorflow=tf.__version__, keras=keras.__version__)
     text = json.dumps(metrics, indent=2)
-    if args.json == "-":
+    if args.json in ("-", "/dev/stdout"):  # (with -, the run's lines went to stderr)
         print(text)
     elif args.json:
         publish(args.json, lambda f: pathlib.Path(f).write_text(text), args.overwrite)
@@ -756,4 +761,13 @@ if __name__ == "__main__":
     if hasattr(signal, "SIGPIPE"):  # output piped into `head` that closed: end quietly, as cat does
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     on_signals()
-    main()
+    for stream in (
+        sys.stdout,
+        sys.stderr,
+    ):  # a symbol the terminal cannot show: \u2192, not an error
+        stream.reconfigure(errors="backslashreplace")
+    try:
+        main()
+    except OSError as error:  # standard output on a full disk, say: one line, not a traceback
+        print(f"{SCRIPT}: error: {error.strerror or error}", file=sys.stderr)
+        os._exit(2)

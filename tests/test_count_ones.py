@@ -84,6 +84,10 @@ def test_save_then_load_predicts_the_same(run, tmp_path, capsys):
     assert "01101001 has 4 ones" in capsys.readouterr().out
     again = run(main, *TINY, "--load", path, "--epochs", "0")  # evaluate only: the same error
     assert again["value"] == trained["value"] and again["epochs"] == 2  # the epochs it holds
+    capsys.readouterr()
+    dry = main(["--load", path, "--dry-run", "--json", "/dev/stdout"])  # its own held-out strings
+    assert dry["value"] == trained["value"] and dry["examples"] == trained["examples"]
+    assert capsys.readouterr().out.rstrip().endswith("}")  # the JSON, after the run's lines
 
 
 def test_inspect_after_training_and_from_a_saved_model(run, tmp_path, capsys, figures):

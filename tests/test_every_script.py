@@ -219,3 +219,22 @@ def test_sigterm_while_saving_leaves_no_half_written_file(tmp_path):
     _, err = process.communicate(timeout=30)
     assert process.returncode == 128 + signal.SIGTERM and "Traceback" not in err, err
     assert not list(tmp_path.glob("*.tmp.keras"))
+
+
+def test_a_broken_environment_a_full_disk_and_an_ascii_terminal_end_in_one_line(tmp_path):
+    """MPLBACKEND naming no backend (Keras imports matplotlib), standard output on a full disk:
+    one line and status 2; a story in a language an ASCII terminal cannot show: told, escaped."""
+    env = {**os.environ, "MPLBACKEND": "nonsense", "PYTHONIOENCODING": "ascii"}
+    argv = [sys.executable, str(ROOT / "count_ones.py"), *TINY["count_ones"], "--dry-run"]
+    with open("/dev/full", "w") as full:
+        ended = subprocess.run(argv, stdout=full, stderr=subprocess.PIPE, text=True, env=env)
+    assert ended.returncode == 2 and ended.stderr.endswith("error: No space left on device\n")
+    (tmp_path / "fr.txt").write_text("le chat dort près du feu et la souris dort " * 8)
+    argv = [sys.executable, str(ROOT / "aesop_next_word.py"), "--text", str(tmp_path / "fr.txt")]
+    story = subprocess.run(
+        [*argv, "--hidden", "8", "--epochs", "2", "--generate", "dort près du"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert story.returncode == 0 and "dort pr\\xe8s du" in story.stdout, story.stderr[-2000:]

@@ -101,6 +101,8 @@ def path_cases():
                 yield script, [*given, flag, f"no/such/folder/out{suffix}"], flag
                 yield script, [*given, flag, "a-folder"], flag
                 yield script, [*given, flag, f"existing{suffix}"], flag
+                yield script, [*given, flag, f"dangling{suffix}"], flag  # a link to nothing
+                yield script, [*given, flag, f"-out{suffix}"], flag  # argparse: another flag?
             if os.path.isdir("/proc"):  # root may write anywhere but in a pseudo-filesystem
                 yield script, [*given, flag, f"/proc/out{suffix}"], flag
         yield script, ["--inspect-png", "both.png", "--json", "both.png", "--overwrite"], "--json"
@@ -130,6 +132,7 @@ def folder(tmp_path, monkeypatch):
     (tmp_path / "a-folder").mkdir()
     for suffix in (".keras", ".json", ".png"):
         (tmp_path / f"existing{suffix}").write_bytes(b"made by the user " + suffix.encode())
+        (tmp_path / f"dangling{suffix}").symlink_to(tmp_path / "nowhere" / f"x{suffix}")
     return tmp_path
 
 
