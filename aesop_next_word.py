@@ -34,7 +34,7 @@ TASK = dict(n_input=N_INPUT, hidden=N_HIDDEN, layers=1, seed=0)  # what every re
 
 RECIPES = {
     # The author's: each id fed as a raw float, batch 1, RMSProp at 1e-3, 50,000 iterations (50
-    # epochs of 1000), each window 4 on from the last; XLA makes the tiny steps 4.8 times faster.
+    # epochs of 1000), each window 4 on from the last; XLA fuses each tiny step's operations.
     "article": dict(
         TASK,
         embedding=False,
@@ -150,8 +150,8 @@ def batches(inputs, labels, batch_size, seed, first_epoch=0):
     """Ours: each epoch every window, in a new order, `batch_size` at a time. The order depends on
     (seed, epoch) alone: a run that goes on from a saved model meets the same batches."""
     for epoch in itertools.count(first_epoch):
-        windows = tf.range(len(labels))
-        order = tf.random.experimental.stateless_shuffle(windows, seed=[seed, epoch]).numpy()
+        indices = tf.range(len(labels))
+        order = tf.random.experimental.stateless_shuffle(indices, seed=[seed, epoch]).numpy()
         for ptr in range(0, len(order), batch_size):
             part = order[ptr : ptr + batch_size]
             yield inputs[part], labels[part]
@@ -239,8 +239,8 @@ def ceiling_report(best, ambiguous, right, n, n_input, average_accuracy):
 # Listing 9. Loss and optimizer
 def compile_model(model, recipe, steps):
     """cost = reduce_mean(softmax_cross_entropy_with_logits); RMSPropOptimizer(0.001), or Adam. An
-    epoch's steps run in one traced call; with jit_compile, XLA fuses each step's small operations:
-    one window a step takes 1.0 instead of 4.8 ms on an AMD EPYC (benchmarks/parts.py)."""
+    epoch's steps run in one traced call; with jit_compile, XLA fuses each step's small operations
+    (one window a step: many small ones)."""
     optimizer = dict(rmsprop=keras.optimizers.RMSprop, adam=keras.optimizers.Adam)
     model.compile(
         optimizer=optimizer[recipe["optimizer"]](recipe["lr"]),

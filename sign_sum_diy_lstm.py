@@ -286,7 +286,8 @@ def errors_per_length(model, test):
 # ## 5. Training
 def batches(train, batch_size, every_step, seed, first_epoch):
     """(inputs, running sums, step weights) for every epoch from `first_epoch` on, one length a
-    batch, in an order of (seed, epoch) alone (as if --load's run never stopped); steps an epoch."""
+    batch, in an order of (seed, epoch) alone (a run gone on from a saved model meets the same
+    batches); and the steps an epoch."""
 
     def generate():
         for epoch in itertools.count(first_epoch):

@@ -53,9 +53,7 @@ def count_ones_steps(_):
         model.compile(
             optimizer="adam", loss="sparse_categorical_crossentropy", steps_per_execution=200
         )
-        batches = count_ones.epoch_batches(
-            train_input, train_output, np.ones(10_000, np.float32), 50, 0, 0
-        )
+        batches = count_ones.batches(train_input, train_output, np.ones(10_000, np.float32), 50, 0)
         epoch = seconds(lambda: model.fit(batches, steps_per_epoch=200, epochs=1, verbose=0))
         print(f"count_ones, batch 50, unroll={unroll}: {epoch / 200 * 1000:.1f} ms a batch")
 
@@ -63,7 +61,7 @@ def count_ones_steps(_):
 def tree(_):
     """count_ones' tree of all 2**20 strings: the script's (the last half of the levels in chunks
     of four prefixes) against every level for all prefixes at once."""
-    model = count_ones.build_model(20, "lstm", 24, 1, False)
+    model = count_ones.build_model(20, 24, False)
     chunked = count_ones.every_string_classifier(model, 20)
     rnns, dense = model.layers[:-1], model.layers[-1]
 
@@ -119,7 +117,7 @@ def mnist(data_dir):
             optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         )
         steps = -(-len(y_train) // batch_size)
-        batches = mnist_rows.epoch_batches(x_train, y_train, batch_size, 0, 0, 2)
+        batches = mnist_rows.batches(x_train, y_train, batch_size, 0, 2)
         epoch = seconds(
             lambda: model.fit(batches, steps_per_epoch=steps, epochs=1, verbose=0), rounds=1
         )
@@ -156,7 +154,7 @@ def bf16(_):
     for policy in ("float32", "mixed_bfloat16"):
         keras.mixed_precision.set_global_policy(policy)
         model = mnist_rows.build_model(128, False)
-        mnist_rows.compile_model(model, mnist_rows.RECIPES["fast"], 1e-2, 50)
+        mnist_rows.compile_model(model, mnist_rows.RECIPES["fast"], 50)
         step = seconds(lambda: model.fit(data, steps_per_epoch=50, epochs=1, verbose=0)) / 50
         print(f"mnist, a training step at batch 256 in {policy}: {step * 1000:.1f} ms")
     keras.mixed_precision.set_global_policy("float32")
@@ -166,7 +164,7 @@ def calls(_):
     """MNIST's article recipe: its steps one call into the graph each, or ten a call (the ten
     between two of the article's lines)."""
     x = np.random.rand(1280, 28, 28).astype(np.float32)
-    batches = mnist_rows.epoch_batches(x, np.zeros(1280, np.uint8), 128, 0, 0, 0)
+    batches = mnist_rows.batches(x, np.zeros(1280, np.uint8), 128, 0, 0)
     for per_call in (1, 10):
         model = mnist_rows.build_model(128, True)
         model.compile(
@@ -188,7 +186,7 @@ def pipeline(data_dir):
     (x_train, y_train), validation, _ = mnist_rows.split(mnist_rows.load_mnist(data_dir))
     steps = -(-len(y_train) // 256)
     fed = {
-        "the script's batches": mnist_rows.epoch_batches(x_train, y_train, 256, 0, 0, 2),
+        "the script's batches": mnist_rows.batches(x_train, y_train, 256, 0, 2),
         "one batch in memory": tf.data.Dataset.from_tensors(
             (x_train[:256], y_train[:256])
         ).repeat(),
