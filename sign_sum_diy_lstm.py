@@ -484,6 +484,7 @@ def run(recipe, data=None, model=None, first_epoch=0, callbacks=()):
         epochs=recipe["epochs"],
         initial_epoch=first_epoch,
         callbacks=[check, *callbacks],
+        shuffle=False,  # batches() shuffled them
         verbose=0,
     )
     seconds = time.perf_counter() - started

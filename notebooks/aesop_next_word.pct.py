@@ -85,7 +85,14 @@ steps = math.ceil(len(labels) / recipe["batch_size"])  # batches an epoch
 aesop.compile_model(model, recipe, steps)
 batches = aesop.batches(inputs, labels, recipe["batch_size"], SEED)
 progress = aesop.StopAtCeiling(inputs, labels, best)
-model.fit(batches, steps_per_epoch=steps, epochs=EPOCHS, callbacks=[progress], verbose=0)
+model.fit(
+    batches,
+    steps_per_epoch=steps,
+    epochs=EPOCHS,
+    callbacks=[progress],
+    shuffle=False,  # batches() shuffled them
+    verbose=0,
+)
 print(f"{progress.epochs_done} epochs")
 
 # %% [markdown]

@@ -96,7 +96,14 @@ print(
 check = count_ones.HeldOutCheck(classify_every_string, test_codes, test_output, recipe)
 weights = count_ones.class_weights(train_output, LENGTH, recipe["balance"])[train_output]
 batches = count_ones.batches(train_input, train_output, weights, recipe["batch_size"], SEED)
-model.fit(batches, steps_per_epoch=steps, epochs=recipe["epochs"], callbacks=[check], verbose=0)
+model.fit(
+    batches,
+    steps_per_epoch=steps,
+    epochs=recipe["epochs"],
+    callbacks=[check],
+    shuffle=False,  # batches() shuffled them
+    verbose=0,
+)
 wrong, examples = count_ones.results(check, train_output, LENGTH)
 print(f"test error {wrong / examples:.3%} ({wrong:,} of {examples:,} held-out strings wrong)")
 

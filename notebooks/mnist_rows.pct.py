@@ -87,6 +87,7 @@ model.fit(
     validation_data=validation_data,
     validation_batch_size=1000,
     callbacks=[progress],
+    shuffle=False,  # batches() shuffled them
     verbose=0,
 )
 predicted, confidence = mnist_rows.test_accuracy(model, x_test, y_test)

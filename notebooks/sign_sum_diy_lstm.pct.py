@@ -86,7 +86,14 @@ inside = model.layers[0].steps(diy.encode_sequence("-+I0")[None])
 dataset, steps = diy.batches(train_data, recipe["batch_size"], recipe["every_step"], SEED, 0)
 diy.compile_model(model, recipe, steps)
 check = diy.TestCheck(test, recipe)
-model.fit(dataset, steps_per_epoch=steps, epochs=recipe["epochs"], callbacks=[check], verbose=0)
+model.fit(
+    dataset,
+    steps_per_epoch=steps,
+    epochs=recipe["epochs"],
+    callbacks=[check],
+    shuffle=False,  # batches() shuffled them
+    verbose=0,
+)
 
 # %%
 from matplotlib.figure import Figure
