@@ -49,9 +49,9 @@ EDITS = {  # script: (what the learner changes: (old, new) pairs, the flags to r
                 "keras.layers.GRU(num_units, unroll=True)",
             )
         ],
-        ["--data-dir", str(ROOT / "data" / "mnist_sample.npz"), "--dry-run", "--hidden", "16"],
+        ["--data-dir", str(ROOT / "data" / "mnist_sample.npz"), "--dry-run", "--hidden", "8"],
         ["--inspect", "3"],
-        "GRU(16)",
+        "GRU(8)",
         "rows_to_answer",
     ),
 }

@@ -22,9 +22,10 @@ from conftest import MNIST_SAMPLE, ROOT
 SCRIPTS = [count_ones, sign_sum_diy_lstm, aesop_next_word, mnist_rows]
 
 
-@pytest.mark.parametrize("script", SCRIPTS, ids=lambda script: script.__name__)
+# Checkpoint and publish are the same text in the four: two scripts, the smallest model and MNIST's
+@pytest.mark.parametrize("script", [count_ones, mnist_rows], ids=lambda script: script.__name__)
 def test_a_run_killed_with_sigkill_leaves_its_last_whole_epoch_and_goes_on_from_it(
-    script, tmp_path, capsys
+    script, tmp_path
 ):
     """--save after every epoch, written whole: kill -9 at any moment leaves a model that
     --load takes, and nothing in the temporary folder."""
@@ -48,14 +49,8 @@ def test_a_run_killed_with_sigkill_leaves_its_last_whole_epoch_and_goes_on_from_
         process.kill()
     ours = [p for p in (tmp_path / "tmp").iterdir() if not p.name.startswith("__autograph")]
     assert path.exists() and not ours  # (TensorFlow's autograph leaves its own files there)
-    capsys.readouterr()
-    resumed = script.main([*argv, "--load", str(path), "--save", str(path)])
-    out = capsys.readouterr().out
-    assert "Going on from epoch" in out or resumed["epochs"] >= 1, out
-    if (
-        script is count_ones
-    ):  # the batches of epoch e depend on (seed, e) alone: no trace of the kill
-        assert resumed["value"] == script.main(argv)["value"]
+    model, saved = script.load_model(str(path))  # whole: the model and its settings read back
+    assert saved["epoch"] >= 1 and model.count_params() > 0  # (going on: the Ctrl-C test)
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda script: script.__name__)
@@ -90,7 +85,7 @@ def test_json_to_standard_output_alone_and_two_runs_in_one_log_folder(script, tm
 
 TINY = {  # each script's run of a few epochs, a second or two an epoch
     "count_ones": ["--length", "10", "--train-size", "256", "--epochs", "8", "--batch-size", "16"],
-    "sign_sum_diy_lstm": ["--train-lengths", "1-4", "--epochs", "40"],
+    "sign_sum_diy_lstm": ["--train-lengths", "1-4", "--epochs", "15"],
     "aesop_next_word": ["--hidden", "32", "--epochs", "8", "--batch-size", "16"],
     "mnist_rows": ["--epochs", "2", "--data-dir", str(MNIST_SAMPLE)],
 }
@@ -186,8 +181,12 @@ def test_ctrl_c_ends_the_epoch_saves_it_and_goes_on_as_never_stopped(script, tmp
     assert process.returncode == 0 and "Ctrl-C: this epoch ends, then the run" in err, err
     assert "Traceback" not in err and f"Saved the model to {path}" in out
     resumed = script.main([*argv, "--load", str(path), "--save", str(path)])
-    out = capsys.readouterr().out  # (stopped in its last epoch, MNIST's tiny run has none to go)
-    assert "Going on from epoch" in out or script is mnist_rows, out
+    out = capsys.readouterr().out
+    if script is mnist_rows:  # stopped in the last of its two epochs: none left to go on with
+        return
+    assert "Going on from epoch" in out, out
+    if script is aesop_next_word:  # (its tiny run is the costliest to repeat: the others do)
+        return
     never_stopped = script.main(argv)
     assert resumed["value"] == never_stopped["value"]
     assert resumed["epochs"] == never_stopped["epochs"]
@@ -195,12 +194,8 @@ def test_ctrl_c_ends_the_epoch_saves_it_and_goes_on_as_never_stopped(script, tmp
 
 @pytest.mark.parametrize(
     "script, signals",
-    [
-        (script, [signal.SIGINT, signal.SIGINT])
-        for script in SCRIPTS
-        if script is not sign_sum_diy_lstm
-    ]
-    + [(sign_sum_diy_lstm, [signal.SIGTERM])],  # (on_signals is the same text in the four)
+    # on_signals is the same text in the four (tests/test_skeleton.py): two of them suffice
+    [(count_ones, [signal.SIGINT, signal.SIGINT]), (sign_sum_diy_lstm, [signal.SIGTERM])],
     ids=lambda x: getattr(x, "__name__", None),
 )
 def test_two_ctrl_c_or_sigterm_end_the_run_and_leave_no_half_written_file(
